@@ -1,0 +1,827 @@
+/**
+ * Media messages: schemas, validation, the wire format and typed builders.
+ *
+ * Three shapes of the same message:
+ *
+ * - the **input** (`SendMediaInput`): what a program passes to `sendMedia`, Meta's message object in camelCase;
+ *   `to` may be one number or several, in any common notation (`+91 98765-43210`);
+ * - the **message** (`MediaMessage`): the validated, normalised form (recipients in E.164, as an array);
+ * - the **wire body** (`SendMediaRequest`): Kaleyra's JSON (`messaging_object`, `extra_info`, `wa_source`), produced
+ *   from the message by Schema encoding and decoded back by the same schema.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
+import { InvalidMessage } from "./KaleyraError.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The media types Kaleyra sends.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const mediaTypes = ["audio", "document", "image", "sticker", "video"] as const
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MediaType = Schema.Literal(...mediaTypes).annotations({
+  message: () => `must be one of ${mediaTypes.join(", ")}`
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MediaType = typeof MediaType.Type
+
+/**
+ * The values Kaleyra accepts for `extra_info.wa_source` (any other value would be silently replaced by `api`, so
+ * this library rejects it).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const waSources = [
+  "api",
+  "clevertap",
+  "zoho",
+  "webengage",
+  "shopify",
+  "leadsquared",
+  "responsys",
+  "braze",
+  "hubspot",
+  "salesforce",
+  "zapier",
+  "eloqua",
+  "moengage"
+] as const
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const WaSource = Schema.Literal(...waSources).annotations({
+  message: () => `must be one of ${waSources.join(", ")} (Kaleyra would silently replace any other value by api)`
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type WaSource = typeof WaSource.Type
+
+/**
+ * Limits from Kaleyra's specification (lengths in Unicode code points).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const limits = {
+  captionLength: 1024,
+  refLength: 255,
+  filenameLength: 255,
+  mediaIdLength: 256,
+  linkLength: 2048,
+  replyToLength: 256,
+  minPhoneDigits: 8,
+  maxPhoneDigits: 15
+} as const
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field schemas
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Counts Unicode code points (what a person calls characters), not UTF-16 units.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const codePointLength = (s: string): number => {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--
+        i++
+      }
+    }
+  }
+  return n
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
+// A lone surrogate cannot be encoded as UTF-8: JSON.stringify would write an escape that Kaleyra may mangle.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+const textOf = (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
+(s: string): string | true => {
+  if (!options.allowEmpty && s.length === 0) return `${what} must not be empty`
+  if (codePointLength(s) > max) return `${what} must be at most ${max} characters (got ${codePointLength(s)})`
+  if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
+  if (LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
+  return true
+}
+
+const PHONE = /^\+[1-9][0-9]{7,14}$/
+
+/**
+ * A phone number in E.164: `+`, then 8 to 15 digits, the first not 0.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PhoneNumber = Schema.String.pipe(
+  Schema.filter((s) => PHONE.test(s) || "must be E.164: a leading + and 8 to 15 digits, e.g. +919876543210"),
+  Schema.annotations({ identifier: "PhoneNumber" })
+)
+
+/**
+ * Normalises a phone number written by a person: spaces, dashes, dots and parentheses are removed; anything else
+ * is refused with the reason.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const normalizePhoneNumber = (input: string): Either.Either<string, string> => {
+  const compact = input.replace(/[ .()-]/g, "")
+  if (PHONE.test(compact)) return Either.right(compact)
+  if (compact.length === 0) return Either.left("must not be empty")
+  if (compact[0] !== "+") return Either.left("must start with + and the country code (E.164), e.g. +919876543210")
+  const digits = compact.slice(1)
+  if (!/^[0-9]*$/.test(digits)) {
+    return Either.left(
+      digits.includes(",")
+        ? "holds a comma: give several recipients as an array"
+        : "may hold only digits, spaces, dashes, dots and parentheses after the +"
+    )
+  }
+  if (digits[0] === "0") return Either.left("country code must not start with 0")
+  return Either.left(`must have 8 to 15 digits after the + (got ${digits.length})`)
+}
+
+/**
+ * One or more recipients, normalised to E.164 and without duplicates (a duplicate would receive the message twice).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Recipients = Schema.NonEmptyArray(PhoneNumber).pipe(
+  Schema.filter((to) => {
+    const seen = new Set<string>()
+    for (let i = 0; i < to.length; i++) {
+      if (seen.has(to[i])) return { path: [i], message: `duplicate recipient ${to[i]}: it would get the message twice` }
+      seen.add(to[i])
+    }
+    return true
+  }),
+  Schema.annotations({ identifier: "Recipients" })
+)
+
+/**
+ * What a program may pass as `to`: one number or a non-empty array, in any common notation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RecipientsInput = string | readonly [string, ...Array<string>]
+
+const RecipientsInputSchema = Schema.declare(
+  // The real checks happen in the transformation below, with a message per failure.
+  (_u: unknown): _u is RecipientsInput => true,
+  { identifier: "RecipientsInput" }
+)
+
+const recipientIssue = (ast: AST.AST, actual: unknown, path: ReadonlyArray<number>, message: string) =>
+  path.length === 0
+    ? new ParseResult.Type(ast, actual, message)
+    : new ParseResult.Pointer(path[0], actual, new ParseResult.Type(ast, actual, message))
+
+/**
+ * Normalises `to` (one number or an array) into the E.164 array sent to Kaleyra.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema, Recipients, {
+  strict: true,
+  decode: (input: unknown, _, ast) => {
+    const list: ReadonlyArray<unknown> | undefined = typeof input === "string"
+      ? [input]
+      : Array.isArray(input)
+      ? input
+      : undefined
+    if (list === undefined) {
+      return ParseResult.fail(new ParseResult.Type(ast, input, "must be a phone number or a non-empty array of them"))
+    }
+    if (list.length === 0) return ParseResult.fail(new ParseResult.Type(ast, input, "must hold at least one recipient"))
+    const out: Array<string> = []
+    for (let i = 0; i < list.length; i++) {
+      const raw = list[i]
+      const where = typeof input === "string" ? [] : [i]
+      if (typeof raw !== "string") {
+        return ParseResult.fail(recipientIssue(ast, raw, where, "must be a phone number string"))
+      }
+      const n = normalizePhoneNumber(raw)
+      if (Either.isLeft(n)) return ParseResult.fail(recipientIssue(ast, raw, where, n.left))
+      out.push(n.right)
+    }
+    return ParseResult.succeed(out as unknown as readonly [string, ...Array<string>])
+  },
+  encode: (to) => ParseResult.succeed(to)
+})
+
+/**
+ * An uploaded media id.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MediaId = Schema.String.pipe(
+  Schema.filter((s) =>
+    s.length === 0
+      ? "must not be empty"
+      : WHITESPACE_OR_CONTROL.test(s)
+      ? "must not contain spaces or control characters"
+      : s.length > limits.mediaIdLength
+      ? `must be at most ${limits.mediaIdLength} characters`
+      : true
+  ),
+  Schema.annotations({ identifier: "MediaId" })
+)
+
+const checkLink = (s: string): string | true => {
+  if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
+  if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters (percent-encode them)"
+  let url: URL
+  try {
+    url = new URL(s)
+  } catch {
+    return "must be an absolute http(s) URL"
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `must use http or https (got ${url.protocol.slice(0, -1)})`
+  }
+  if (url.hostname === "") return "must name a host"
+  return true
+}
+
+/**
+ * A public `http(s)` URL that Meta fetches the media from.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MediaLink = Schema.String.pipe(Schema.filter(checkLink), Schema.annotations({ identifier: "MediaLink" }))
+
+/**
+ * A caption: image, video and document only, at most 1024 characters.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Caption = Schema.String.pipe(
+  Schema.filter(textOf(limits.captionLength, "caption", { allowEmpty: true })),
+  Schema.annotations({ identifier: "Caption" })
+)
+
+/**
+ * A document's file name as shown to the recipient (with its extension): one line, at most 255 characters.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Filename = Schema.String.pipe(
+  Schema.filter(textOf(limits.filenameLength, "filename", { oneLine: true })),
+  Schema.annotations({ identifier: "Filename" })
+)
+
+/**
+ * `ref`, `ref1`, `ref2`: at most 255 characters. Kaleyra truncates longer values; this library rejects them, so
+ * that what comes back in callbacks is exactly what was sent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Ref = Schema.String.pipe(
+  Schema.filter(textOf(limits.refLength, "ref", { allowEmpty: true })),
+  Schema.annotations({ identifier: "Ref" })
+)
+
+/**
+ * The id of the message being replied to (`context.message_id` on the wire).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ReplyTo = Schema.String.pipe(
+  Schema.filter((s) =>
+    s.length === 0
+      ? "must not be empty"
+      : WHITESPACE_OR_CONTROL.test(s)
+      ? "must not contain spaces or control characters"
+      : s.length > limits.replyToLength
+      ? `must be at most ${limits.replyToLength} characters`
+      : true
+  ),
+  Schema.annotations({ identifier: "ReplyTo" })
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Media objects
+// ---------------------------------------------------------------------------------------------------------------
+
+const exactlyOneSource = (media: { readonly id?: string | undefined; readonly link?: string | undefined }) =>
+  media.id !== undefined && media.link !== undefined
+    ? { path: ["link"], message: "give either id or link, not both" }
+    : media.id === undefined && media.link === undefined
+    ? "needs id (an uploaded media id) or link (a public http(s) URL)"
+    : true
+
+const sourceFields = { id: Schema.optional(MediaId), link: Schema.optional(MediaLink) }
+
+/**
+ * The media object of `audio` and `sticker`: exactly one of `id` or `link`, nothing else.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PlainMedia = Schema.Struct(sourceFields).pipe(Schema.filter(exactlyOneSource))
+
+/**
+ * The media object of `image` and `video`: exactly one of `id` or `link`, an optional `caption`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CaptionedMedia = Schema.Struct({ ...sourceFields, caption: Schema.optional(Caption) }).pipe(
+  Schema.filter(exactlyOneSource)
+)
+
+/**
+ * The media object of `document`: exactly one of `id` or `link`, optional `caption` and `filename`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DocumentMedia = Schema.Struct({
+  ...sourceFields,
+  caption: Schema.optional(Caption),
+  filename: Schema.optional(Filename)
+}).pipe(Schema.filter(exactlyOneSource))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MediaSource =
+  | { readonly id: string; readonly link?: never }
+  | { readonly link: string; readonly id?: never }
+
+/**
+ * Kaleyra's `extra_info`, in camelCase.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ExtraInfo = Schema.Struct({
+  ref: Schema.optional(Ref),
+  ref1: Schema.optional(Ref),
+  ref2: Schema.optional(Ref),
+  waSource: Schema.optional(WaSource)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ExtraInfo = typeof ExtraInfo.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------------------------
+
+const messageFields = {
+  to: Recipients,
+  replyTo: Schema.optional(ReplyTo),
+  extraInfo: Schema.optional(ExtraInfo)
+}
+
+const inputFields = { ...messageFields, to: RecipientsFromInput }
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ImageMessage = Schema.Struct({ type: Schema.Literal("image"), ...messageFields, image: CaptionedMedia })
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const VideoMessage = Schema.Struct({ type: Schema.Literal("video"), ...messageFields, video: CaptionedMedia })
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DocumentMessage = Schema.Struct({
+  type: Schema.Literal("document"),
+  ...messageFields,
+  document: DocumentMedia
+})
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AudioMessage = Schema.Struct({ type: Schema.Literal("audio"), ...messageFields, audio: PlainMedia })
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StickerMessage = Schema.Struct({ type: Schema.Literal("sticker"), ...messageFields, sticker: PlainMedia })
+
+/**
+ * A validated, normalised media message.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MediaMessage = Schema.Union(AudioMessage, DocumentMessage, ImageMessage, StickerMessage, VideoMessage)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MediaMessage = typeof MediaMessage.Type
+
+const inputSchemas = {
+  audio: Schema.Struct({ type: Schema.Literal("audio"), ...inputFields, audio: PlainMedia }),
+  document: Schema.Struct({ type: Schema.Literal("document"), ...inputFields, document: DocumentMedia }),
+  image: Schema.Struct({ type: Schema.Literal("image"), ...inputFields, image: CaptionedMedia }),
+  sticker: Schema.Struct({ type: Schema.Literal("sticker"), ...inputFields, sticker: PlainMedia }),
+  video: Schema.Struct({ type: Schema.Literal("video"), ...inputFields, video: CaptionedMedia })
+} as const
+
+/**
+ * What `sendMedia` accepts, decoded into a {@link MediaMessage}. Unknown fields are refused (nothing is silently
+ * dropped).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SendMediaInput = Schema.Union(
+  inputSchemas.audio,
+  inputSchemas.document,
+  inputSchemas.image,
+  inputSchemas.sticker,
+  inputSchemas.video
+)
+
+type Common = {
+  readonly to: RecipientsInput
+  readonly replyTo?: string
+  readonly extraInfo?: ExtraInfo
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AudioInput = Common & { readonly type: "audio"; readonly audio: MediaSource }
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StickerInput = Common & { readonly type: "sticker"; readonly sticker: MediaSource }
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ImageInput = Common & { readonly type: "image"; readonly image: MediaSource & { readonly caption?: string } }
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type VideoInput = Common & { readonly type: "video"; readonly video: MediaSource & { readonly caption?: string } }
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DocumentInput = Common & {
+  readonly type: "document"
+  readonly document: MediaSource & { readonly caption?: string; readonly filename?: string }
+}
+
+/**
+ * What a program passes to `sendMedia`: Meta's message object in camelCase.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendMediaInput = AudioInput | DocumentInput | ImageInput | StickerInput | VideoInput
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------------------------
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
+  let out = ""
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`
+    else out += out === "" ? String(key) : `.${String(key)}`
+  }
+  return out
+}
+
+const describe = (u: unknown): string => {
+  if (typeof u === "string") return JSON.stringify(u.length > 40 ? u.slice(0, 40) + "…" : u)
+  if (u === null || typeof u !== "object") return String(u)
+  return Array.isArray(u) ? "an array" : "an object"
+}
+
+const allowedKeys = (type: MediaType): string => {
+  switch (type) {
+    case "audio":
+    case "sticker":
+      return "id, link"
+    case "image":
+    case "video":
+      return "id, link, caption"
+    case "document":
+      return "id, link, caption, filename"
+  }
+}
+
+const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): string => {
+  if (issue._tag === "Unexpected") {
+    const key = issue.path[issue.path.length - 1]
+    if (issue.path.length === 2 && issue.path[0] === type) {
+      return `is not allowed on ${type} messages (allowed: ${allowedKeys(type)})`
+    }
+    if (issue.path.length === 1) {
+      return `is not a field of a ${type} message (allowed: to, type, ${type}, replyTo, extraInfo)`
+    }
+    return `${String(key)} is not allowed here`
+  }
+  if (issue._tag === "Missing") return "is required"
+  return issue.message
+}
+
+/**
+ * Turns a `ParseError` from one of the message schemas into an `InvalidMessage` naming each failing field.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    field: formatPath(issue.path),
+    reason: reasonOf(type, issue)
+  }))
+  const first = issues[0] ?? { field: "", reason: "is not a valid media message" }
+  return new InvalidMessage({ field: first.field, reason: first.reason, issues }, { disableValidation: true })
+}
+
+const decoders = {
+  audio: Schema.decodeUnknownEither(inputSchemas.audio, { errors: "all", onExcessProperty: "error" }),
+  document: Schema.decodeUnknownEither(inputSchemas.document, { errors: "all", onExcessProperty: "error" }),
+  image: Schema.decodeUnknownEither(inputSchemas.image, { errors: "all", onExcessProperty: "error" }),
+  sticker: Schema.decodeUnknownEither(inputSchemas.sticker, { errors: "all", onExcessProperty: "error" }),
+  video: Schema.decodeUnknownEither(inputSchemas.video, { errors: "all", onExcessProperty: "error" })
+} as const
+
+const isMediaType = (u: unknown): u is MediaType =>
+  u === "audio" || u === "document" || u === "image" || u === "sticker" || u === "video"
+
+/**
+ * Validates and normalises anything into a {@link MediaMessage}, or says which field is wrong and why. Never throws,
+ * whatever the input (hostile getters and proxies included).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMessage> => {
+  try {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      return Either.left(InvalidMessage.of("", `must be an object with to, type and a media object (got ${describe(input)})`))
+    }
+    const type = (input as { readonly type?: unknown }).type
+    if (!isMediaType(type)) {
+      return Either.left(
+        InvalidMessage.of(
+          "type",
+          `must be one of ${mediaTypes.join(", ")} (got ${type === undefined ? "nothing" : describe(type)})`
+        )
+      )
+    }
+    const decoded: Either.Either<MediaMessage, ParseResult.ParseError> = decoders[type](input)
+    return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
+  } catch (cause) {
+    return Either.left(InvalidMessage.of("", `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Wire format
+// ---------------------------------------------------------------------------------------------------------------
+
+const WireExtraInfo = Schema.Struct({
+  ref: Schema.optional(Ref),
+  ref1: Schema.optional(Ref),
+  ref2: Schema.optional(Ref),
+  waSource: Schema.optional(WaSource).pipe(Schema.fromKey("wa_source"))
+})
+
+const WireContext = Schema.Struct({ message_id: ReplyTo })
+
+const wireMessage = <T extends MediaType, M extends Schema.Schema.Any>(type: T, media: M) =>
+  Schema.Struct({
+    messaging_object: Schema.Struct({
+      messaging_product: Schema.Literal("whatsapp"),
+      recipient_type: Schema.optionalWith(Schema.Literal("individual"), { default: () => "individual" as const }),
+      to: Schema.String,
+      type: Schema.Literal(type),
+      [type]: media,
+      context: Schema.optional(WireContext)
+    } as {
+      messaging_product: Schema.Literal<["whatsapp"]>
+      recipient_type: Schema.optionalWith<Schema.Literal<["individual"]>, { default: () => "individual" }>
+      to: typeof Schema.String
+      type: Schema.Literal<[T]>
+      context: Schema.optional<typeof WireContext>
+    } & { [K in T]: M }),
+    extra_info: Schema.optional(WireExtraInfo)
+  })
+
+type WireOf<T extends MediaType, M extends Schema.Schema.Any> = ReturnType<typeof wireMessage<T, M>>
+
+const fromWire = <T extends MediaType, M extends Schema.Schema.Any, S extends Schema.Schema.AnyNoContext>(
+  type: T,
+  media: M,
+  message: S
+): Schema.transform<WireOf<T, M>, S> =>
+  Schema.transform(wireMessage(type, media), message, {
+    strict: false,
+    decode: (wire) => {
+      const mo = (wire as { readonly messaging_object: Record<string, unknown> }).messaging_object
+      const context = mo.context as { readonly message_id: string } | undefined
+      const extra = (wire as { readonly extra_info?: ExtraInfo }).extra_info
+      return {
+        type,
+        to: (mo.to as string).split(","),
+        [type]: mo[type],
+        ...(context !== undefined ? { replyTo: context.message_id } : {}),
+        ...(extra !== undefined ? { extraInfo: extra } : {})
+      }
+    },
+    encode: (m) => {
+      const msg = m as MediaMessage & Record<string, unknown>
+      return {
+        messaging_object: {
+          messaging_product: "whatsapp",
+          recipient_type: "individual",
+          to: msg.to.join(","),
+          type,
+          [type]: msg[type],
+          ...(msg.replyTo !== undefined ? { context: { message_id: msg.replyTo } } : {})
+        },
+        ...(msg.extraInfo !== undefined ? { extra_info: msg.extraInfo } : {})
+      }
+    }
+  })
+
+/**
+ * Kaleyra's send body (`{ messaging_object, extra_info }`) as a schema of {@link MediaMessage}: encoding a message
+ * gives the exact wire object; decoding a wire object gives the message back.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SendMediaRequest = Schema.Union(
+  fromWire("audio", PlainMedia, AudioMessage),
+  fromWire("document", DocumentMedia, DocumentMessage),
+  fromWire("image", CaptionedMedia, ImageMessage),
+  fromWire("sticker", PlainMedia, StickerMessage),
+  fromWire("video", CaptionedMedia, VideoMessage)
+)
+
+/**
+ * The wire body as JSON-ready data.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendMediaRequest = typeof SendMediaRequest.Encoded
+
+const wireEncoders = {
+  audio: Schema.encodeSync(fromWire("audio", PlainMedia, AudioMessage)),
+  document: Schema.encodeSync(fromWire("document", DocumentMedia, DocumentMessage)),
+  image: Schema.encodeSync(fromWire("image", CaptionedMedia, ImageMessage)),
+  sticker: Schema.encodeSync(fromWire("sticker", PlainMedia, StickerMessage)),
+  video: Schema.encodeSync(fromWire("video", CaptionedMedia, VideoMessage))
+} as const
+
+/**
+ * Encodes a validated message into Kaleyra's wire body (Schema encoding; throws only on a message that did not come
+ * from {@link validate} and is invalid).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toWire = (message: MediaMessage): SendMediaRequest =>
+  (wireEncoders[message.type] as (m: MediaMessage) => SendMediaRequest)(message)
+
+/**
+ * Decodes a wire body (as Kaleyra receives it) back into a message.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromWireBody: (
+  body: unknown,
+  options?: AST.ParseOptions
+) => Either.Either<MediaMessage, ParseResult.ParseError> = Schema.decodeUnknownEither(SendMediaRequest)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Builders
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type BuilderOptions<Extra = {}> = Common & MediaSource & Extra
+
+const messageKeys = new Set(["to", "replyTo", "extraInfo", "type"])
+
+// Every key that is not a message field goes into the media object, so that a field the type does not take
+// (a caption on audio, from untyped code) is refused by validation instead of being silently dropped.
+const build = (type: MediaType, options: object): unknown => {
+  const media: Record<string, unknown> = {}
+  const out: Record<string, unknown> = { type, to: (options as Common).to }
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || key === "to" || key === "type") continue
+    if (messageKeys.has(key)) out[key] = value
+    else media[key] = value
+  }
+  out[type] = media
+  return out
+}
+
+/**
+ * An image message (`image/jpeg`, `image/png`, at most 5 MB), with an optional caption.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const image = (options: BuilderOptions<{ readonly caption?: string }>): ImageInput =>
+  build("image", options) as unknown as ImageInput
+
+/**
+ * A video message (`video/mp4`, `video/3gpp`, at most 16 MB), with an optional caption.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const video = (options: BuilderOptions<{ readonly caption?: string }>): VideoInput =>
+  build("video", options) as unknown as VideoInput
+
+/**
+ * A document message (at most 100 MB), with an optional caption and the file name shown to the recipient.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const document = (
+  options: BuilderOptions<{ readonly caption?: string; readonly filename?: string }>
+): DocumentInput => build("document", options) as unknown as DocumentInput
+
+/**
+ * An audio message (AAC, AMR, MP3, M4A, OGG/Opus, at most 16 MB). Audio takes no caption.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const audio = (options: BuilderOptions): AudioInput => build("audio", options) as unknown as AudioInput
+
+/**
+ * A sticker message (`image/webp`, 100 KB static, 500 KB animated). Stickers take no caption.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sticker = (options: BuilderOptions): StickerInput =>
+  build("sticker", options) as unknown as StickerInput

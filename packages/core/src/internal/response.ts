@@ -1,0 +1,187 @@
+/**
+ * Turning Kaleyra's HTTP answers into results or tagged errors.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import {
+  ApiNotAvailable,
+  DailyLimitReached,
+  IncorrectCredentials,
+  IncorrectPayload,
+  KaleyraServerError,
+  type KaleyraResponseError,
+  LowBalance,
+  PhoneNumberNotFound,
+  PhoneNumberVersionMismatch,
+  RateLimited,
+  UnexpectedResponse,
+  type UnexpectedResponseReason,
+  UnknownKaleyraError
+} from "../KaleyraError.js"
+
+/** @internal */
+export const EXCERPT_LENGTH = 512
+
+/** @internal */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+/** What the transport read of a response. */
+export interface RawResponse {
+  readonly status: number
+  readonly contentType: string | undefined
+  readonly retryAfter: string | undefined
+  /** The body as text; `undefined` when it exceeded {@link MAX_RESPONSE_BYTES}. */
+  readonly body: string | undefined
+}
+
+type Json = unknown
+
+const isRecord = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+const excerptOf = (body: string | undefined): string => {
+  if (body === undefined) return ""
+  // Cut on a code point boundary so that the excerpt never ends in half a surrogate pair.
+  const chars = Array.from(body.length > EXCERPT_LENGTH * 2 ? body.slice(0, EXCERPT_LENGTH * 2) : body)
+  return chars.length > EXCERPT_LENGTH ? chars.slice(0, EXCERPT_LENGTH).join("") + "…" : chars.join("")
+}
+
+const unexpected = (
+  raw: RawResponse,
+  reason: UnexpectedResponseReason,
+  body?: Json
+): UnexpectedResponse =>
+  new UnexpectedResponse({
+    status: raw.status,
+    reason,
+    ...(raw.contentType !== undefined ? { contentType: raw.contentType } : {}),
+    excerpt: excerptOf(raw.body),
+    ...(body !== undefined ? { body } : {})
+  }, { disableValidation: true })
+
+/**
+ * Parses a body as JSON, or says why it is not usable.
+ *
+ * @internal
+ */
+export const parseJson = (raw: RawResponse): Either.Either<Json, UnexpectedResponse> => {
+  if (raw.body === undefined) return Either.left(unexpected(raw, "TooLarge"))
+  if (raw.body.trim() === "") return Either.left(unexpected(raw, "EmptyBody"))
+  try {
+    return Either.right(JSON.parse(raw.body))
+  } catch {
+    return Either.left(unexpected(raw, "InvalidJson"))
+  }
+}
+
+/**
+ * Parses a `Retry-After` header: delay-seconds or an HTTP-date (relative to `now`).
+ *
+ * @internal
+ */
+export const parseRetryAfter = (header: string | undefined, now: number): Duration.Duration | undefined => {
+  if (header === undefined) return undefined
+  const value = header.trim()
+  if (/^\d+$/.test(value)) return Duration.seconds(Math.min(Number(value), 86_400))
+  const date = Date.parse(value)
+  if (Number.isNaN(date)) return undefined
+  return Duration.millis(Math.max(0, Math.min(date - now, 86_400_000)))
+}
+
+const stringOr = (u: unknown, fallback: string): string => typeof u === "string" ? u : fallback
+
+/**
+ * Maps a non-2xx answer to its tagged error.
+ *
+ * @internal
+ */
+export const errorFromResponse = (raw: RawResponse, now: number): KaleyraResponseError => {
+  const parsed = parseJson(raw)
+  const body = Either.isRight(parsed) && isRecord(parsed.right) ? parsed.right : undefined
+  const code = body !== undefined && typeof body.code === "string" ? body.code.trim().toUpperCase() : undefined
+  if (raw.status === 429) {
+    const retryAfter = parseRetryAfter(raw.retryAfter, now)
+    return new RateLimited({
+      status: 429,
+      ...(code !== undefined ? { code } : {}),
+      message: stringOr(body?.message, "Too many requests"),
+      ...(retryAfter !== undefined ? { retryAfter } : {})
+    }, { disableValidation: true })
+  }
+  if (Either.isLeft(parsed)) return parsed.left
+  if (body === undefined || code === undefined) return unexpected(raw, "NotKaleyra", parsed.right)
+  const fields = {
+    status: raw.status,
+    code,
+    message: stringOr(body.message, ""),
+    error: isRecord(body.error) ? body.error : {}
+  }
+  const options = { disableValidation: true }
+  switch (code) {
+    case "RBC001":
+      return new IncorrectCredentials(fields, options)
+    case "WA401":
+      return new PhoneNumberNotFound(fields, options)
+    case "WA400":
+      return new IncorrectPayload(fields, options)
+    case "E110":
+      return new LowBalance(fields, options)
+    case "WAV2101":
+      return new DailyLimitReached(fields, options)
+    case "WA500":
+      return new KaleyraServerError(fields, options)
+    case "WA-401":
+      // Two different failures share this code: the key of the error object tells them apart.
+      if ("account" in fields.error) return new ApiNotAvailable(fields, options)
+      if ("phone_number" in fields.error) return new PhoneNumberVersionMismatch(fields, options)
+      return new UnknownKaleyraError(fields, options)
+    default:
+      return new UnknownKaleyraError(fields, options)
+  }
+}
+
+/**
+ * The first non-empty string found at one of the paths, in order.
+ *
+ * @internal
+ */
+export const findId = (body: unknown, paths: ReadonlyArray<ReadonlyArray<string | number>>): string | undefined => {
+  for (const path of paths) {
+    let cursor: unknown = body
+    for (const key of path) {
+      if (typeof key === "number") {
+        cursor = Array.isArray(cursor) ? cursor[key] : undefined
+      } else {
+        cursor = isRecord(cursor) ? cursor[key] : undefined
+      }
+    }
+    if (typeof cursor === "string" && cursor !== "") return cursor
+    if (typeof cursor === "number" && Number.isSafeInteger(cursor)) return String(cursor)
+  }
+  return undefined
+}
+
+/** Where a send's message id may be, in order: Kaleyra's `data.message_id`, then Meta's `messages[0].id`. */
+const MESSAGE_ID_PATHS = [["data", "message_id"], ["messages", 0, "id"], ["message_id"], ["id"]] as const
+
+/**
+ * A successful send's body: the message id (lenient), Kaleyra's code and message when present.
+ *
+ * @internal
+ */
+export const sendSuccessFromResponse = (
+  raw: RawResponse
+): Either.Either<{ readonly messageId: string; readonly code?: string; readonly message?: string }, UnexpectedResponse> => {
+  const parsed = parseJson(raw)
+  if (Either.isLeft(parsed)) return Either.left(parsed.left)
+  const messageId = findId(parsed.right, MESSAGE_ID_PATHS)
+  if (messageId === undefined) return Either.left(unexpected(raw, "MissingId", parsed.right))
+  const body = isRecord(parsed.right) ? parsed.right : {}
+  return Either.right({
+    messageId,
+    ...(typeof body.code === "string" ? { code: body.code } : {}),
+    ...(typeof body.message === "string" ? { message: body.message } : {})
+  })
+}

@@ -1,0 +1,159 @@
+/**
+ * Reading responses through any `HttpClient`, and classifying transport failures.
+ *
+ * @internal
+ */
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { TransportError, type TransportErrorReason, UnexpectedResponse } from "../KaleyraError.js"
+import { MAX_RESPONSE_BYTES, type RawResponse } from "./response.js"
+
+const NEVER_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN"
+])
+
+const reasonOfCode = (code: string | undefined): TransportErrorReason => {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "ConnectionRefused"
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "DnsFailure"
+    case "ECONNRESET":
+    case "EPIPE":
+    case "UND_ERR_SOCKET":
+    case "UND_ERR_CLOSED":
+      return "ConnectionReset"
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return "Timeout"
+    default:
+      return "Other"
+  }
+}
+
+interface CauseFacts {
+  code: string | undefined
+  requestSent: boolean | undefined
+  detail: string
+}
+
+/**
+ * Walks an error's `cause` chain for a system error `code` and for the `requestSent` flag that a transport may set
+ * (the node layer's client does: `false` when the request was never fully written to a socket).
+ */
+const factsOf = (cause: unknown): CauseFacts => {
+  const facts: CauseFacts = { code: undefined, requestSent: undefined, detail: "" }
+  let cursor: unknown = cause
+  for (let depth = 0; depth < 8 && typeof cursor === "object" && cursor !== null; depth++) {
+    const c = cursor as { readonly code?: unknown; readonly requestSent?: unknown; readonly message?: unknown }
+    if (facts.code === undefined && typeof c.code === "string") facts.code = c.code
+    if (facts.requestSent === undefined && typeof c.requestSent === "boolean") facts.requestSent = c.requestSent
+    if (facts.detail === "" && typeof c.message === "string" && c.message !== "") facts.detail = c.message
+    cursor = (cursor as { readonly cause?: unknown }).cause
+  }
+  return facts
+}
+
+/**
+ * Classifies a failure that happened before any response arrived.
+ *
+ * @internal
+ */
+export const transportErrorFromCause = (cause: unknown): TransportError => {
+  const facts = factsOf(cause)
+  const neverSent = facts.requestSent === false || (facts.code !== undefined && NEVER_CONNECTED.has(facts.code))
+  const detail = (facts.code !== undefined ? `${facts.code}: ` : "") + (facts.detail || "the connection failed")
+  return new TransportError({
+    reason: reasonOfCode(facts.code),
+    mayHaveReachedKaleyra: !neverSent,
+    detail: detail.length > 300 ? detail.slice(0, 300) + "…" : detail
+  }, { disableValidation: true })
+}
+
+/**
+ * Maps a platform `HttpClientError` raised before a response arrived.
+ *
+ * @internal
+ */
+export const fromRequestError = (error: HttpClientError.HttpClientError): TransportError => {
+  if (error._tag === "RequestError" && error.reason !== "Transport") {
+    // Encode / InvalidUrl: the request could not even be built, so it was not sent.
+    return new TransportError({
+      reason: "Other",
+      mayHaveReachedKaleyra: false,
+      detail: `the request could not be built (${error.reason})`
+    }, { disableValidation: true })
+  }
+  return transportErrorFromCause(error.cause ?? error)
+}
+
+/**
+ * Reads at most {@link MAX_RESPONSE_BYTES} of a response. A body read failure after the status arrived is an
+ * `UnexpectedResponse` (Kaleyra answered; the status says how).
+ *
+ * @internal
+ */
+export const readResponse = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<RawResponse, UnexpectedResponse> => {
+  const status = response.status
+  const contentType = response.headers["content-type"]
+  const retryAfter = response.headers["retry-after"]
+  const length = response.headers["content-length"]
+  const make = (body: string | undefined): RawResponse => ({ status, contentType, retryAfter, body })
+  const failed = (cause: unknown) =>
+    new UnexpectedResponse({
+      status,
+      reason: "BodyReadFailed",
+      ...(contentType !== undefined ? { contentType } : {}),
+      excerpt: transportErrorFromCause(cause).detail
+    }, { disableValidation: true })
+  if (length !== undefined && Number(length) <= MAX_RESPONSE_BYTES) {
+    return Effect.mapBoth(response.text, { onFailure: failed, onSuccess: make })
+  }
+  if (length !== undefined) {
+    // Announced as too large: do not read it.
+    return Effect.succeed(make(undefined))
+  }
+  return response.stream.pipe(
+    Stream.mapError(failed),
+    Stream.scan({ size: 0, chunks: Chunk.empty<Uint8Array>() }, (acc, chunk) => ({
+      size: acc.size + chunk.length,
+      chunks: acc.size + chunk.length > MAX_RESPONSE_BYTES ? acc.chunks : Chunk.append(acc.chunks, chunk)
+    })),
+    Stream.takeUntil((acc) => acc.size > MAX_RESPONSE_BYTES),
+    Stream.runLast,
+    Effect.map((last) => {
+      if (last._tag === "None") return make("")
+      if (last.value.size > MAX_RESPONSE_BYTES) return make(undefined)
+      const bytes = new Uint8Array(last.value.size)
+      let offset = 0
+      for (const chunk of last.value.chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.length
+      }
+      return make(new TextDecoder().decode(bytes))
+    })
+  )
+}
+
+/**
+ * @internal
+ */
+export const isHttpClientError = (u: unknown): u is HttpClientError.HttpClientError =>
+  HttpClientError.isHttpClientError(u)
