@@ -21,11 +21,11 @@ import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as KaleyraConfig from "./KaleyraConfig.js"
-import { isRetryable, type SendMediaError, TransportError } from "./KaleyraError.js"
-import * as MediaMessage from "./MediaMessage.js"
 import { errorFromResponse, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
 import { fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
+import * as KaleyraConfig from "./KaleyraConfig.js"
+import { isRetryable, type SendMediaError, TransportError, UnexpectedResponse } from "./KaleyraError.js"
+import * as MediaMessage from "./MediaMessage.js"
 
 /**
  * What a successful send returns.
@@ -78,7 +78,9 @@ export interface SendObserver {
  * @since 0.1.0
  * @category tags
  */
-export class KaleyraObserver extends Context.Tag("@effect-kaleyra/core/KaleyraObserver")<KaleyraObserver, SendObserver>() {}
+export class KaleyraObserver
+  extends Context.Tag("@effect-kaleyra/core/KaleyraObserver")<KaleyraObserver, SendObserver>()
+{}
 
 /**
  * @since 0.1.0
@@ -146,6 +148,30 @@ const retryDelay = (config: KaleyraConfig.Resolved, error: SendMediaError, retry
   })
 
 /**
+ * Removes the API key from the free-text parts of an error (a transport's message or a server's page may quote
+ * the request), so that no error, log or span can carry it.
+ */
+const secretScrubber = (secret: string) => <E extends SendMediaError>(error: E): E => {
+  if (error._tag === "TransportError" && error.detail.includes(secret)) {
+    return new TransportError({ ...error, detail: error.detail.split(secret).join("<redacted>") }, {
+      disableValidation: true
+    }) as E
+  }
+  if (error._tag === "UnexpectedResponse") {
+    const leaks = error.excerpt.includes(secret) ||
+      (error.body !== undefined && JSON.stringify(error.body).includes(secret))
+    if (!leaks) return error
+    return new UnexpectedResponse({
+      status: error.status,
+      reason: error.reason,
+      ...(error.contentType !== undefined ? { contentType: error.contentType } : {}),
+      excerpt: error.excerpt.split(secret).join("<redacted>")
+    }, { disableValidation: true }) as E
+  }
+  return error
+}
+
+/**
  * Builds the client over the `HttpClient` in context. Adds `api-key` to the redacted header names for every effect
  * the layer is provided to, so the key never appears in logs or spans.
  *
@@ -171,10 +197,11 @@ export const make = (
       HttpClientRequest.setHeaders(baseHeaders)
     )
 
+    const scrub = secretScrubber(Redacted.value(config.apiKey))
     const attemptOnce = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<RawResponse, SendMediaError> =>
       httpClient.execute(request).pipe(
         Effect.catchAllDefect((defect) => Effect.fail(transportErrorFromCause(defect))),
-        Effect.mapError((error) => error instanceof TransportError ? error : fromRequestError(error)),
+        Effect.mapError((error) => scrub(error instanceof TransportError ? error : fromRequestError(error))),
         Effect.flatMap(readResponse),
         Effect.timeoutFail({
           duration: config.timeout,
@@ -188,8 +215,9 @@ export const make = (
         Effect.flatMap((raw) =>
           raw.status >= 200 && raw.status < 300
             ? Effect.succeed(raw)
-            : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(errorFromResponse(raw, now)))
-        )
+            : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(scrub(errorFromResponse(raw, now))))
+        ),
+        Effect.mapError(scrub)
       )
 
     const execute: Service["execute"] = (request, executeOptions) => {
@@ -244,7 +272,9 @@ export const make = (
               Effect.sync(() => observe.onFailed(message, error, 0, now - startedAt))),
           onSuccess: (result) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Effect.sync(() => observe.onAccepted(message, result, now - startedAt)))
+              Effect.sync(() =>
+                observe.onAccepted(message, result, now - startedAt)
+              ))
         })
       )
     }
@@ -254,7 +284,9 @@ export const make = (
         const startedAt = yield* Clock.currentTimeMillis
         const validated = MediaMessage.validate(input)
         if (Either.isLeft(validated)) {
-          if (observe !== undefined) observe.onFailed(undefined, validated.left, 0, 0)
+          if (observe !== undefined) {
+            observe.onFailed(undefined, validated.left, 0, 0)
+          }
           return yield* validated.left
         }
         const message = validated.right
@@ -263,7 +295,10 @@ export const make = (
           "kaleyra.recipients": message.to.length
         })
         const result = yield* send(message, startedAt)
-        yield* Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
+        yield* Effect.annotateCurrentSpan({
+          "kaleyra.message_id": result.messageId,
+          "kaleyra.attempts": result.attempts
+        })
         return result
       }
     )

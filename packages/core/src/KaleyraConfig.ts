@@ -205,16 +205,20 @@ export const config: Config.Config<Options> = Config.all({
     })
   ),
   region: Config.option(Config.literal(...regions)("REGION")),
-  baseUrl: Config.option(Config.string("BASE_URL").pipe(
-    Config.validate({
-      message: "must be an absolute http(s) URL without query or fragment",
-      validation: (s) => Either.isRight(checkBaseUrl(s, undefined))
-    })
-  )),
+  baseUrl: Config.option(
+    Config.string("BASE_URL").pipe(
+      Config.validate({
+        message: "must be an absolute http(s) URL without query or fragment",
+        validation: (s) => Either.isRight(checkBaseUrl(s, undefined))
+      })
+    )
+  ),
   timeout: Config.option(Config.duration("TIMEOUT")),
-  maxRetries: Config.option(Config.integer("MAX_RETRIES").pipe(
-    Config.validate({ message: "must be a whole number from 0 to 10", validation: (n) => n >= 0 && n <= 10 })
-  ))
+  maxRetries: Config.option(
+    Config.integer("MAX_RETRIES").pipe(
+      Config.validate({ message: "must be a whole number from 0 to 10", validation: (n) => n >= 0 && n <= 10 })
+    )
+  )
 }).pipe(
   Config.map(({ apiKey, baseUrl, maxRetries, region, senderNumber, sid, timeout }): Options => ({
     sid,

@@ -122,20 +122,22 @@ export const codePointLength = (s: string): number => {
   return n
 }
 
-// eslint-disable-next-line no-control-regex
+/* eslint-disable no-control-regex */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
+/* eslint-enable no-control-regex */
 // A lone surrogate cannot be encoded as UTF-8: JSON.stringify would write an escape that Kaleyra may mangle.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
-const textOf = (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
-(s: string): string | true => {
-  if (!options.allowEmpty && s.length === 0) return `${what} must not be empty`
-  if (codePointLength(s) > max) return `${what} must be at most ${max} characters (got ${codePointLength(s)})`
-  if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
-  if (LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
-  return true
-}
+const textOf =
+  (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
+  (s: string): string | true => {
+    if (!options.allowEmpty && s.length === 0) return `${what} must not be empty`
+    if (codePointLength(s) > max) return `${what} must be at most ${max} characters (got ${codePointLength(s)})`
+    if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
+    if (LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
+    return true
+  }
 
 const PHONE = /^\+[1-9][0-9]{7,14}$/
 
@@ -510,12 +512,18 @@ export type StickerInput = Common & { readonly type: "sticker"; readonly sticker
  * @since 0.1.0
  * @category models
  */
-export type ImageInput = Common & { readonly type: "image"; readonly image: MediaSource & { readonly caption?: string } }
+export type ImageInput = Common & {
+  readonly type: "image"
+  readonly image: MediaSource & { readonly caption?: string }
+}
 /**
  * @since 0.1.0
  * @category models
  */
-export type VideoInput = Common & { readonly type: "video"; readonly video: MediaSource & { readonly caption?: string } }
+export type VideoInput = Common & {
+  readonly type: "video"
+  readonly video: MediaSource & { readonly caption?: string }
+}
 /**
  * @since 0.1.0
  * @category models
@@ -572,7 +580,8 @@ const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): stri
       return `is not allowed on ${type} messages (allowed: ${allowedKeys(type)})`
     }
     if (issue.path.length === 1) {
-      return `is not a field of a ${type} message (allowed: to, type, ${type}, replyTo, extraInfo)`
+      const article = type === "image" || type === "audio" ? "an" : "a"
+      return `is not a field of ${article} ${type} message (allowed: to, type, ${type}, replyTo, extraInfo)`
     }
     return `${String(key)} is not allowed here`
   }
@@ -616,7 +625,9 @@ const isMediaType = (u: unknown): u is MediaType =>
 export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMessage> => {
   try {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
-      return Either.left(InvalidMessage.of("", `must be an object with to, type and a media object (got ${describe(input)})`))
+      return Either.left(
+        InvalidMessage.of("", `must be an object with to, type and a media object (got ${describe(input)})`)
+      )
     }
     const type = (input as { readonly type?: unknown }).type
     if (!isMediaType(type)) {
@@ -630,7 +641,9 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
     const decoded: Either.Either<MediaMessage, ParseResult.ParseError> = decoders[type](input)
     return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
   } catch (cause) {
-    return Either.left(InvalidMessage.of("", `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`))
+    return Either.left(
+      InvalidMessage.of("", `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`)
+    )
   }
 }
 
@@ -649,20 +662,22 @@ const WireContext = Schema.Struct({ message_id: ReplyTo })
 
 const wireMessage = <T extends MediaType, M extends Schema.Schema.Any>(type: T, media: M) =>
   Schema.Struct({
-    messaging_object: Schema.Struct({
-      messaging_product: Schema.Literal("whatsapp"),
-      recipient_type: Schema.optionalWith(Schema.Literal("individual"), { default: () => "individual" as const }),
-      to: Schema.String,
-      type: Schema.Literal(type),
-      [type]: media,
-      context: Schema.optional(WireContext)
-    } as {
-      messaging_product: Schema.Literal<["whatsapp"]>
-      recipient_type: Schema.optionalWith<Schema.Literal<["individual"]>, { default: () => "individual" }>
-      to: typeof Schema.String
-      type: Schema.Literal<[T]>
-      context: Schema.optional<typeof WireContext>
-    } & { [K in T]: M }),
+    messaging_object: Schema.Struct(
+      {
+        messaging_product: Schema.Literal("whatsapp"),
+        recipient_type: Schema.optionalWith(Schema.Literal("individual"), { default: () => "individual" as const }),
+        to: Schema.String,
+        type: Schema.Literal(type),
+        [type]: media,
+        context: Schema.optional(WireContext)
+      } as {
+        messaging_product: Schema.Literal<["whatsapp"]>
+        recipient_type: Schema.optionalWith<Schema.Literal<["individual"]>, { default: () => "individual" }>
+        to: typeof Schema.String
+        type: Schema.Literal<[T]>
+        context: Schema.optional<typeof WireContext>
+      } & { [K in T]: M }
+    ),
     extra_info: Schema.optional(WireExtraInfo)
   })
 
@@ -823,5 +838,4 @@ export const audio = (options: BuilderOptions): AudioInput => build("audio", opt
  * @since 0.1.0
  * @category constructors
  */
-export const sticker = (options: BuilderOptions): StickerInput =>
-  build("sticker", options) as unknown as StickerInput
+export const sticker = (options: BuilderOptions): StickerInput => build("sticker", options) as unknown as StickerInput

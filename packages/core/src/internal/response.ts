@@ -10,8 +10,8 @@ import {
   DailyLimitReached,
   IncorrectCredentials,
   IncorrectPayload,
-  KaleyraServerError,
   type KaleyraResponseError,
+  KaleyraServerError,
   LowBalance,
   PhoneNumberNotFound,
   PhoneNumberVersionMismatch,
@@ -38,8 +38,7 @@ export interface RawResponse {
 
 type Json = unknown
 
-const isRecord = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const excerptOf = (body: string | undefined): string => {
   if (body === undefined) return ""
@@ -173,7 +172,10 @@ const MESSAGE_ID_PATHS = [["data", "message_id"], ["messages", 0, "id"], ["messa
  */
 export const sendSuccessFromResponse = (
   raw: RawResponse
-): Either.Either<{ readonly messageId: string; readonly code?: string; readonly message?: string }, UnexpectedResponse> => {
+): Either.Either<
+  { readonly messageId: string; readonly code?: string; readonly message?: string },
+  UnexpectedResponse
+> => {
   const parsed = parseJson(raw)
   if (Either.isLeft(parsed)) return Either.left(parsed.left)
   const messageId = findId(parsed.right, MESSAGE_ID_PATHS)

@@ -110,7 +110,9 @@ export const fromRequestError = (error: HttpClientError.HttpClientError): Transp
  *
  * @internal
  */
-export const readResponse = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<RawResponse, UnexpectedResponse> => {
+export const readResponse = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<RawResponse, UnexpectedResponse> => {
   const status = response.status
   const contentType = response.headers["content-type"]
   const retryAfter = response.headers["retry-after"]

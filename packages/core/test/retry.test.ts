@@ -1,0 +1,180 @@
+import { sendMedia } from "@effect-kaleyra/core"
+import { assert, describe, it } from "@effect/vitest"
+import { type Duration, Effect, Fiber, TestClock } from "effect"
+import { accepted, clientLayer, imageByLink, type Reply, seedFailures } from "./utils.js"
+
+const wa500 = { status: 500, body: JSON.stringify(seedFailures.WA500.body) }
+const systemError = (code: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code, ...extra })
+const transportFailure = (cause: unknown): Reply => ({
+  fail: new (class extends Error {
+    readonly _tag = "RequestError"
+    readonly reason = "Transport"
+    override readonly cause = cause
+  })()
+})
+
+/** Runs a send in a fiber and advances the TestClock until it is done. */
+const runWithClock = <A, E>(effect: Effect.Effect<A, E>, step: Duration.DurationInput = "1 second", max = 600) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(Effect.exit(effect))
+    for (let i = 0; i < max; i++) {
+      yield* Effect.yieldNow()
+      const done = yield* Fiber.poll(fiber)
+      if (done._tag === "Some") break
+      yield* TestClock.adjust(step)
+    }
+    return yield* Fiber.join(fiber)
+  })
+
+describe("retries never send twice by accident", () => {
+  it.effect("WA500 then success is retried", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([wa500, accepted("m-2")])
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(exit._tag, "Success")
+      if (exit._tag === "Success") {
+        assert.strictEqual(exit.value.messageId, "m-2")
+        assert.strictEqual(exit.value.attempts, 2)
+      }
+      assert.strictEqual(seen.length, 2)
+      assert.strictEqual(seen[0].body, seen[1].body, "the retry sends the same body")
+    }))
+
+  it.effect("WA500 is retried maxRetries times, then returned", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([wa500], { maxRetries: 3 })
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(
+        exit._tag === "Failure" && exit.cause._tag === "Fail" && exit.cause.error._tag,
+        "KaleyraServerError"
+      )
+      assert.strictEqual(seen.length, 4)
+    }))
+
+  it.effect("maxRetries: 0 turns retries off", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([wa500], { maxRetries: 0 })
+      yield* Effect.flip(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(seen.length, 1)
+    }))
+
+  for (const [name, failure] of Object.entries(seedFailures).filter(([name]) => name !== "WA500")) {
+    it.effect(`4xx ${name} is never retried`, () =>
+      Effect.gen(function*() {
+        const { layer, seen } = clientLayer([
+          { status: failure.status, body: JSON.stringify(failure.body) },
+          accepted()
+        ])
+        const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        assert.strictEqual(exit._tag, "Failure")
+        assert.strictEqual(seen.length, 1)
+      }))
+  }
+
+  it.effect("a timeout after the request was sent is returned, not repeated", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([{ hang: true }, accepted()], { timeout: "5 seconds" })
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(exit._tag, "Failure")
+      if (exit._tag === "Failure" && exit.cause._tag === "Fail") {
+        const error = exit.cause.error
+        assert.strictEqual(error._tag, "TransportError")
+        if (error._tag === "TransportError") {
+          assert.strictEqual(error.reason, "Timeout")
+          assert.isTrue(error.mayHaveReachedKaleyra)
+        }
+      }
+      assert.strictEqual(seen.length, 1)
+    }))
+
+  it.effect("a reset after the request was written is returned, not repeated", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([transportFailure(systemError("ECONNRESET")), accepted()])
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(
+        exit._tag === "Failure" && exit.cause._tag === "Fail" && exit.cause.error._tag,
+        "TransportError"
+      )
+      assert.strictEqual(seen.length, 1)
+    }))
+
+  it.effect("a connection that never opened is retried", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([transportFailure(systemError("ECONNREFUSED")), accepted("m-3")])
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(exit._tag === "Success" && exit.value.messageId, "m-3")
+      assert.strictEqual(seen.length, 2)
+    }))
+
+  it.effect("a transport that says the request was not sent (requestSent: false) is retried", () =>
+    Effect.gen(function*() {
+      const cause = systemError("ECONNRESET", { requestSent: false })
+      const { layer, seen } = clientLayer([transportFailure(cause), accepted("m-4")])
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(exit._tag === "Success" && exit.value.messageId, "m-4")
+      assert.strictEqual(seen.length, 2)
+    }))
+
+  it.effect("an HTML 503 is retried, a 502 or 504 is not", () =>
+    Effect.gen(function*() {
+      const page = (status: number): Reply => ({
+        status,
+        body: "<html>busy</html>",
+        headers: { "content-type": "text/html" }
+      })
+      const a = clientLayer([page(503), accepted("m-5")])
+      const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(a.layer)))
+      assert.strictEqual(exit._tag === "Success" && exit.value.messageId, "m-5")
+      for (const status of [502, 504]) {
+        const b = clientLayer([page(status), accepted()])
+        yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(b.layer)))
+        assert.strictEqual(b.seen.length, 1)
+      }
+    }))
+
+  it.effect("Retry-After is honoured to the second", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([{ status: 429, body: "", headers: { "retry-after": "7" } }, accepted("m-6")])
+      const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      yield* TestClock.adjust("6999 millis")
+      assert.strictEqual(seen.length, 1, "no retry before Retry-After")
+      yield* TestClock.adjust("1 millis")
+      const result = yield* Fiber.join(fiber)
+      assert.strictEqual(result.messageId, "m-6")
+      assert.strictEqual(seen.length, 2)
+    }))
+
+  it.effect("Retry-After as an HTTP date is honoured", () =>
+    Effect.gen(function*() {
+      const at = new Date(10_000).toUTCString()
+      const { layer, seen } = clientLayer([{ status: 429, body: "", headers: { "retry-after": at } }, accepted("m-7")])
+      const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      yield* TestClock.adjust("9 seconds")
+      assert.strictEqual(seen.length, 1)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(fiber)).messageId, "m-7")
+    }))
+
+  it.effect("a Retry-After longer than maxRetryAfter is returned to the caller at once", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([{ status: 429, body: "", headers: { "retry-after": "3600" } }, accepted()])
+      const error = yield* Effect.flip(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      assert.strictEqual(error._tag, "RateLimited")
+      assert.strictEqual(seen.length, 1)
+    }))
+
+  it.effect("backoff grows exponentially", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([wa500, wa500, accepted("m-8")], { retryBaseDelay: "1 second" })
+      const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+      yield* TestClock.adjust("499 millis") // first delay: 1 s +-50 %, so at least 500 ms
+      assert.strictEqual(seen.length, 1)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(seen.length, 2, "first retry within 1.5 s")
+      yield* TestClock.adjust("999 millis") // second delay: 2 s +-50 %, so at least 1 s
+      assert.strictEqual(seen.length, 2)
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual((yield* Fiber.join(fiber)).attempts, 3)
+    }))
+})

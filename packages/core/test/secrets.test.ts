@@ -1,0 +1,96 @@
+import { sendMedia } from "@effect-kaleyra/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Inspectable, Logger, LogLevel, type Tracer } from "effect"
+import { accepted, API_KEY, clientLayer, imageByLink, type Reply, seedFailures } from "./utils.js"
+
+const leaky: Reply = {
+  // A transport whose error message quotes the request, header and all.
+  fail: Object.assign(new Error(`socket hang up while sending api-key: ${API_KEY}`), {
+    _tag: "RequestError",
+    reason: "Transport",
+    cause: Object.assign(new Error(`ECONNRESET api-key=${API_KEY}`), { code: "ECONNRESET" })
+  })
+}
+const echoing: Reply = { status: 502, body: `<html>bad gateway for key ${API_KEY}</html>` }
+
+describe("the API key never leaks", () => {
+  it.live("not in any log line, span, span attribute, error message, toJSON or Cause.pretty", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make((options) => {
+        lines.push(Logger.stringLogger.log(options))
+        lines.push(JSON.stringify(Logger.structuredLogger.log(options)))
+      })
+      const spans: Array<Tracer.Span> = []
+      // Like an exporter, serialise each span when it ends (inside the fiber that ran it).
+      const exported: Array<string> = []
+      const native = yield* Effect.tracer
+      const tracer: Tracer.Tracer = {
+        ...native,
+        span(...args) {
+          const span = native.span(...args)
+          spans.push(span)
+          const end = span.end.bind(span)
+          span.end = (endTime, exit) => {
+            end(endTime, exit)
+            exported.push(JSON.stringify({
+              name: span.name,
+              attributes: Object.fromEntries(span.attributes),
+              events: ((span as { events?: Array<[string, bigint, unknown]> }).events ?? []).map((
+                [name, , attributes]
+              ) => [name, attributes]),
+              // a success holds the live response (formatting it would read its body); failures hold the errors
+              exit: exit._tag === "Failure" ? Inspectable.format(exit) : "success"
+            }))
+          }
+          return span
+        }
+      }
+      const scenarios: ReadonlyArray<ReadonlyArray<Reply>> = [
+        [accepted()],
+        [{ status: 500, body: JSON.stringify(seedFailures.WA500.body) }, accepted()],
+        [{ status: 401, body: JSON.stringify(seedFailures.RBC001.body) }],
+        [leaky],
+        [echoing],
+        [{ status: 429, body: "", headers: { "retry-after": "0" } }, accepted()]
+      ]
+      const outputs: Array<string> = []
+      for (const replies of scenarios) {
+        const { layer } = clientLayer(replies, { retryBaseDelay: "1 millis" })
+        const exit = yield* sendMedia(imageByLink).pipe(
+          Effect.tap((result) => Effect.logInfo("sent", result)),
+          Effect.tapErrorCause((cause) => Effect.logError("failed", cause)),
+          Effect.exit,
+          Effect.provide(layer),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.All),
+          Effect.withTracer(tracer),
+          Effect.withTracerEnabled(true)
+        )
+        outputs.push(Inspectable.format(exit))
+        if (exit._tag === "Failure") {
+          outputs.push(Cause.pretty(exit.cause, { renderErrorCause: true }))
+          const error = Cause.squash(exit.cause)
+          outputs.push(String(error), JSON.stringify(error), Inspectable.format(error))
+          if (error instanceof Error) outputs.push(error.message, error.stack ?? "")
+        }
+      }
+      const spanText = spans.map((span) =>
+        JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes) })
+      )
+      assert.strictEqual(exported.length, spans.length)
+      assert.isAbove(spans.length, 5)
+      assert.isTrue(spans.some((s) => s.name === "Kaleyra.sendMedia"))
+      const httpSpan = spans.find((s) => s.attributes.has("http.request.header.api-key"))
+      assert.isDefined(httpSpan, "the HTTP client span records request headers")
+      assert.strictEqual(httpSpan!.attributes.get("http.request.header.api-key"), "<redacted>")
+      for (const text of [...lines, ...spanText, ...exported, ...outputs]) {
+        assert.notInclude(
+          text,
+          API_KEY,
+          text.slice(Math.max(0, text.indexOf(API_KEY) - 300), text.indexOf(API_KEY) + 40)
+        )
+      }
+      assert.isAbove(lines.length, 3)
+    }))
+})

@@ -1,0 +1,192 @@
+import { KaleyraClient, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Layer, Redacted } from "effect"
+import { accepted, baseOptions, clientLayer, scripted } from "./utils.js"
+
+const ok = "+919876543210"
+const long = (n: number, c = "a") => c.repeat(n)
+const emoji = "😀" // one code point, two UTF-16 units
+
+/** [description, input, the field InvalidMessage must name] */
+const rejected: ReadonlyArray<readonly [string, unknown, string]> = [
+  ["not an object", "hello", ""],
+  ["null", null, ""],
+  ["an array", [], ""],
+  ["unknown type", { type: "gif", to: ok, gif: { link: "https://a.b/c" } }, "type"],
+  ["missing type", { to: ok, image: { link: "https://a.b/c" } }, "type"],
+  ["missing to", { type: "image", image: { link: "https://a.b/c" } }, "to"],
+  ["to without +", { type: "image", to: "919876543210", image: { id: "1" } }, "to"],
+  ["to with letters", { type: "image", to: "+91987654321x", image: { id: "1" } }, "to"],
+  ["to too short", { type: "image", to: "+1234567", image: { id: "1" } }, "to"],
+  ["to too long", { type: "image", to: "+1234567890123456", image: { id: "1" } }, "to"],
+  ["to with a comma", { type: "image", to: "+919876543210,+919876543211", image: { id: "1" } }, "to"],
+  ["to with a slash", { type: "image", to: "+91/9876543210", image: { id: "1" } }, "to"],
+  ["empty recipients", { type: "image", to: [], image: { id: "1" } }, "to"],
+  ["a bad second recipient", { type: "image", to: [ok, "+12"], image: { id: "1" } }, "to[1]"],
+  ["a non-string recipient", { type: "image", to: [ok, 919876543211], image: { id: "1" } }, "to[1]"],
+  ["a duplicate recipient", { type: "image", to: [ok, "+91 98765 43210"], image: { id: "1" } }, "to[1]"],
+  ["neither id nor link", { type: "image", to: ok, image: {} }, "image"],
+  ["both id and link", { type: "video", to: ok, video: { id: "1", link: "https://a.b/c.mp4" } }, "video.link"],
+  ["missing media object", { type: "document", to: ok }, "document"],
+  ["media under the wrong key", { type: "image", to: ok, video: { id: "1" } }, "video"],
+  ["ftp link", { type: "image", to: ok, image: { link: "ftp://a.b/c.png" } }, "image.link"],
+  ["relative link", { type: "image", to: ok, image: { link: "/c.png" } }, "image.link"],
+  ["javascript link", { type: "image", to: ok, image: { link: "javascript:alert(1)" } }, "image.link"],
+  ["link with a space", { type: "image", to: ok, image: { link: "https://a.b/c d.png" } }, "image.link"],
+  ["empty id", { type: "sticker", to: ok, sticker: { id: "" } }, "sticker.id"],
+  ["id with a newline", { type: "sticker", to: ok, sticker: { id: "12\n3" } }, "sticker.id"],
+  ["caption on audio", { type: "audio", to: ok, audio: { id: "1", caption: "x" } }, "audio.caption"],
+  ["caption on sticker", { type: "sticker", to: ok, sticker: { id: "1", caption: "x" } }, "sticker.caption"],
+  ["filename on image", { type: "image", to: ok, image: { id: "1", filename: "a.png" } }, "image.filename"],
+  ["filename on video", { type: "video", to: ok, video: { id: "1", filename: "a.mp4" } }, "video.filename"],
+  ["caption of 1025 characters", { type: "image", to: ok, image: { id: "1", caption: long(1025) } }, "image.caption"],
+  ["caption of 1025 emoji", { type: "video", to: ok, video: { id: "1", caption: long(1025, emoji) } }, "video.caption"],
+  ["caption not a string", { type: "image", to: ok, image: { id: "1", caption: 5 } }, "image.caption"],
+  ["empty filename", { type: "document", to: ok, document: { id: "1", filename: "" } }, "document.filename"],
+  [
+    "filename with a newline",
+    { type: "document", to: ok, document: { id: "1", filename: "a\n.pdf" } },
+    "document.filename"
+  ],
+  [
+    "ref of 256 characters",
+    { type: "image", to: ok, image: { id: "1" }, extraInfo: { ref: long(256) } },
+    "extraInfo.ref"
+  ],
+  [
+    "ref1 of 256 characters",
+    { type: "image", to: ok, image: { id: "1" }, extraInfo: { ref1: long(256) } },
+    "extraInfo.ref1"
+  ],
+  [
+    "ref2 of 256 emoji",
+    { type: "image", to: ok, image: { id: "1" }, extraInfo: { ref2: long(256, emoji) } },
+    "extraInfo.ref2"
+  ],
+  [
+    "an unknown wa_source",
+    { type: "image", to: ok, image: { id: "1" }, extraInfo: { waSource: "mailchimp" } },
+    "extraInfo.waSource"
+  ],
+  [
+    "snake_case wa_source",
+    { type: "image", to: ok, image: { id: "1" }, extraInfo: { wa_source: "api" } },
+    "extraInfo.wa_source"
+  ],
+  [
+    "an unknown extraInfo field",
+    { type: "image", to: ok, image: { id: "1" }, extraInfo: { ref3: "x" } },
+    "extraInfo.ref3"
+  ],
+  ["an unknown top-level field", { type: "image", to: ok, image: { id: "1" }, priority: "high" }, "priority"],
+  ["empty replyTo", { type: "image", to: ok, image: { id: "1" }, replyTo: "" }, "replyTo"],
+  ["a lone surrogate in a caption", { type: "image", to: ok, image: { id: "1", caption: "a\ud800b" } }, "image.caption"]
+]
+
+const accepted_: ReadonlyArray<readonly [string, unknown]> = [
+  ["caption of exactly 1024 characters", { type: "image", to: ok, image: { id: "1", caption: long(1024) } }],
+  ["caption of exactly 1024 emoji", { type: "image", to: ok, image: { id: "1", caption: long(1024, emoji) } }],
+  ["refs of exactly 255 characters", {
+    type: "audio",
+    to: ok,
+    audio: { id: "1" },
+    extraInfo: { ref: long(255), ref1: long(255, emoji), ref2: long(255) }
+  }],
+  ["every wa_source", { type: "audio", to: ok, audio: { id: "1" }, extraInfo: { waSource: "moengage" } }],
+  ["8 and 15 digits", { type: "audio", to: ["+12345678", "+123456789012345"], audio: { id: "1" } }],
+  ["http link", { type: "audio", to: ok, audio: { link: "http://example.com/a.mp3" } }],
+  ["a multi-line caption", { type: "image", to: ok, image: { id: "1", caption: "line 1\nline 2" } }]
+]
+
+describe("validation: a rejected input names the field and sends nothing", () => {
+  for (const [name, input, field] of rejected) {
+    it.effect(name, () =>
+      Effect.gen(function*() {
+        const { layer, seen } = clientLayer([accepted()])
+        const error = yield* Effect.flip(sendMedia(input as MediaMessage.SendMediaInput).pipe(Effect.provide(layer)))
+        assert.strictEqual(error._tag, "InvalidMessage")
+        if (error._tag !== "InvalidMessage") return
+        assert.strictEqual(error.field, field, error.message)
+        assert.isAbove(error.reason.length, 0)
+        assert.strictEqual(seen.length, 0, "no request leaves the process")
+      }))
+  }
+  for (const [name, input] of accepted_) {
+    it(`accepts ${name}`, () => {
+      const result = MediaMessage.validate(input)
+      assert.isTrue(Either.isRight(result), Either.isLeft(result) ? result.left.message : "")
+    })
+  }
+
+  it("normalises recipients written by people", () => {
+    const result = MediaMessage.validate({
+      type: "image",
+      to: ["+91 98765-43210", "+1 (415) 555.0100"],
+      image: { id: "1" }
+    })
+    assert.deepStrictEqual(Either.getOrThrow(result).to, ["+919876543210", "+14155550100"])
+  })
+
+  it("a builder given a field its type does not take (from untyped code) is refused, not silently dropped", () => {
+    const input = MediaMessage.audio({ to: ok, link: "https://a.b/c.mp3", caption: "x" } as never)
+    const result = MediaMessage.validate(input)
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result)) assert.strictEqual(result.left.field, "audio.caption")
+  })
+})
+
+describe("a hostile sid or senderNumber cannot change the request path", () => {
+  const hostile = ["../../x", "a/b", "x?y=1", "x#y", "%2e%2e", "HX AP", "HX\r\nHost: evil", ""]
+  for (const sid of hostile) {
+    it.effect(`sid ${JSON.stringify(sid)} is refused when the layer is built`, () =>
+      Effect.gen(function*() {
+        const { layer, seen } = clientLayer([accepted()], { sid })
+        const error = yield* Effect.flip(
+          sendMedia({ type: "image", to: ok, image: { id: "1" } }).pipe(Effect.provide(layer))
+        )
+        assert.strictEqual(error._tag === "ConfigError" && error._op, "InvalidData")
+        assert.strictEqual(seen.length, 0)
+      }))
+  }
+  for (const senderNumber of [...hostile, "+91/999", "91999999999999999"]) {
+    it.effect(`senderNumber ${JSON.stringify(senderNumber)} is refused`, () =>
+      Effect.gen(function*() {
+        const { layer } = clientLayer([accepted()], { senderNumber })
+        const error = yield* Effect.flip(Effect.provide(KaleyraClient, layer))
+        assert.strictEqual(error._tag === "ConfigError" && error._op, "InvalidData")
+      }))
+  }
+  it.effect("a sender number written with + and spaces is sent as digits", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([accepted()], { senderNumber: "+91 99999 99999" })
+      yield* sendMedia({ type: "image", to: ok, image: { id: "1" } }).pipe(Effect.provide(layer))
+      assert.strictEqual(new URL(seen[0].url).pathname, "/v2/HXAP16XXXXXX97IN/whatsapp/919999999999/messages")
+    }))
+  it.effect("regions choose Kaleyra's hosts; baseUrl must be plain http(s)", () =>
+    Effect.gen(function*() {
+      const hosts = {
+        IN: "api.in.kaleyra.io",
+        SG: "api.ap.kaleyra.io",
+        EU: "api.eu.kaleyra.io",
+        NA: "api.na.kaleyra.ai"
+      }
+      for (const [region, host] of Object.entries(hosts)) {
+        const s = scripted([accepted()])
+        const client = yield* Effect.provide(
+          KaleyraClient,
+          KaleyraClient.layer({ ...baseOptions, baseUrl: undefined, region: region as "IN" }).pipe(
+            Layer.provide(s.layer)
+          )
+        )
+        assert.strictEqual(client.config.baseUrl, `https://${host}`)
+      }
+      for (const baseUrl of ["ftp://x", "not a url", "https://x/?q=1", "https://user:pw@x"]) {
+        const error = yield* Effect.flip(Effect.provide(KaleyraClient, clientLayer([], { baseUrl }).layer))
+        assert.strictEqual(error._tag === "ConfigError" && error._op, "InvalidData", baseUrl)
+      }
+      const error = yield* Effect.flip(
+        Effect.provide(KaleyraClient, clientLayer([], { apiKey: Redacted.make("") }).layer)
+      )
+      assert.strictEqual(error._tag === "ConfigError" && error._op, "InvalidData")
+    }))
+})
