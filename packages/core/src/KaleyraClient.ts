@@ -21,10 +21,17 @@ import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { errorFromResponse, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
+import { errorFromResponse, findId, parseJson, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
 import { fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
-import { isRetryable, type SendMediaError, TransportError, UnexpectedResponse } from "./KaleyraError.js"
+import {
+  isRetryable,
+  type KaleyraResponseError,
+  type SendMediaError,
+  TransportError,
+  UnexpectedResponse
+} from "./KaleyraError.js"
+import * as MediaFile from "./MediaFile.js"
 import * as MediaMessage from "./MediaMessage.js"
 
 /**
@@ -51,6 +58,44 @@ export interface SendMediaResult {
 }
 
 /**
+ * What `uploadMedia` takes: the bytes (a `Uint8Array`, or a `Blob`, which may be backed by a file and is then
+ * streamed), the file name, and the MIME type (inferred from the bytes or the extension when not given).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadMediaInput {
+  readonly data: Uint8Array | Blob
+  readonly filename: string
+  readonly mimeType?: string
+}
+
+/**
+ * What a successful upload returns: the media id to send with (`MediaMessage.image({ to, id })`), and the checked
+ * facts of the file.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadMediaResult {
+  readonly id: string
+  readonly mimeType: string
+  readonly mediaType: MediaMessage.MediaType
+  readonly filename: string
+  readonly size: number
+  readonly attempts: number
+}
+
+/**
+ * The error channel of `uploadMedia`: a file refused before sending, or the same Kaleyra and transport errors as
+ * `sendMedia` (a prepaid account's 401 is `ApiNotAvailable`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type UploadMediaError = MediaFile.InvalidMedia | KaleyraResponseError | TransportError
+
+/**
  * A hook that the client calls at each step of a send (used by `KaleyraEvents`). It must not block.
  *
  * @since 0.1.0
@@ -65,11 +110,12 @@ export interface SendObserver {
     durationMillis: number
   ) => void
   readonly onRetry: (
-    message: MediaMessage.MediaMessage,
+    message: MediaMessage.MediaMessage | undefined,
     error: SendMediaError,
     attempt: number,
     delay: Duration.Duration
   ) => void
+  readonly onUploaded: (result: UploadMediaResult, durationMillis: number) => void
 }
 
 /**
@@ -93,14 +139,22 @@ export interface Service {
   readonly httpClient: HttpClient.HttpClient
   /** Sends one media message to one or more recipients. */
   readonly sendMedia: (input: MediaMessage.SendMediaInput) => Effect.Effect<SendMediaResult, SendMediaError>
+  /** Uploads a media file (checked first: type, size, name) and returns its media id. */
+  readonly uploadMedia: (input: UploadMediaInput) => Effect.Effect<UploadMediaResult, UploadMediaError>
   /**
    * Runs one request against the account URL with the client's timeout and retry policy, mapping every outcome to
    * a tagged error. `path` is relative to `{baseUrl}/v2/{sid}/whatsapp/{senderNumber}`.
    */
   readonly execute: (
     request: HttpClientRequest.HttpClientRequest,
-    options?: { readonly onRetry?: (error: SendMediaError, attempt: number, delay: Duration.Duration) => void }
-  ) => Effect.Effect<{ readonly response: RawResponse; readonly attempts: number }, SendMediaError>
+    options?: {
+      readonly onRetry?: (error: SendMediaError, attempt: number, delay: Duration.Duration) => void
+      readonly timeout?: Duration.Duration
+    }
+  ) => Effect.Effect<
+    { readonly response: RawResponse; readonly attempts: number },
+    KaleyraResponseError | TransportError
+  >
 }
 
 /**
@@ -146,6 +200,54 @@ const retryDelay = (config: KaleyraConfig.Resolved, error: SendMediaError, retry
     const base = Duration.toMillis(config.retryBaseDelay) * 2 ** (retry - 1)
     return Duration.millis(Math.round(Math.min(base, MAX_BACKOFF_MILLIS) * (0.5 + r)))
   })
+
+/** Where an upload's media id may be: Meta's `id`, then Kaleyra's variants. */
+const MEDIA_ID_PATHS = [["id"], ["media_id"], ["data", "media_id"], ["data", "id"]] as const
+
+const HEAD_BYTES = 64
+
+/** Reads the first bytes of the input and checks the file; nothing is sent before this passes. */
+const readUploadInput = (
+  input: UploadMediaInput
+): Effect.Effect<{ readonly checked: MediaFile.CheckedFile; readonly blob: Blob }, MediaFile.InvalidMedia> =>
+  Effect.suspend(() => {
+    const invalid = (reason: string) =>
+      Effect.fail(new MediaFile.InvalidMedia({ rule: "InvalidInput", reason }, { disableValidation: true }))
+    if (typeof input !== "object" || input === null) {
+      return invalid("the input must be an object with data and filename")
+    }
+    const data: unknown = input.data
+    const head: Effect.Effect<Uint8Array, MediaFile.InvalidMedia> = data instanceof Uint8Array
+      ? Effect.succeed(data.subarray(0, HEAD_BYTES))
+      : data instanceof Blob
+      ? Effect.tryPromise({
+        try: () => data.slice(0, HEAD_BYTES).arrayBuffer(),
+        catch: (cause) =>
+          new MediaFile.InvalidMedia({
+            rule: "InvalidInput",
+            reason: `the file could not be read: ${cause instanceof Error ? cause.message : String(cause)}`
+          }, { disableValidation: true })
+      }).pipe(Effect.map((buffer) => new Uint8Array(buffer)))
+      : invalid("data must be a Uint8Array or a Blob")
+    return Effect.flatMap(head, (bytes) => {
+      const size = data instanceof Blob ? data.size : (data as Uint8Array).length
+      const checked = MediaFile.check({ head: bytes, size, filename: input.filename, mimeType: input.mimeType })
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      const blob = data instanceof Blob
+        ? data.slice(0, data.size, checked.right.mimeType)
+        : new Blob([data as Uint8Array<ArrayBuffer>], { type: checked.right.mimeType })
+      return Effect.succeed({ checked: checked.right, blob })
+    })
+  }).pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(
+        new MediaFile.InvalidMedia({
+          rule: "InvalidInput",
+          reason: `the input could not be read: ${defect instanceof Error ? defect.message : "unknown"}`
+        }, { disableValidation: true })
+      )
+    )
+  )
 
 /**
  * Removes the API key from the free-text parts of an error (a transport's message or a server's page may quote
@@ -198,18 +300,21 @@ export const make = (
     )
 
     const scrub = secretScrubber(Redacted.value(config.apiKey))
-    const attemptOnce = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<RawResponse, SendMediaError> =>
+    const attemptOnce = (
+      request: HttpClientRequest.HttpClientRequest,
+      timeout: Duration.Duration
+    ): Effect.Effect<RawResponse, KaleyraResponseError | TransportError> =>
       httpClient.execute(request).pipe(
         Effect.catchAllDefect((defect) => Effect.fail(transportErrorFromCause(defect))),
         Effect.mapError((error) => scrub(error instanceof TransportError ? error : fromRequestError(error))),
         Effect.flatMap(readResponse),
         Effect.timeoutFail({
-          duration: config.timeout,
+          duration: timeout,
           onTimeout: () =>
             new TransportError({
               reason: "Timeout",
               mayHaveReachedKaleyra: true,
-              detail: `no complete response within ${Duration.format(config.timeout)}`
+              detail: `no complete response within ${Duration.format(timeout)}`
             }, { disableValidation: true })
         }),
         Effect.flatMap((raw) =>
@@ -221,8 +326,10 @@ export const make = (
       )
 
     const execute: Service["execute"] = (request, executeOptions) => {
-      const loop = (attempt: number): Effect.Effect<{ response: RawResponse; attempts: number }, SendMediaError> =>
-        attemptOnce(request).pipe(
+      const loop = (
+        attempt: number
+      ): Effect.Effect<{ response: RawResponse; attempts: number }, KaleyraResponseError | TransportError> =>
+        attemptOnce(request, executeOptions?.timeout ?? config.timeout).pipe(
           Effect.map((response) => ({ response, attempts: attempt })),
           Effect.catchAll((error) => {
             if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
@@ -303,7 +410,62 @@ export const make = (
       }
     )
 
-    return KaleyraClient.of({ config, httpClient, sendMedia, execute })
+    const mediaRequest = HttpClientRequest.post(`${config.accountUrl}/media`).pipe(
+      HttpClientRequest.setHeaders({ "api-key": Redacted.value(config.apiKey), accept: "application/json" })
+    )
+
+    const uploadMedia = Effect.fn("Kaleyra.uploadMedia")(
+      function*(input: UploadMediaInput) {
+        const startedAt = yield* Clock.currentTimeMillis
+        const file = yield* readUploadInput(input)
+        yield* Effect.annotateCurrentSpan({
+          "kaleyra.mime_type": file.checked.mimeType,
+          "kaleyra.size": file.checked.size
+        })
+        const form = new FormData()
+        form.append("file", file.blob, file.checked.filename)
+        form.append("type", file.checked.mimeType)
+        const request = HttpClientRequest.setBody(mediaRequest, HttpBody.formData(form))
+        // Uploads may be large: allow at least 100 kB/s on top of the per-attempt timeout.
+        const timeout = Duration.sum(config.timeout, Duration.millis(Math.ceil(file.checked.size / 100)))
+        const { attempts, response } = yield* execute(request, {
+          timeout,
+          ...(observe !== undefined
+            ? {
+              onRetry: (error, attempt, delay) =>
+                observe.onRetry(undefined, error, attempt, delay)
+            }
+            : {})
+        })
+        const body = parseJson(response)
+        const id = Either.isRight(body) ? findId(body.right, MEDIA_ID_PATHS) : undefined
+        if (id === undefined) {
+          return yield* Either.isLeft(body) ? body.left : new UnexpectedResponse({
+            status: response.status,
+            reason: "MissingId",
+            ...(response.contentType !== undefined ? { contentType: response.contentType } : {}),
+            excerpt: (response.body ?? "").slice(0, 512),
+            body: body.right
+          }, { disableValidation: true })
+        }
+        const result: UploadMediaResult = {
+          id,
+          mimeType: file.checked.mimeType,
+          mediaType: file.checked.mediaType,
+          filename: file.checked.filename,
+          size: file.checked.size,
+          attempts
+        }
+        if (observe !== undefined) {
+          const now = yield* Clock.currentTimeMillis
+          observe.onUploaded(result, now - startedAt)
+        }
+        return result
+      },
+      Effect.mapError((error) => error._tag === "InvalidMedia" ? error : scrub(error))
+    )
+
+    return KaleyraClient.of({ config, httpClient, sendMedia, uploadMedia, execute })
   })
 
 /**
@@ -344,3 +506,15 @@ export const sendMedia = (
   input: MediaMessage.SendMediaInput
 ): Effect.Effect<SendMediaResult, SendMediaError, KaleyraClient> =>
   Effect.flatMap(KaleyraClient, (client) => client.sendMedia(input))
+
+/**
+ * Uploads a media file to Kaleyra (`POST /v2/{sid}/whatsapp/{senderNumber}/media`, multipart `file` + `type`) after
+ * checking its type, size and name, and returns its media id. Then send it with `MediaMessage.<type>({ to, id })`.
+ *
+ * @since 0.1.0
+ * @category uploading
+ */
+export const uploadMedia = (
+  input: UploadMediaInput
+): Effect.Effect<UploadMediaResult, UploadMediaError, KaleyraClient> =>
+  Effect.flatMap(KaleyraClient, (client) => client.uploadMedia(input))

@@ -23,8 +23,26 @@ export {
   sendMedia,
   type SendMediaResult,
   type SendObserver,
-  type Service
+  type Service,
+  uploadMedia,
+  type UploadMediaError,
+  type UploadMediaInput,
+  type UploadMediaResult
 } from "./KaleyraClient.js"
+
+/**
+ * Media files: supported types and limits, type detection, the checks run before upload.
+ *
+ * @since 0.1.0
+ */
+export * as MediaFile from "./MediaFile.js"
+
+/**
+ * A file refused before upload.
+ *
+ * @since 0.1.0
+ */
+export { InvalidMedia } from "./MediaFile.js"
 
 /**
  * Configuration: options, regions, `KALEYRA_*` environment variables.

@@ -16,6 +16,7 @@ export interface Seen {
   readonly method: string
   readonly headers: Record<string, string>
   readonly body: string
+  readonly form: FormData | undefined
 }
 
 export type Reply =
@@ -38,7 +39,8 @@ export const scripted = (replies: ReadonlyArray<Reply | ((seen: Seen) => Reply)>
         url: url.toString(),
         method: request.method,
         headers: { ...request.headers },
-        body: bodyText(request)
+        body: bodyText(request),
+        form: request.body._tag === "FormData" ? request.body.formData : undefined
       }
       seen.push(entry)
       const next = replies[Math.min(seen.length - 1, replies.length - 1)]
