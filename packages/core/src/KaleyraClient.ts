@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -31,6 +32,8 @@ import {
   TransportError,
   UnexpectedResponse
 } from "./KaleyraError.js"
+import * as KaleyraEvent from "./KaleyraEvent.js"
+import { KaleyraEvents } from "./KaleyraEvents.js"
 import * as MediaFile from "./MediaFile.js"
 import * as MediaMessage from "./MediaMessage.js"
 
@@ -96,39 +99,6 @@ export interface UploadMediaResult {
 export type UploadMediaError = MediaFile.InvalidMedia | KaleyraResponseError | TransportError
 
 /**
- * A hook that the client calls at each step of a send (used by `KaleyraEvents`). It must not block.
- *
- * @since 0.1.0
- * @category models
- */
-export interface SendObserver {
-  readonly onAccepted: (message: MediaMessage.MediaMessage, result: SendMediaResult, durationMillis: number) => void
-  readonly onFailed: (
-    input: MediaMessage.MediaMessage | undefined,
-    error: SendMediaError,
-    attempts: number,
-    durationMillis: number
-  ) => void
-  readonly onRetry: (
-    message: MediaMessage.MediaMessage | undefined,
-    error: SendMediaError,
-    attempt: number,
-    delay: Duration.Duration
-  ) => void
-  readonly onUploaded: (result: UploadMediaResult, durationMillis: number) => void
-}
-
-/**
- * An optional service: when present where the client's layer is built, the client reports to it.
- *
- * @since 0.1.0
- * @category tags
- */
-export class KaleyraObserver
-  extends Context.Tag("@effect-kaleyra/core/KaleyraObserver")<KaleyraObserver, SendObserver>()
-{}
-
-/**
  * @since 0.1.0
  * @category models
  */
@@ -148,7 +118,11 @@ export interface Service {
   readonly execute: (
     request: HttpClientRequest.HttpClientRequest,
     options?: {
-      readonly onRetry?: (error: SendMediaError, attempt: number, delay: Duration.Duration) => void
+      readonly onRetry?: (
+        error: KaleyraResponseError | TransportError,
+        attempt: number,
+        delay: Duration.Duration
+      ) => Effect.Effect<void>
       readonly timeout?: Duration.Duration
     }
   ) => Effect.Effect<
@@ -200,6 +174,24 @@ const retryDelay = (config: KaleyraConfig.Resolved, error: SendMediaError, retry
     const base = Duration.toMillis(config.retryBaseDelay) * 2 ** (retry - 1)
     return Duration.millis(Math.round(Math.min(base, MAX_BACKOFF_MILLIS) * (0.5 + r)))
   })
+
+const toResult = (
+  message: MediaMessage.MediaMessage,
+  { attempts, response }: { readonly response: RawResponse; readonly attempts: number }
+): Effect.Effect<SendMediaResult, UnexpectedResponse> => {
+  const success = sendSuccessFromResponse(response)
+  if (Either.isLeft(success)) return Effect.fail(success.left)
+  return Effect.succeed({
+    messageId: success.right.messageId,
+    recipients: message.to,
+    type: message.type,
+    status: response.status,
+    ...(success.right.code !== undefined ? { code: success.right.code } : {}),
+    ...(success.right.message !== undefined ? { message: success.right.message } : {}),
+    ...(message.extraInfo !== undefined ? { extraInfo: message.extraInfo } : {}),
+    attempts
+  })
+}
 
 /** Where an upload's media id may be: Meta's `id`, then Kaleyra's variants. */
 const MEDIA_ID_PATHS = [["id"], ["media_id"], ["data", "media_id"], ["data", "id"]] as const
@@ -286,8 +278,8 @@ export const make = (
   Effect.gen(function*() {
     const config = yield* KaleyraConfig.resolve(options)
     yield* Effect.locallyScopedWith(Headers.currentRedactedNames, Arr.append("api-key"))
-    const observer = yield* Effect.serviceOption(KaleyraObserver)
-    const observe = observer._tag === "Some" ? observer.value : undefined
+    const eventsService = yield* Effect.serviceOption(KaleyraEvents)
+    const events = Option.getOrUndefined(eventsService)
     const transform = options.transformClient ?? identity
     const httpClient = transform(HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false))
     const baseHeaders = {
@@ -335,12 +327,12 @@ export const make = (
             if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
             return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
               if (delay === undefined) return Effect.fail(error)
-              executeOptions?.onRetry?.(error, attempt, delay)
-              return Effect.zipRight(
-                Effect.logDebug("Kaleyra: retrying").pipe(
-                  Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
-                ),
-                Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay)
+              const announce = Effect.logDebug("Kaleyra: retrying").pipe(
+                Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
+              )
+              return announce.pipe(
+                Effect.zipRight(executeOptions?.onRetry?.(error, attempt, delay) ?? Effect.void),
+                Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
               )
             })
           })
@@ -348,51 +340,85 @@ export const make = (
       return loop(1)
     }
 
-    const send = (message: MediaMessage.MediaMessage, startedAt: number) => {
+    const refsOf = (message: MediaMessage.MediaMessage | undefined): KaleyraEvent.Refs => {
+      const extra = message?.extraInfo
+      if (extra === undefined) return {}
+      const refs: { ref?: string; ref1?: string; ref2?: string } = {}
+      if (extra.ref !== undefined) refs.ref = extra.ref
+      if (extra.ref1 !== undefined) refs.ref1 = extra.ref1
+      if (extra.ref2 !== undefined) refs.ref2 = extra.ref2
+      return refs
+    }
+
+    const send = (message: MediaMessage.MediaMessage) => {
       const wire = MediaMessage.toWire(message)
       const request = HttpClientRequest.setBody(
         messagesRequest,
         HttpBody.text(JSON.stringify(wire), "application/json")
       )
-      return execute(
-        request,
-        observe && { onRetry: (error, attempt, delay) => observe.onRetry(message, error, attempt, delay) }
-      ).pipe(
-        Effect.flatMap(({ attempts, response }) => {
-          const success = sendSuccessFromResponse(response)
-          if (Either.isLeft(success)) return Effect.fail(success.left)
-          const result: SendMediaResult = {
-            messageId: success.right.messageId,
-            recipients: message.to,
-            type: message.type,
-            status: response.status,
-            ...(success.right.code !== undefined ? { code: success.right.code } : {}),
-            ...(success.right.message !== undefined ? { message: success.right.message } : {}),
-            ...(message.extraInfo !== undefined ? { extraInfo: message.extraInfo } : {}),
-            attempts
+      if (events === undefined) return Effect.flatMap(execute(request), (outcome) => toResult(message, outcome))
+      let attempts = 1
+      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        execute(request, {
+          onRetry: (error, attempt, delay) => {
+            attempts = attempt + 1
+            return events.publish(
+              new KaleyraEvent.RetryScheduled({
+                operation: "send",
+                error,
+                attempt,
+                delayMillis: Duration.toMillis(delay),
+                recipients: message.to,
+                refs: refsOf(message)
+              })
+            )
           }
-          return Effect.succeed(result)
-        }),
-        observe === undefined ? identity : Effect.tapBoth({
-          onFailure: (error) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Effect.sync(() => observe.onFailed(message, error, 0, now - startedAt))),
-          onSuccess: (result) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Effect.sync(() =>
-                observe.onAccepted(message, result, now - startedAt)
-              ))
-        })
-      )
+        }).pipe(
+          Effect.flatMap((outcome) => toResult(message, outcome)),
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                events.publish(
+                  new KaleyraEvent.SendFailed({
+                    error,
+                    recipients: message.to,
+                    type: message.type,
+                    refs: refsOf(message),
+                    attempts,
+                    durationMillis: now - startedAt
+                  })
+                )),
+            onSuccess: (result) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                events.publish(
+                  new KaleyraEvent.SendAccepted({
+                    messageId: result.messageId,
+                    recipients: result.recipients,
+                    type: result.type,
+                    refs: refsOf(message),
+                    attempts: result.attempts,
+                    durationMillis: now - startedAt
+                  })
+                ))
+          })
+        ))
     }
 
     const sendMedia = Effect.fn("Kaleyra.sendMedia")(
       function*(input: MediaMessage.SendMediaInput) {
-        const startedAt = yield* Clock.currentTimeMillis
         const validated = MediaMessage.validate(input)
         if (Either.isLeft(validated)) {
-          if (observe !== undefined) {
-            observe.onFailed(undefined, validated.left, 0, 0)
+          if (events !== undefined) {
+            yield* events.publish(
+              new KaleyraEvent.SendFailed({
+                error: validated.left,
+                recipients: [],
+                type: undefined,
+                refs: {},
+                attempts: 0,
+                durationMillis: 0
+              })
+            )
           }
           return yield* validated.left
         }
@@ -401,7 +427,7 @@ export const make = (
           "kaleyra.type": message.type,
           "kaleyra.recipients": message.to.length
         })
-        const result = yield* send(message, startedAt)
+        const result = yield* send(message)
         yield* Effect.annotateCurrentSpan({
           "kaleyra.message_id": result.messageId,
           "kaleyra.attempts": result.attempts
@@ -430,10 +456,19 @@ export const make = (
         const timeout = Duration.sum(config.timeout, Duration.millis(Math.ceil(file.checked.size / 100)))
         const { attempts, response } = yield* execute(request, {
           timeout,
-          ...(observe !== undefined
+          ...(events !== undefined
             ? {
               onRetry: (error, attempt, delay) =>
-                observe.onRetry(undefined, error, attempt, delay)
+                events.publish(
+                  new KaleyraEvent.RetryScheduled({
+                    operation: "upload",
+                    error,
+                    attempt,
+                    delayMillis: Duration.toMillis(delay),
+                    recipients: [],
+                    refs: {}
+                  })
+                )
             }
             : {})
         })
@@ -456,9 +491,9 @@ export const make = (
           size: file.checked.size,
           attempts
         }
-        if (observe !== undefined) {
+        if (events !== undefined) {
           const now = yield* Clock.currentTimeMillis
-          observe.onUploaded(result, now - startedAt)
+          yield* events.publish(new KaleyraEvent.MediaUploaded({ ...result, durationMillis: now - startedAt }))
         }
         return result
       },

@@ -16,13 +16,11 @@ export * from "./KaleyraError.js"
  */
 export {
   KaleyraClient,
-  KaleyraObserver,
   layer,
   layerConfig,
   make,
   sendMedia,
   type SendMediaResult,
-  type SendObserver,
   type Service,
   uploadMedia,
   type UploadMediaError,
@@ -64,3 +62,36 @@ export * as MediaMessage from "./MediaMessage.js"
  * @since 0.1.0
  */
 export type { SendMediaInput } from "./MediaMessage.js"
+
+/**
+ * Events: what the client did and what Kaleyra reported back; callback decoding.
+ *
+ * @since 0.1.0
+ */
+export * as KaleyraEvent from "./KaleyraEvent.js"
+
+/**
+ * Event classes and callback decoding, by name.
+ *
+ * @since 0.1.0
+ */
+export {
+  CallbackDecodeError,
+  type CallbackEvent,
+  decodeCallback,
+  decodeCallbacks,
+  IncomingMessage,
+  type KaleyraEvent as KaleyraEventType,
+  MediaUploaded,
+  MessageStatusUpdated,
+  RetryScheduled,
+  SendAccepted,
+  SendFailed
+} from "./KaleyraEvent.js"
+
+/**
+ * The events service, `awaitStatus`.
+ *
+ * @since 0.1.0
+ */
+export { awaitStatus, AwaitStatusTimeout, KaleyraEvents, MessageFailed } from "./KaleyraEvents.js"

@@ -1,0 +1,288 @@
+/**
+ * One stream of everything: what the client did and what Kaleyra reported back, with per-message status tracking
+ * (status only moves forward, duplicates are ignored) and `awaitStatus`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import type * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import {
+  type CallbackDecodeError,
+  type CallbackEvent,
+  decodeCallbacks,
+  type KaleyraEvent,
+  MessageStatus,
+  type MessageStatusUpdated,
+  statusRank
+} from "./KaleyraEvent.js"
+
+/**
+ * `awaitStatus` gave up: the status was not reached in time. `lastStatus` is the last one seen, if any.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AwaitStatusTimeout extends Schema.TaggedError<AwaitStatusTimeout>(
+  "@effect-kaleyra/core/AwaitStatusTimeout"
+)("AwaitStatusTimeout", {
+  messageId: Schema.String,
+  status: MessageStatus,
+  lastStatus: Schema.optional(MessageStatus)
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `Message ${this.messageId} did not reach ${this.status} in time (last status: ${this.lastStatus ?? "none"})`
+  }
+}
+
+/**
+ * `awaitStatus` waited for `delivered` or `read`, but the message failed (with Meta's or Kaleyra's errors).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MessageFailed extends Schema.TaggedError<MessageFailed>("@effect-kaleyra/core/MessageFailed")(
+  "MessageFailed",
+  {
+    messageId: Schema.String,
+    errors: Schema.Array(Schema.Struct({
+      code: Schema.Union(Schema.Number, Schema.String),
+      title: Schema.optional(Schema.String),
+      message: Schema.optional(Schema.String),
+      details: Schema.optional(Schema.String)
+    }))
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const first = this.errors[0]
+    return `Message ${this.messageId} failed` +
+      (first !== undefined ? `: ${first.code}${first.title !== undefined ? ` ${first.title}` : ""}` : "")
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Every event from now on (each run of the stream is its own subscription). */
+  readonly events: Stream.Stream<KaleyraEvent>
+  /** A subscription as a queue, for as long as the scope lives. */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<KaleyraEvent>, never, Scope.Scope>
+  /** Publishes an event; never blocks (a subscriber that falls behind the capacity loses the oldest events). */
+  readonly publish: (event: KaleyraEvent) => Effect.Effect<void>
+  /**
+   * Records a callback event: a status that moves the message forward is tracked and published; a duplicate or a
+   * status that would move it backwards is ignored. Incoming messages are always published. Returns whether the
+   * event was published.
+   */
+  readonly ingest: (event: CallbackEvent) => Effect.Effect<boolean>
+  /** Decodes a callback payload and ingests each of its events. */
+  readonly ingestPayload: (body: unknown) => Effect.Effect<ReadonlyArray<CallbackEvent>, CallbackDecodeError>
+  /** The furthest status seen for a message (among the most recent `trackedMessages`). */
+  readonly status: (messageId: string) => Effect.Effect<Option.Option<MessageStatusUpdated>>
+  /**
+   * Waits until a message reaches `status` (or a later one: `read` satisfies `delivered`). Fails with
+   * `MessageFailed` if it fails first (unless `failed` is awaited), or `AwaitStatusTimeout` after `timeout`
+   * (default 1 minute).
+   */
+  readonly awaitStatus: (
+    messageId: string,
+    status: MessageStatus,
+    options?: { readonly timeout?: Duration.DurationInput }
+  ) => Effect.Effect<MessageStatusUpdated, AwaitStatusTimeout | MessageFailed>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class KaleyraEvents extends Context.Tag("@effect-kaleyra/core/KaleyraEvents")<KaleyraEvents, Service>() {
+  /**
+   * @since 0.1.0
+   */
+  static readonly make = (options?: Options) => make(options)
+  /**
+   * @since 0.1.0
+   */
+  static readonly layer = (options?: Options) => layer(options)
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Events kept per subscriber that falls behind (default 16,384); `"unbounded"` never drops. */
+  readonly capacity?: number | "unbounded"
+  /** How many messages' statuses are remembered (default 100,000; the oldest are forgotten first). */
+  readonly trackedMessages?: number
+}
+
+type Waiter = {
+  readonly status: MessageStatus
+  readonly deferred: Deferred.Deferred<MessageStatusUpdated, MessageFailed>
+}
+
+const settles = (
+  target: MessageStatus,
+  current: MessageStatusUpdated
+): Either.Either<MessageStatusUpdated, MessageFailed> | undefined => {
+  if (current.status === target) return Either.right(current)
+  if (current.status === "failed") {
+    return Either.left(new MessageFailed({ messageId: current.messageId, errors: current.errors }))
+  }
+  if (target !== "failed" && statusRank[current.status] >= statusRank[target]) return Either.right(current)
+  return undefined
+}
+
+/**
+ * Builds the service. Sends publish nothing that is kept when nobody listens: memory does not grow with the number
+ * of sends, only with the number of tracked callback statuses (bounded by `trackedMessages`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const capacity = options.capacity ?? 16_384
+    const pubsub =
+      yield* (capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity))
+    yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))
+    const tracked = Math.max(1, options.trackedMessages ?? 100_000)
+    // Insertion-ordered: re-inserting on update keeps the most recently updated last; the first is evicted.
+    const statuses = new Map<string, MessageStatusUpdated>()
+    const waiters = new Map<string, Set<Waiter>>()
+
+    const publish = (event: KaleyraEvent) => PubSub.publish(pubsub, event)
+
+    const track = (event: MessageStatusUpdated): boolean => {
+      const current = statuses.get(event.messageId)
+      if (current !== undefined && statusRank[event.status] <= statusRank[current.status]) return false
+      statuses.delete(event.messageId)
+      statuses.set(event.messageId, event)
+      if (statuses.size > tracked) statuses.delete(statuses.keys().next().value!)
+      return true
+    }
+
+    const wake = (event: MessageStatusUpdated) =>
+      Effect.suspend(() => {
+        const set = waiters.get(event.messageId)
+        if (set === undefined) return Effect.void
+        const done: Array<Effect.Effect<boolean>> = []
+        for (const waiter of set) {
+          const outcome = settles(waiter.status, event)
+          if (outcome === undefined) continue
+          set.delete(waiter)
+          done.push(Deferred.complete(waiter.deferred, outcome))
+        }
+        if (set.size === 0) waiters.delete(event.messageId)
+        return Effect.all(done, { discard: true })
+      })
+
+    const ingest = (event: CallbackEvent): Effect.Effect<boolean> =>
+      Effect.suspend(() => {
+        if (event._tag === "IncomingMessage") return Effect.as(publish(event), true)
+        if (!track(event)) return Effect.succeed(false)
+        return Effect.zipRight(wake(event), Effect.as(publish(event), true))
+      })
+
+    const awaitStatus: Service["awaitStatus"] = (messageId, status, awaitOptions) =>
+      Effect.suspend(() => {
+        const current = statuses.get(messageId)
+        const settled = current === undefined ? undefined : settles(status, current)
+        if (settled !== undefined) return settled
+        return Effect.flatMap(Deferred.make<MessageStatusUpdated, MessageFailed>(), (deferred) => {
+          const waiter: Waiter = { status, deferred }
+          const set = waiters.get(messageId) ?? new Set()
+          set.add(waiter)
+          waiters.set(messageId, set)
+          // A status may have arrived between the first check and the registration.
+          const now = statuses.get(messageId)
+          const late = now === undefined ? undefined : settles(status, now)
+          if (late !== undefined) {
+            Deferred.unsafeDone(deferred, Either.isRight(late) ? Exit.succeed(late.right) : Exit.fail(late.left))
+          }
+          return Deferred.await(deferred).pipe(
+            Effect.timeoutFail({
+              duration: awaitOptions?.timeout ?? "1 minute",
+              onTimeout: () => {
+                const last = statuses.get(messageId)?.status
+                return new AwaitStatusTimeout({
+                  messageId,
+                  status,
+                  ...(last !== undefined ? { lastStatus: last } : {})
+                })
+              }
+            }),
+            Effect.ensuring(Effect.sync(() => {
+              const live = waiters.get(messageId)
+              live?.delete(waiter)
+              if (live !== undefined && live.size === 0) waiters.delete(messageId)
+            }))
+          )
+        })
+      })
+
+    return KaleyraEvents.of({
+      events: Stream.fromPubSub(pubsub),
+      subscribe: PubSub.subscribe(pubsub),
+      publish: (event) => Effect.asVoid(publish(event)),
+      ingest,
+      ingestPayload: (body) =>
+        Effect.flatMap(
+          decodeCallbacks(body),
+          (events) => Effect.as(Effect.forEach(events, ingest, { discard: true }), events)
+        ),
+      status: (messageId) => Effect.sync(() => Option.fromNullable(statuses.get(messageId))),
+      awaitStatus
+    })
+  })
+
+/**
+ * The events service as a layer. The clients of the node and testing packages include it; give it to
+ * `KaleyraClient.layer` yourself (`Layer.provideMerge`) when you build the client from core.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<KaleyraEvents> => Layer.scoped(KaleyraEvents, make(options))
+
+/**
+ * Every event from now on.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const events: Stream.Stream<KaleyraEvent, never, KaleyraEvents> = Stream.unwrap(
+  Effect.map(KaleyraEvents, (service) => service.events)
+)
+
+/**
+ * Waits until a message reaches a status (see `Service.awaitStatus`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const awaitStatus = (
+  messageId: string,
+  status: MessageStatus,
+  options?: { readonly timeout?: Duration.DurationInput }
+): Effect.Effect<MessageStatusUpdated, AwaitStatusTimeout | MessageFailed, KaleyraEvents> =>
+  Effect.flatMap(KaleyraEvents, (service) => service.awaitStatus(messageId, status, options))

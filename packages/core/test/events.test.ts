@@ -1,0 +1,270 @@
+import {
+  awaitStatus,
+  decodeCallback,
+  decodeCallbacks,
+  IncomingMessage,
+  KaleyraClient,
+  KaleyraEvents,
+  type KaleyraEventType,
+  MessageStatusUpdated,
+  sendMedia,
+  uploadMedia
+} from "@effect-kaleyra/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Either, FastCheck, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
+import { files } from "./files.js"
+import { accepted, baseOptions, imageByLink, scripted, seedFailures } from "./utils.js"
+
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./fixtures/callbacks/${name}.json`, import.meta.url), "utf8"))
+
+const decoded = (name: string) => Either.getOrThrow(decodeCallbacks(fixture(name)))
+
+describe("callback decoding", () => {
+  it("every fixture decodes", () => {
+    const names = readdirSync(new URL("./fixtures/callbacks/", import.meta.url))
+    assert.isAtLeast(names.length, 12)
+    for (const name of names) assert.isTrue(Either.isRight(decodeCallbacks(fixture(name.replace(".json", "")))), name)
+  })
+
+  for (const [name, status] of [["v2-sent", "sent"], ["v2-delivered", "delivered"], ["v2-read", "read"]] as const) {
+    it(`${name} -> MessageStatusUpdated ${status}`, () => {
+      const [event] = decoded(name)
+      assert.instanceOf(event, MessageStatusUpdated)
+      assert.deepStrictEqual(
+        event,
+        new MessageStatusUpdated({
+          messageId: "wamid.HBgMOTE5NDA3MDAwMDAwFQIAERgS",
+          status,
+          recipient: "919407000000",
+          timestamp: 1722834665,
+          refs: { ref: "campaign_2025_summer_sale", ref1: "order_ORD_456789", ref2: "payment_pending" },
+          errors: []
+        })
+      )
+    })
+  }
+
+  it("v2-failed carries Meta's errors", () => {
+    const [event] = decoded("v2-failed")
+    assert.strictEqual(event._tag === "MessageStatusUpdated" && event.status, "failed")
+    if (event._tag !== "MessageStatusUpdated") return
+    assert.deepStrictEqual(event.errors, [{
+      code: 131053,
+      title: "Media upload error",
+      message: "Media upload error",
+      details: "Downloading media from weblink failed with http code 404, status message Not Found"
+    }])
+  })
+
+  it("Kaleyra's NOT-SENT is a failure", () => {
+    const [event] = decoded("v2-not-sent")
+    assert.strictEqual(event._tag === "MessageStatusUpdated" && event.status, "failed")
+    assert.strictEqual(event._tag === "MessageStatusUpdated" && event.errors[0].code, "NOT-SENT")
+  })
+
+  it("incoming image, document, sticker and text", () => {
+    const [image] = decoded("v2-incoming-image")
+    assert.deepStrictEqual(
+      image,
+      new IncomingMessage({
+        messageId: "wamid.INCOMING1",
+        from: "919800000000",
+        name: "Samuel",
+        type: "image",
+        timestamp: 1722834700,
+        text: undefined,
+        media: {
+          id: "4621000000000",
+          mimeType: "image/jpeg",
+          sha256: "abc123",
+          caption: "look",
+          filename: undefined,
+          url: "https://kaleyra.example/media/product123.jpg"
+        },
+        replyTo: "wamid.PARENT",
+        refs: { ref: "r" }
+      })
+    )
+    const [document] = decoded("v2-incoming-document")
+    assert.strictEqual(document._tag === "IncomingMessage" && document.media?.filename, "invoice.pdf")
+    const [sticker] = decoded("v2-incoming-sticker")
+    assert.strictEqual(sticker._tag === "IncomingMessage" && sticker.media?.mimeType, "image/webp")
+    const [text] = decoded("v2-incoming-text")
+    assert.strictEqual(text._tag === "IncomingMessage" && text.text, "hello")
+    assert.strictEqual(text._tag === "IncomingMessage" && text.media, undefined)
+  })
+
+  it("flat dynamic-variable callbacks (GET query or POST body)", () => {
+    const [delivered] = decoded("flat-status-get")
+    assert.deepStrictEqual(
+      delivered,
+      new MessageStatusUpdated({
+        messageId: "ad97e1c2-0000-4b7b-9e8b-3c0c2f0e7f11:0",
+        status: "delivered",
+        recipient: "919407000000",
+        timestamp: 1722834670,
+        refs: { ref: "customer1", ref1: "marketing", ref2: "dictionary" },
+        errors: []
+      })
+    )
+    const [failed] = decoded("flat-status-failed")
+    assert.deepStrictEqual(failed._tag === "MessageStatusUpdated" && failed.errors, [{
+      code: "131053",
+      message: "Media download failed"
+    }])
+    const [incoming] = decoded("flat-incoming")
+    assert.strictEqual(incoming._tag === "IncomingMessage" && incoming.media?.url, "https://kaleyra.example/m.jpg")
+  })
+
+  it.effect("decodeCallback: unknown extra fields are tolerated; non-callbacks are a typed error", () =>
+    Effect.gen(function*() {
+      const event = yield* decodeCallback({ ...(fixture("v2-read") as object), brand_new_field: { x: 1 } })
+      assert.strictEqual(event._tag, "MessageStatusUpdated")
+      for (
+        const body of [null, 42, "x", [], {}, { hello: "world" }, { meta_object: {} }, { id: "1", status: "exploded" }]
+      ) {
+        const error = yield* Effect.flip(decodeCallback(body))
+        assert.strictEqual(error._tag, "CallbackDecodeError", JSON.stringify(body))
+      }
+    }))
+
+  it.prop("never throws on anything", [FastCheck.anything()], ([body]) => {
+    decodeCallbacks(body)
+  }, { fastCheck: { numRuns: 1000 } })
+})
+
+const statusOf = (status: string, extra: Record<string, unknown> = {}) => ({
+  id: "m-1",
+  status,
+  mobile: "919407000000",
+  ...extra
+})
+
+describe("status tracking", () => {
+  it.effect.prop(
+    "any permutation and duplication of one message's callbacks ends in the same final status",
+    [
+      FastCheck.subarray(["sent", "delivered", "read", "failed"], { minLength: 1 }).chain((statuses) =>
+        FastCheck.shuffledSubarray([...statuses, ...statuses, ...statuses], { minLength: statuses.length })
+          .filter((order) => statuses.every((s) => order.includes(s)))
+          .map((order) => ({ statuses, order }))
+      )
+    ],
+    ([{ order, statuses }]) =>
+      Effect.gen(function*() {
+        const events = yield* KaleyraEvents
+        const published: Array<string> = []
+        for (const status of order) {
+          if (yield* events.ingest(Either.getOrThrow(decodeCallbacks(statusOf(status)))[0])) published.push(status)
+        }
+        const expected = ["sent", "delivered", "read", "failed"].filter((s) => statuses.includes(s)).pop()
+        const final = yield* events.status("m-1")
+        assert.strictEqual(Option.getOrThrow(final).status, expected)
+        // only forward moves were published, each once
+        assert.deepStrictEqual(published, [...new Set(published)])
+        assert.strictEqual(published[published.length - 1], expected)
+      }).pipe(Effect.provide(KaleyraEvents.layer())),
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.effect("awaitStatus resolves when the status (or a later one) arrives", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      const fiber = yield* Effect.fork(awaitStatus("m-1", "delivered", { timeout: "10 seconds" }))
+      yield* Effect.yieldNow()
+      yield* events.ingestPayload(statusOf("sent"))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* events.ingestPayload(statusOf("read"))
+      const reached = yield* Fiber.join(fiber)
+      assert.strictEqual(reached.status, "read")
+      // already reached: resolves at once
+      assert.strictEqual((yield* awaitStatus("m-1", "sent")).status, "read")
+    }).pipe(Effect.provide(KaleyraEvents.layer())))
+
+  it.effect("awaitStatus fails with a typed timeout, and with MessageFailed when the message fails", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      const fiber = yield* Effect.fork(Effect.flip(awaitStatus("m-2", "read", { timeout: "5 seconds" })))
+      yield* events.ingestPayload({ ...statusOf("delivered"), id: "m-2" })
+      yield* TestClock.adjust("5 seconds")
+      const timeout = yield* Fiber.join(fiber)
+      assert.strictEqual(timeout._tag, "AwaitStatusTimeout")
+      if (timeout._tag === "AwaitStatusTimeout") assert.strictEqual(timeout.lastStatus, "delivered")
+
+      const failing = yield* Effect.fork(Effect.flip(awaitStatus("m-3", "delivered")))
+      yield* Effect.yieldNow()
+      yield* events.ingestPayload({ ...statusOf("failed", { error_code: "131053", error: "bad media" }), id: "m-3" })
+      const failed = yield* Fiber.join(failing)
+      assert.strictEqual(failed._tag, "MessageFailed")
+      if (failed._tag === "MessageFailed") assert.strictEqual(failed.errors[0].code, "131053")
+      assert.strictEqual((yield* awaitStatus("m-3", "failed")).status, "failed")
+    }).pipe(Effect.provide(KaleyraEvents.layer())))
+
+  it.effect("the status memory is bounded", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      for (let i = 0; i < 50; i++) yield* events.ingestPayload({ ...statusOf("sent"), id: `m-${i}` })
+      assert.isTrue(Option.isNone(yield* events.status("m-0")))
+      assert.isTrue(Option.isSome(yield* events.status("m-49")))
+    }).pipe(Effect.provide(KaleyraEvents.layer({ trackedMessages: 10 }))))
+})
+
+describe("the client publishes what it does", () => {
+  const withEvents = (replies: Parameters<typeof scripted>[0]) =>
+    KaleyraClient.layer({ ...baseOptions, retryBaseDelay: "1 millis" }).pipe(
+      Layer.provide(scripted(replies).layer),
+      Layer.provideMerge(KaleyraEvents.layer())
+    )
+
+  it.scoped("SendAccepted, RetryScheduled, SendFailed, MediaUploaded, in order", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      const queue = yield* events.subscribe
+      yield* sendMedia(imageByLink)
+      const retried = yield* Effect.fork(sendMedia(imageByLink))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(retried)
+      yield* Effect.flip(sendMedia({ ...imageByLink, to: "nope" }))
+      yield* uploadMedia({ data: files.png(), filename: "a.png" })
+      const got: Array<KaleyraEventType> = Chunk.toArray(yield* queue.takeAll)
+      assert.deepStrictEqual(got.map((e) => e._tag), [
+        "SendAccepted",
+        "RetryScheduled",
+        "SendAccepted",
+        "SendFailed",
+        "MediaUploaded"
+      ])
+      const [first, retry, second, failed] = got
+      assert.strictEqual(first._tag === "SendAccepted" && first.messageId, "m-a")
+      assert.deepStrictEqual(first._tag === "SendAccepted" && first.refs, {
+        ref: "customer1",
+        ref1: "marketing",
+        ref2: "dictionary"
+      })
+      assert.strictEqual(retry._tag === "RetryScheduled" && retry.error._tag, "KaleyraServerError")
+      assert.strictEqual(second._tag === "SendAccepted" && second.attempts, 2)
+      assert.strictEqual(failed._tag === "SendFailed" && failed.error._tag, "InvalidMessage")
+    }).pipe(Effect.provide(withEvents([
+      accepted("m-a"),
+      {
+        status: 500,
+        body: JSON.stringify(seedFailures.WA500.body)
+      },
+      accepted("m-b"),
+      { status: 200, body: JSON.stringify({ id: "media-1" }) }
+    ]))))
+
+  it.effect("with nobody listening, sends complete and nothing is retained", () =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 2000; i++) yield* sendMedia(imageByLink)
+      const events = yield* KaleyraEvents
+      // a late subscriber sees only what comes after it
+      const collected = yield* events.events.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      yield* Effect.yieldNow()
+      yield* sendMedia(imageByLink)
+      const after = yield* Fiber.join(collected)
+      assert.strictEqual(Chunk.size(after), 1)
+    }).pipe(Effect.provide(withEvents([accepted()]))))
+})
