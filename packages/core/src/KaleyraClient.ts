@@ -99,6 +99,24 @@ export interface UploadMediaResult {
 export type UploadMediaError = MediaFile.InvalidMedia | KaleyraResponseError | TransportError
 
 /**
+ * Hooks around each HTTP attempt of a call (batch sending uses them to rate-limit every attempt and to pause all
+ * sends on a 429).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AttemptHooks {
+  /** Runs before every HTTP attempt, retries included (e.g. wait for a rate limiter). */
+  readonly beforeAttempt?: Effect.Effect<void>
+  /** Runs when a retryable failure is about to be retried after `delay`. */
+  readonly onRetry?: (
+    error: KaleyraResponseError | TransportError,
+    attempt: number,
+    delay: Duration.Duration
+  ) => Effect.Effect<void>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -107,8 +125,11 @@ export interface Service {
   readonly config: KaleyraConfig.Resolved
   /** The `HttpClient` requests go through (after `transformClient`). */
   readonly httpClient: HttpClient.HttpClient
-  /** Sends one media message to one or more recipients. */
-  readonly sendMedia: (input: MediaMessage.SendMediaInput) => Effect.Effect<SendMediaResult, SendMediaError>
+  /** Sends one media message to one or more recipients (`options`: hooks around each HTTP attempt). */
+  readonly sendMedia: (
+    input: MediaMessage.SendMediaInput,
+    options?: AttemptHooks
+  ) => Effect.Effect<SendMediaResult, SendMediaError>
   /** Uploads a media file (checked first: type, size, name) and returns its media id. */
   readonly uploadMedia: (input: UploadMediaInput) => Effect.Effect<UploadMediaResult, UploadMediaError>
   /**
@@ -117,14 +138,7 @@ export interface Service {
    */
   readonly execute: (
     request: HttpClientRequest.HttpClientRequest,
-    options?: {
-      readonly onRetry?: (
-        error: KaleyraResponseError | TransportError,
-        attempt: number,
-        delay: Duration.Duration
-      ) => Effect.Effect<void>
-      readonly timeout?: Duration.Duration
-    }
+    options?: AttemptHooks & { readonly timeout?: Duration.Duration }
   ) => Effect.Effect<
     { readonly response: RawResponse; readonly attempts: number },
     KaleyraResponseError | TransportError
@@ -321,22 +335,27 @@ export const make = (
       const loop = (
         attempt: number
       ): Effect.Effect<{ response: RawResponse; attempts: number }, KaleyraResponseError | TransportError> =>
-        attemptOnce(request, executeOptions?.timeout ?? config.timeout).pipe(
-          Effect.map((response) => ({ response, attempts: attempt })),
-          Effect.catchAll((error) => {
-            if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
-            return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
-              if (delay === undefined) return Effect.fail(error)
-              const announce = Effect.logDebug("Kaleyra: retrying").pipe(
-                Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
-              )
-              return announce.pipe(
-                Effect.zipRight(executeOptions?.onRetry?.(error, attempt, delay) ?? Effect.void),
-                Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
-              )
+        (executeOptions?.beforeAttempt === undefined
+          ? attemptOnce(request, executeOptions?.timeout ?? config.timeout)
+          : Effect.zipRight(
+            executeOptions.beforeAttempt,
+            attemptOnce(request, executeOptions.timeout ?? config.timeout)
+          )).pipe(
+            Effect.map((response) => ({ response, attempts: attempt })),
+            Effect.catchAll((error) => {
+              if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
+              return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
+                if (delay === undefined) return Effect.fail(error)
+                const announce = Effect.logDebug("Kaleyra: retrying").pipe(
+                  Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
+                )
+                return announce.pipe(
+                  Effect.zipRight(executeOptions?.onRetry?.(error, attempt, delay) ?? Effect.void),
+                  Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
+                )
+              })
             })
-          })
-        )
+          )
       return loop(1)
     }
 
@@ -350,19 +369,20 @@ export const make = (
       return refs
     }
 
-    const send = (message: MediaMessage.MediaMessage) => {
+    const send = (message: MediaMessage.MediaMessage, hooks: AttemptHooks | undefined) => {
       const wire = MediaMessage.toWire(message)
       const request = HttpClientRequest.setBody(
         messagesRequest,
         HttpBody.text(JSON.stringify(wire), "application/json")
       )
-      if (events === undefined) return Effect.flatMap(execute(request), (outcome) => toResult(message, outcome))
+      if (events === undefined) return Effect.flatMap(execute(request, hooks), (outcome) => toResult(message, outcome))
       let attempts = 1
       return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
         execute(request, {
+          ...(hooks?.beforeAttempt !== undefined ? { beforeAttempt: hooks.beforeAttempt } : {}),
           onRetry: (error, attempt, delay) => {
             attempts = attempt + 1
-            return events.publish(
+            const published = events.publish(
               new KaleyraEvent.RetryScheduled({
                 operation: "send",
                 error,
@@ -372,6 +392,9 @@ export const make = (
                 refs: refsOf(message)
               })
             )
+            return hooks?.onRetry === undefined
+              ? published
+              : Effect.zipRight(published, hooks.onRetry(error, attempt, delay))
           }
         }).pipe(
           Effect.flatMap((outcome) => toResult(message, outcome)),
@@ -405,7 +428,7 @@ export const make = (
     }
 
     const sendMedia = Effect.fn("Kaleyra.sendMedia")(
-      function*(input: MediaMessage.SendMediaInput) {
+      function*(input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) {
         const validated = MediaMessage.validate(input)
         if (Either.isLeft(validated)) {
           if (events !== undefined) {
@@ -427,7 +450,7 @@ export const make = (
           "kaleyra.type": message.type,
           "kaleyra.recipients": message.to.length
         })
-        const result = yield* send(message)
+        const result = yield* send(message, hooks)
         yield* Effect.annotateCurrentSpan({
           "kaleyra.message_id": result.messageId,
           "kaleyra.attempts": result.attempts

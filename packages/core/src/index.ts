@@ -15,6 +15,7 @@ export * from "./KaleyraError.js"
  * @since 0.1.0
  */
 export {
+  type AttemptHooks,
   KaleyraClient,
   layer,
   layerConfig,
@@ -95,3 +96,18 @@ export {
  * @since 0.1.0
  */
 export { awaitStatus, AwaitStatusTimeout, KaleyraEvents, MessageFailed } from "./KaleyraEvents.js"
+
+/**
+ * Batch sending: `sendMediaBatch` and its results.
+ *
+ * @since 0.1.0
+ */
+export {
+  type BatchOptions,
+  type BatchResult,
+  type BatchSummary,
+  emptySummary,
+  pacer,
+  sendMediaBatch,
+  summarize
+} from "./Batch.js"

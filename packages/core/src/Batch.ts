@@ -1,0 +1,224 @@
+/**
+ * Sending many media messages: bounded concurrency, a rate limit per sender number, the client's safe retries, a
+ * pause of the whole batch on a 429, and exactly one result per input, in input order.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as RateLimiter from "effect/RateLimiter"
+import * as Stream from "effect/Stream"
+import { KaleyraClient, type SendMediaResult } from "./KaleyraClient.js"
+import type { SendMediaError } from "./KaleyraError.js"
+import * as MediaMessage from "./MediaMessage.js"
+
+/**
+ * The outcome of one input of a batch. `index` is the input's position (from 0); `key` is what `options.key`
+ * returned for it.
+ *
+ * - `Sent`: Kaleyra accepted it.
+ * - `Failed`: a tagged error, after the client's retries.
+ * - `NotAttempted`: the batch was stopped (`options.stop`) before it was sent: it is safe to send again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BatchResult<A, K> =
+  | {
+    readonly _tag: "Sent"
+    readonly index: number
+    readonly key: K
+    readonly input: A
+    readonly result: SendMediaResult
+  }
+  | {
+    readonly _tag: "Failed"
+    readonly index: number
+    readonly key: K
+    readonly input: A
+    readonly error: SendMediaError
+  }
+  | { readonly _tag: "NotAttempted"; readonly index: number; readonly key: K; readonly input: A }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchOptions<A, K> {
+  /** How many sends run at once (default 16). */
+  readonly concurrency?: number
+  /**
+   * Sends (attempts, retries included) allowed per interval for the client's sender number (default 80 per second,
+   * Meta's default throughput); `false` turns the limit off.
+   */
+  readonly rateLimit?: { readonly limit: number; readonly interval?: Duration.DurationInput } | false
+  /**
+   * A limiter to use instead of `rateLimit` (e.g. one `pacer` shared by several batches of the same sender number,
+   * or an `effect/RateLimiter`). Every HTTP attempt goes through it.
+   */
+  readonly rateLimiter?: RateLimiter.RateLimiter
+  /** A key for each input, carried on its result (default: the index). */
+  readonly key?: (input: A, index: number) => K
+  /** When this effect completes, no new send starts; the remaining inputs are reported `NotAttempted`. */
+  readonly stop?: Effect.Effect<unknown>
+  /** Emit results as they complete instead of in input order (default false). */
+  readonly unordered?: boolean
+}
+
+/**
+ * Sends every input and streams one result per input. Memory does not grow with the number of inputs (the input is
+ * pulled as sends complete). A 429 pauses every send of the batch for its `Retry-After` (or the backoff delay).
+ * Failures never fail the stream: each is a `Failed` result; only the input stream's own error can.
+ *
+ * @since 0.1.0
+ * @category sending
+ */
+export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never, R = never, K = number>(
+  inputs: Iterable<A> | Stream.Stream<A, E, R>,
+  options: BatchOptions<A, K> = {}
+): Stream.Stream<BatchResult<A, K>, E, R | KaleyraClient> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const client = yield* KaleyraClient
+    const concurrency = Math.max(1, options.concurrency ?? 16)
+    const rate = options.rateLimit === undefined ? { limit: 80, interval: "1 second" as const } : options.rateLimit
+    const limiter = options.rateLimiter ??
+      (rate === false ? undefined : yield* pacer({ limit: rate.limit, interval: rate.interval ?? "1 second" }))
+    const keyOf = options.key ?? ((_: A, index: number) => index as unknown as K)
+
+    // The pause shared by every send of the batch, moved forward by any 429.
+    let pausedUntil = 0
+    const pauseFor = (delay: Duration.Duration) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        pausedUntil = Math.max(pausedUntil, now + Duration.toMillis(delay))
+      })
+    const waitForPause: Effect.Effect<void> = Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => pausedUntil > now ? Effect.zipRight(Effect.sleep(pausedUntil - now), waitForPause) : Effect.void
+    )
+    const waitTurn = limiter === undefined ? waitForPause : Effect.zipRight(waitForPause, limiter(Effect.void))
+
+    const stopped = yield* Deferred.make<void>()
+    if (options.stop !== undefined) {
+      yield* Effect.forkScoped(Effect.zipRight(options.stop, Deferred.succeed(stopped, undefined)))
+    }
+
+    const sendOne = (input: A, index: number): Effect.Effect<BatchResult<A, K>> => {
+      const key = keyOf(input, index)
+      const notAttempted = { _tag: "NotAttempted", index, key, input } as const
+      const validated = MediaMessage.validate(input)
+      if (Either.isLeft(validated)) {
+        return Effect.succeed({ _tag: "Failed", index, key, input, error: validated.left })
+      }
+      let first = true
+      const hooks = {
+        // the first attempt waited its turn below, racing the stop signal; retries wait here
+        beforeAttempt: Effect.suspend(() => {
+          if (first) {
+            first = false
+            return Effect.void
+          }
+          return waitTurn
+        }),
+        onRetry: (error: SendMediaError, _attempt: number, delay: Duration.Duration) =>
+          error._tag === "RateLimited" ? pauseFor(delay) : Effect.void
+      }
+      const send = client.sendMedia(input, hooks).pipe(
+        Effect.tapError((error) =>
+          error._tag === "RateLimited" && error.retryAfter !== undefined ? pauseFor(error.retryAfter) : Effect.void
+        ),
+        Effect.match({
+          onFailure: (error): BatchResult<A, K> => ({ _tag: "Failed", index, key, input, error }),
+          onSuccess: (result): BatchResult<A, K> => ({ _tag: "Sent", index, key, input, result })
+        })
+      )
+      return Effect.flatMap(Deferred.isDone(stopped), (isStopped) => {
+        if (isStopped) return Effect.succeed(notAttempted)
+        return Effect.raceFirst(
+          Effect.as(waitTurn, true),
+          Effect.as(Deferred.await(stopped), false)
+        ).pipe(Effect.flatMap((go) => go ? send : Effect.succeed(notAttempted)))
+      })
+    }
+
+    const source: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
+      ? inputs as Stream.Stream<A, E, R>
+      : Stream.fromIterable(inputs as Iterable<A>)
+    return source.pipe(
+      Stream.zipWithIndex,
+      Stream.mapEffect(([input, index]) => sendOne(input, index), {
+        concurrency,
+        ...(options.unordered === true ? { unordered: true } : {})
+      })
+    )
+  }))
+
+/**
+ * A rate limiter (the `effect/RateLimiter` shape) that spaces operations evenly: `limit` per `interval`, each start
+ * at least `interval / limit` after the previous one, so that no window of length `interval` holds more than `limit`
+ * starts. Unlike `RateLimiter.make`'s token bucket, it keeps sub-millisecond spacing exact (2,000 per second stays
+ * 2,000, not 1,000) and never bursts a full bucket on top of the refills. Above 100 per interval it allows a small
+ * catch-up burst (1% of `limit`) so that late timers do not lower the long-run rate.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const pacer = (options: {
+  readonly limit: number
+  readonly interval: Duration.DurationInput
+}): Effect.Effect<RateLimiter.RateLimiter> =>
+  Effect.sync(() => {
+    const limit = Math.max(1, options.limit)
+    const spacing = Duration.toMillis(options.interval) / limit
+    const slack = spacing * (Math.max(1, Math.ceil(limit / 100)) - 1)
+    let nextSlot = Number.NEGATIVE_INFINITY
+    const acquire = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const slot = Math.max(nextSlot, now - slack)
+      nextSlot = slot + spacing
+      return slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
+    })
+    return (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter
+  })
+
+/**
+ * Counts of a batch's results.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchSummary {
+  readonly sent: number
+  readonly failed: number
+  readonly notAttempted: number
+  /** Failures by error tag. */
+  readonly failures: Readonly<Record<string, number>>
+}
+
+/**
+ * Adds a result to a summary (use with `Stream.runFold(results, emptySummary, summarize)`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const summarize = <A, K>(summary: BatchSummary, result: BatchResult<A, K>): BatchSummary => {
+  switch (result._tag) {
+    case "Sent":
+      return { ...summary, sent: summary.sent + 1 }
+    case "NotAttempted":
+      return { ...summary, notAttempted: summary.notAttempted + 1 }
+    case "Failed":
+      return {
+        ...summary,
+        failed: summary.failed + 1,
+        failures: { ...summary.failures, [result.error._tag]: (summary.failures[result.error._tag] ?? 0) + 1 }
+      }
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const emptySummary: BatchSummary = { sent: 0, failed: 0, notAttempted: 0, failures: {} }

@@ -1,0 +1,209 @@
+import { emptySummary, KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
+import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Clock, Deferred, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { baseOptions, seedFailures } from "./utils.js"
+
+interface Hit {
+  readonly at: number
+  readonly to: string
+}
+
+/** A fake Kaleyra that answers by recipient, and records when each request arrived (on the TestClock). */
+const fakeKaleyra = (
+  answer: (to: string, hit: number) => { status: number; body: string; headers?: Record<string, string> }
+) => {
+  const hits: Array<Hit> = []
+  const client = HttpClient.make((request) =>
+    Effect.flatMap(Clock.currentTimeMillis, (at) => {
+      const body = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : "{}"
+      const to = JSON.parse(body).messaging_object.to as string
+      hits.push({ at, to })
+      const reply = answer(to, hits.filter((h) => h.to === to).length)
+      return Effect.succeed(
+        HttpClientResponse.fromWeb(
+          request,
+          new Response(reply.body, {
+            status: reply.status,
+            headers: { "content-type": "application/json", ...reply.headers }
+          })
+        )
+      )
+    })
+  )
+  const layer = KaleyraClient.layer({ ...baseOptions, retryBaseDelay: "100 millis" }).pipe(
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+  )
+  return { hits, layer }
+}
+
+const ok = (to: string) => ({
+  status: 202,
+  body: JSON.stringify({ code: "WA202", message: "Request Accepted", data: { message_id: `id-${to}` }, error: {} })
+})
+const fail = (name: keyof typeof seedFailures) => ({
+  status: seedFailures[name].status,
+  body: JSON.stringify(seedFailures[name].body)
+})
+
+const message = (i: number): MediaMessage.SendMediaInput => ({
+  type: "image",
+  to: `+9198765${String(i).padStart(5, "0")}`,
+  image: { link: `https://example.com/${i}.png` }
+})
+
+/** Runs a stream to completion, advancing the TestClock as needed. */
+const collect = <A, E>(stream: Stream.Stream<A, E>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(Stream.runCollect(stream))
+    for (let i = 0; i < 10_000; i++) {
+      yield* Effect.yieldNow()
+      if ((yield* Fiber.poll(fiber))._tag === "Some") break
+      yield* TestClock.adjust("50 millis")
+    }
+    return Chunk.toArray(yield* Fiber.join(fiber))
+  })
+
+describe("sendMediaBatch", () => {
+  it.effect("exactly one result per input, in order, with keys, for mixed outcomes", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to) =>
+        to.endsWith("1") ? fail("E110") : to.endsWith("2") ? fail("WA400") : ok(to)
+      )
+      const inputs = Array.from({ length: 300 }, (_, i) => i % 7 === 3 ? { ...message(i), to: "bad" } : message(i))
+      const results = yield* collect(
+        sendMediaBatch(inputs, { concurrency: 8, rateLimit: false, key: (input, i) => `row-${i}` }).pipe(
+          Stream.provideLayer(layer)
+        )
+      )
+      assert.strictEqual(results.length, 300)
+      results.forEach((r, i) => {
+        assert.strictEqual(r.index, i)
+        assert.strictEqual(r.key, `row-${i}`)
+        const to = (inputs[i] as { to: string }).to
+        const expected = to === "bad"
+          ? "InvalidMessage"
+          : to.endsWith("1")
+          ? "LowBalance"
+          : to.endsWith("2")
+          ? "IncorrectPayload"
+          : "Sent"
+        assert.strictEqual(r._tag === "Failed" ? r.error._tag : r._tag, expected, `row ${i}`)
+      })
+      const summary = results.reduce(summarize, emptySummary)
+      assert.strictEqual(summary.sent + summary.failed, 300)
+      assert.strictEqual(hits.length, 300 - inputs.filter((i) => (i as { to: string }).to === "bad").length)
+      assert.strictEqual(new Set(hits.map((h) => h.to)).size, hits.length, "no recipient got the message twice")
+    }))
+
+  it.effect("a 429 pauses the whole batch for its Retry-After", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to, n) =>
+        to === "+919876500000" && n === 1
+          ? { status: 429, body: "{}", headers: { "retry-after": "10" } }
+          : ok(to)
+      )
+      const results = yield* collect(
+        sendMediaBatch(Array.from({ length: 40 }, (_, i) => message(i)), { concurrency: 4, rateLimit: false }).pipe(
+          Stream.provideLayer(layer)
+        )
+      )
+      assert.strictEqual(results.length, 40)
+      assert.isTrue(results.every((r) => r._tag === "Sent"))
+      const early = hits.filter((h) => h.at < 10_000)
+      // the four sends in flight when the 429 came; nothing else until the pause ended
+      assert.isAtMost(early.length, 4)
+      assert.strictEqual(hits.length, 41)
+      assert.isTrue(hits.slice(early.length).every((h) => h.at >= 10_000))
+    }))
+
+  it.effect("the rate limit bounds sends per interval", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to) => ok(to))
+      const results = yield* collect(
+        sendMediaBatch(Array.from({ length: 50 }, (_, i) => message(i)), {
+          concurrency: 16,
+          rateLimit: { limit: 10, interval: "1 second" }
+        }).pipe(Stream.provideLayer(layer))
+      )
+      assert.strictEqual(results.length, 50)
+      for (const h of hits) {
+        const inWindow = hits.filter((x) => x.at >= h.at && x.at < h.at + 1000).length
+        assert.isAtMost(inWindow, 10, `window at ${h.at}`)
+      }
+      assert.isAtLeast(hits[hits.length - 1].at, 4000)
+    }))
+
+  it.effect("retries are rate-limited too, and a WA500 retried once yields one result", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to, n) => n === 1 && to.endsWith("3") ? fail("WA500") : ok(to))
+      const results = yield* collect(
+        sendMediaBatch(Array.from({ length: 20 }, (_, i) => message(i)), { rateLimit: { limit: 5 } }).pipe(
+          Stream.provideLayer(layer)
+        )
+      )
+      assert.strictEqual(results.length, 20)
+      assert.isTrue(results.every((r) => r._tag === "Sent"))
+      assert.strictEqual(hits.length, 22)
+      for (const h of hits) assert.isAtMost(hits.filter((x) => x.at >= h.at && x.at < h.at + 1000).length, 5)
+    }))
+
+  it.effect("stop: no send starts after it, the rest are NotAttempted, nothing runs afterwards", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to) => ok(to))
+      const stop = yield* Deferred.make<void>()
+      const results: Array<{ _tag: string; index: number }> = []
+      const fiber = yield* sendMediaBatch(Array.from({ length: 100 }, (_, i) => message(i)), {
+        concurrency: 2,
+        rateLimit: { limit: 10 },
+        stop: Deferred.await(stop)
+      }).pipe(
+        Stream.tap((r) => Effect.sync(() => results.push(r))),
+        Stream.runDrain,
+        Effect.provide(layer),
+        Effect.fork
+      )
+      yield* TestClock.adjust("1500 millis")
+      yield* Deferred.succeed(stop, undefined)
+      for (let i = 0; i < 50; i++) {
+        yield* Effect.yieldNow()
+        yield* TestClock.adjust("100 millis")
+      }
+      yield* Fiber.join(fiber)
+      assert.strictEqual(results.length, 100)
+      assert.deepStrictEqual(results.map((r) => r.index), Array.from({ length: 100 }, (_, i) => i))
+      const sent = results.filter((r) => r._tag === "Sent").length
+      const notAttempted = results.filter((r) => r._tag === "NotAttempted")
+      assert.strictEqual(sent + notAttempted.length, 100)
+      assert.strictEqual(sent, hits.length, "every request that left has a Sent result")
+      assert.isAbove(notAttempted.length, 50)
+      const before = hits.length
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(hits.length, before, "nothing is sent after the batch ended")
+    }))
+
+  it.effect("interrupting the consumer stops the batch: no fiber keeps sending", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to) => ok(to))
+      const fiber = yield* sendMediaBatch(Array.from({ length: 1000 }, (_, i) => message(i)), {
+        rateLimit: { limit: 10 }
+      }).pipe(Stream.runDrain, Effect.provide(layer), Effect.fork)
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.interrupt(fiber)
+      const before = hits.length
+      assert.isAbove(before, 0)
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(hits.length, before)
+    }))
+
+  it.effect("takes a Stream of inputs", () =>
+    Effect.gen(function*() {
+      const { layer } = fakeKaleyra((to) => ok(to))
+      const results = yield* collect(
+        sendMediaBatch(Stream.range(0, 49).pipe(Stream.map(message)), { rateLimit: false }).pipe(
+          Stream.provideLayer(layer)
+        )
+      )
+      assert.strictEqual(results.length, 50)
+    }))
+})
