@@ -28,6 +28,7 @@ import * as KaleyraConfig from "./KaleyraConfig.js"
 import {
   isRetryable,
   type KaleyraResponseError,
+  RateLimited,
   type SendMediaError,
   TransportError,
   UnexpectedResponse
@@ -259,24 +260,56 @@ const readUploadInput = (
  * Removes the API key from the free-text parts of an error (a transport's message or a server's page may quote
  * the request), so that no error, log or span can carry it.
  */
-const secretScrubber = (secret: string) => <E extends SendMediaError>(error: E): E => {
-  if (error._tag === "TransportError" && error.detail.includes(secret)) {
-    return new TransportError({ ...error, detail: error.detail.split(secret).join("<redacted>") }, {
-      disableValidation: true
-    }) as E
+const secretScrubber = (secret: string) => {
+  const clean = (text: string) => text.includes(secret) ? text.split(secret).join("<redacted>") : text
+  const cleanUnknown = (value: unknown): unknown => {
+    if (typeof value === "string") return clean(value)
+    if (Array.isArray(value)) return value.map(cleanUnknown)
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [clean(k), cleanUnknown(v)]))
+    }
+    return value
   }
-  if (error._tag === "UnexpectedResponse") {
-    const leaks = error.excerpt.includes(secret) ||
-      (error.body !== undefined && JSON.stringify(error.body).includes(secret))
-    if (!leaks) return error
-    return new UnexpectedResponse({
-      status: error.status,
-      reason: error.reason,
-      ...(error.contentType !== undefined ? { contentType: error.contentType } : {}),
-      excerpt: error.excerpt.split(secret).join("<redacted>")
-    }, { disableValidation: true }) as E
+  const leaks = (value: unknown) => value !== undefined && JSON.stringify(value).includes(secret)
+  return <E extends SendMediaError>(error: E): E => {
+    switch (error._tag) {
+      case "TransportError":
+        return leaks(error.detail)
+          ? new TransportError({ ...error, detail: clean(error.detail) }, { disableValidation: true }) as E
+          : error
+      case "UnexpectedResponse":
+        return leaks(error.excerpt) || leaks(error.body)
+          ? new UnexpectedResponse({
+            status: error.status,
+            reason: error.reason,
+            ...(error.contentType !== undefined ? { contentType: error.contentType } : {}),
+            excerpt: clean(error.excerpt),
+            ...(error.body !== undefined ? { body: cleanUnknown(error.body) } : {})
+          }, { disableValidation: true }) as E
+          : error
+      case "InvalidMessage":
+        return error
+      case "RateLimited":
+        return leaks(error.message) || leaks(error.code)
+          ? new RateLimited({
+            status: error.status,
+            message: clean(error.message),
+            ...(error.code !== undefined ? { code: clean(error.code) } : {}),
+            ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {})
+          }, { disableValidation: true }) as E
+          : error
+      default: {
+        if (!leaks(error.message) && !leaks(error.error) && !leaks(error.code)) return error
+        const Rebuilt = error.constructor as new(fields: unknown, options: { disableValidation: boolean }) => E
+        return new Rebuilt({
+          status: error.status,
+          code: clean(error.code),
+          message: clean(error.message),
+          error: cleanUnknown(error.error)
+        }, { disableValidation: true })
+      }
+    }
   }
-  return error
 }
 
 /**
@@ -375,7 +408,9 @@ export const make = (
         messagesRequest,
         HttpBody.text(JSON.stringify(wire), "application/json")
       )
-      if (events === undefined) return Effect.flatMap(execute(request, hooks), (outcome) => toResult(message, outcome))
+      if (events === undefined) {
+        return Effect.flatMap(execute(request, hooks), (outcome) => Effect.mapError(toResult(message, outcome), scrub))
+      }
       let attempts = 1
       return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
         execute(request, {
@@ -397,7 +432,7 @@ export const make = (
               : Effect.zipRight(published, hooks.onRetry(error, attempt, delay))
           }
         }).pipe(
-          Effect.flatMap((outcome) => toResult(message, outcome)),
+          Effect.flatMap((outcome) => Effect.mapError(toResult(message, outcome), scrub)),
           Effect.tapBoth({
             onFailure: (error) =>
               Effect.flatMap(Clock.currentTimeMillis, (now) =>

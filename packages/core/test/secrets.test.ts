@@ -12,6 +12,21 @@ const leaky: Reply = {
   })
 }
 const echoing: Reply = { status: 502, body: `<html>bad gateway for key ${API_KEY}</html>` }
+const echoingJson: Reply = {
+  status: 401,
+  body: JSON.stringify({
+    code: "RBC001",
+    message: `Incorrect SID or API key ${API_KEY}.`,
+    data: [],
+    error: { error: `key ${API_KEY}`, [API_KEY]: [API_KEY] }
+  })
+}
+const echoingUnknown: Reply = {
+  status: 418,
+  body: JSON.stringify({ code: `X-${API_KEY}`, message: API_KEY, error: { nested: { key: API_KEY } } })
+}
+const echoing429: Reply = { status: 429, body: JSON.stringify({ code: "429", message: `slow down ${API_KEY}` }) }
+const echoingSuccessless: Reply = { status: 202, body: JSON.stringify({ note: API_KEY }) }
 
 describe("the API key never leaks", () => {
   it.live("not in any log line, span, span attribute, error message, toJSON or Cause.pretty", () =>
@@ -52,6 +67,10 @@ describe("the API key never leaks", () => {
         [{ status: 401, body: JSON.stringify(seedFailures.RBC001.body) }],
         [leaky],
         [echoing],
+        [echoingJson],
+        [echoingUnknown],
+        [echoing429],
+        [echoingSuccessless],
         [{ status: 429, body: "", headers: { "retry-after": "0" } }, accepted()]
       ]
       const outputs: Array<string> = []

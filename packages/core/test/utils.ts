@@ -1,6 +1,6 @@
 import { KaleyraClient, type KaleyraConfig } from "@effect-kaleyra/core"
 import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+import { Clock, Effect, Layer, Redacted } from "effect"
 
 export const API_KEY = "sk-LIVE-9f8e7d6c5b4a-secret"
 
@@ -17,6 +17,8 @@ export interface Seen {
   readonly headers: Record<string, string>
   readonly body: string
   readonly form: FormData | undefined
+  /** When it arrived (TestClock time under it.effect). */
+  readonly at: number
 }
 
 export type Reply =
@@ -34,13 +36,14 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): string =>
 export const scripted = (replies: ReadonlyArray<Reply | ((seen: Seen) => Reply)>) => {
   const seen: Array<Seen> = []
   const client = HttpClient.make((request, url) =>
-    Effect.suspend(() => {
+    Effect.flatMap(Clock.currentTimeMillis, (at) => {
       const entry: Seen = {
         url: url.toString(),
         method: request.method,
         headers: { ...request.headers },
         body: bodyText(request),
-        form: request.body._tag === "FormData" ? request.body.formData : undefined
+        form: request.body._tag === "FormData" ? request.body.formData : undefined,
+        at
       }
       seen.push(entry)
       const next = replies[Math.min(seen.length - 1, replies.length - 1)]
