@@ -1,0 +1,106 @@
+/**
+ * The Kaleyra client for Node: core's `KaleyraClient` over the lean undici `HttpClient`, with its options given in
+ * code or read from the `KALEYRA_*` environment variables.
+ *
+ * ```ts
+ * import { sendMedia } from "@effect-kaleyra/core"
+ * import { KaleyraNode } from "@effect-kaleyra/node"
+ *
+ * sendMedia({ to: "+919876543210", type: "image", image: { link: "https://example.com/a.png" } }).pipe(
+ *   Effect.provide(KaleyraNode.layerConfig)   // KALEYRA_SID, KALEYRA_API_KEY, KALEYRA_SENDER_NUMBER, ...
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
+import * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Undici from "@effect/platform-node/Undici"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+/**
+ * The client with these options, over the lean undici `HttpClient` (its own keep-alive `Agent`, closed with the
+ * layer). Invalid options (a malformed `sid`, `senderNumber` or `baseUrl`, ...) fail the layer with a `ConfigError`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: KaleyraConfig.Options
+): Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> =>
+  Layer.provide(KaleyraClient.layer(options), UndiciHttpClient.layer)
+
+/**
+ * The client with its options read from configuration: with the default `ConfigProvider`, the environment variables
+ * `KALEYRA_SID`, `KALEYRA_API_KEY`, `KALEYRA_SENDER_NUMBER`, and optionally `KALEYRA_REGION`, `KALEYRA_BASE_URL`,
+ * `KALEYRA_TIMEOUT` and `KALEYRA_MAX_RETRIES` (see `KaleyraConfig.config`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> = Layer.provide(
+  KaleyraClient.layerConfig(KaleyraConfig.config),
+  UndiciHttpClient.layer
+)
+
+/**
+ * Like {@link layerConfig}, with `overrides` applied over what configuration gave (for what configuration cannot
+ * hold, such as `transformClient`, or to pin a value in code).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfigWith = (
+  overrides: Partial<KaleyraConfig.Options>
+): Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> =>
+  Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config, overrides), UndiciHttpClient.layer)
+
+const toStockFormData = (formData: FormData): FormData => {
+  if (formData instanceof Undici.FormData) return formData
+  const copy = new Undici.FormData()
+  formData.forEach((value, name) => {
+    if (typeof value === "string") copy.append(name, value)
+    else copy.append(name, value, value.name)
+  })
+  // The stock client hands the body to undici as it is: it must be undici's own class.
+  return copy as unknown as FormData
+}
+
+/**
+ * `@effect/platform-node`'s stock undici `HttpClient` (`NodeHttpClient.layerUndici`), fixed for Node 20: a body made
+ * of the global `FormData` is copied into undici's own `FormData` first (nodejs/undici#4212: undici 7 cannot
+ * serialise the `FormData` of the undici bundled in Node 20 and fails with "action is not a function").
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStockHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(
+    HttpClient.HttpClient,
+    HttpClient.mapRequest((request) =>
+      request.body._tag === "FormData"
+        ? HttpClientRequest.setBody(request, HttpBody.formData(toStockFormData(request.body.formData)))
+        : request
+    )
+  )
+).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+/**
+ * The client over `@effect/platform-node`'s stock undici `HttpClient` ({@link layerStockHttpClient}) instead of the
+ * lean one: spans per HTTP call and the platform's own response objects, at a higher cost per request.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStock = (
+  options: KaleyraConfig.Options
+): Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> =>
+  Layer.provide(KaleyraClient.layer(options), layerStockHttpClient)

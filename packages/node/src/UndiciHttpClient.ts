@@ -1,0 +1,655 @@
+/**
+ * A lean `HttpClient` straight on an undici `Dispatcher` (`Agent`, `Pool`, `Client`).
+ *
+ * It talks to undici at the level of `dispatcher.dispatch(options, handler)`: no `AbortController` per request, no
+ * web `Request`/`Response`, no response `FinalizationRegistry`, no URL re-parsing for the common case (absolute URL,
+ * no `urlParams`). The response body is collected by the handler itself, so reading it is a concatenation, not a
+ * stream pipeline.
+ *
+ * - **Interruption** aborts the request through undici's own abort callback (the socket is destroyed, so the server
+ *   sees the connection close). A request still queued for a connection is aborted before anything is written.
+ * - **Errors** are the platform's `RequestError` (reason `Transport`, or `Encode` when undici refused the request)
+ *   and `ResponseError` (reason `Decode`, when the body fails). Their `cause` is a {@link TransportFailure}: an
+ *   `Error` with the system or undici `code` and `requestSent`, `true` once the whole request was written to the
+ *   socket. `false` proves the server cannot have received the request, so it may be retried safely.
+ * - **Bodies** sent: `Uint8Array`, string or `Raw`, `Empty`, `Stream` (streamed, chunked when no length is known) and
+ *   `FormData` (copied into undici's own `FormData`, so the global one of Node 20 works: nodejs/undici#4212; undici
+ *   writes the multipart `content-type` with its boundary).
+ * - **Response bodies** are buffered as they arrive, so an unread response never holds a socket: it is released
+ *   when the body is complete. `stream` applies backpressure once it is being consumed.
+ * - There is no `http.client` span; trace at the call site (the Kaleyra client has its own spans).
+ *
+ * @since 0.1.0
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
+
+// -----------------------------------------------------------------------------
+// errors
+// -----------------------------------------------------------------------------
+
+/**
+ * The `cause` of every transport failure raised by this client: one line of what happened (never the request or its
+ * headers), the system or undici `code` (`ECONNREFUSED`, `UND_ERR_SOCKET`, ...) and whether the whole request had
+ * been written to the socket.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportFailure extends Error {
+  /**
+   * The system or undici error code, when there is one.
+   *
+   * @since 0.1.0
+   */
+  readonly code: string | undefined
+  /**
+   * `true` once the whole request was written to a socket: the server may have received it. `false` means it
+   * cannot have been received (never connected, or the connection failed while the request was being written).
+   *
+   * @since 0.1.0
+   */
+  readonly requestSent: boolean
+
+  constructor(cause: unknown, requestSent: boolean, code: string | undefined = codeOf(cause)) {
+    super(messageOf(cause), { cause })
+    this.name = "TransportFailure"
+    this.code = code
+    this.requestSent = requestSent
+  }
+}
+
+const codeOf = (error: unknown): string | undefined => {
+  let cursor: unknown = error
+  for (let depth = 0; depth < 4 && typeof cursor === "object" && cursor !== null; depth++) {
+    const candidate = cursor as { readonly code?: unknown; readonly cause?: unknown; readonly errors?: unknown }
+    if (typeof candidate.code === "string") return candidate.code
+    cursor = candidate.cause ?? (Array.isArray(candidate.errors) ? candidate.errors[0] : undefined)
+  }
+  return undefined
+}
+
+const messageOf = (error: unknown): string => {
+  if (typeof error === "object" && error !== null) {
+    const candidate = error as { readonly message?: unknown; readonly errors?: unknown }
+    if (typeof candidate.message === "string" && candidate.message !== "") return candidate.message
+    if (Array.isArray(candidate.errors) && candidate.errors.length > 0) return messageOf(candidate.errors[0])
+  }
+  return typeof error === "string" && error !== "" ? error : "the connection failed"
+}
+
+/** Codes that prove no connection carried the request. */
+const NEVER_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_DESTROYED",
+  "UND_ERR_CLOSED",
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED"
+])
+
+// -----------------------------------------------------------------------------
+// targets: origin + path, with a cache of validated origins
+// -----------------------------------------------------------------------------
+
+/** A path that the WHATWG URL parser would leave exactly as it is (no encoding, no dot segments). */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-_~.!$&()*+,;=:@%/?]*$/
+const DOT_SEGMENT = /\/\.|%2e/i
+
+const MAX_CACHED_ORIGINS = 256
+
+interface Target {
+  readonly origin: string
+  readonly path: string
+}
+
+class Targets {
+  /** Raw scheme+authority prefix -> normalised origin, or `null` when the prefix needs the full parser. */
+  private readonly origins = new Map<string, string | null>()
+
+  resolve(request: HttpClientRequest.HttpClientRequest): Target | Error {
+    const url = request.url
+    if (request.urlParams.length === 0 && request.hash._tag === "None") {
+      const schemeEnd = url.indexOf("://")
+      if (schemeEnd > 0) {
+        const pathStart = url.indexOf("/", schemeEnd + 3)
+        const prefix = pathStart === -1 ? url : url.slice(0, pathStart)
+        let origin = this.origins.get(prefix)
+        if (origin === undefined) origin = this.remember(prefix)
+        if (origin !== null) {
+          const path = pathStart === -1 ? "/" : url.slice(pathStart)
+          if (PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)) return { origin, path }
+        }
+      }
+    }
+    return this.parse(request)
+  }
+
+  private remember(prefix: string): string | null {
+    let origin: string | null = null
+    try {
+      const parsed = new URL(prefix)
+      if (
+        (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.pathname === "/" &&
+        parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "" &&
+        !prefix.includes("?") && !prefix.includes("#")
+      ) {
+        origin = parsed.origin
+      }
+    } catch {
+      origin = null
+    }
+    if (this.origins.size >= MAX_CACHED_ORIGINS) this.origins.clear()
+    this.origins.set(prefix, origin)
+    return origin
+  }
+
+  private parse(request: HttpClientRequest.HttpClientRequest): Target | Error {
+    const result = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (result._tag === "Left") return result.left
+    const url = result.right
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return new Error(`unsupported protocol ${JSON.stringify(url.protocol)}`)
+    }
+    // The fragment is never sent.
+    return { origin: url.origin, path: url.pathname + url.search }
+  }
+}
+
+// -----------------------------------------------------------------------------
+// request bodies
+// -----------------------------------------------------------------------------
+
+type DispatchBody = Exclude<Dispatcher.DispatchOptions["body"], undefined>
+
+/** undici takes (async) iterables and `Blob`s as bodies, which its types do not list. */
+const asDispatchBody = (body: unknown): DispatchBody => body as DispatchBody
+
+/**
+ * Copies a `FormData` into undici's own class. On Node 20 the global `FormData` comes from the undici bundled in
+ * Node (6.x), which undici 7 cannot serialise (nodejs/undici#4212).
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toUndiciFormData = (formData: FormData): UndiciFormData => {
+  if (formData instanceof UndiciFormData) return formData
+  const copy = new UndiciFormData()
+  formData.forEach((value, name) => {
+    if (typeof value === "string") {
+      copy.append(name, value)
+    } else {
+      copy.append(name, value, value.name)
+    }
+  })
+  return copy
+}
+
+const rawBody = (body: unknown): DispatchBody => {
+  if (typeof FormData !== "undefined" && body instanceof FormData) return toUndiciFormData(body)
+  // undici validates the rest (string, bytes, Readable, Blob, (async) iterables) and refuses anything else.
+  return asDispatchBody(body)
+}
+
+// -----------------------------------------------------------------------------
+// the exchange: undici handler + response body source
+// -----------------------------------------------------------------------------
+
+const HIGH_WATER_MARK = 64 * 1024
+const NO_HEADERS: ReadonlyArray<Buffer> = []
+
+type Resume = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void
+
+class InterruptedError extends Error {
+  constructor() {
+    super("the request was interrupted")
+    this.name = "InterruptedError"
+  }
+}
+
+/**
+ * One request/response exchange. Implements undici's (legacy) dispatch handler, because that is the API through which
+ * undici reports that the request was fully written (`onRequestSent`).
+ */
+class Exchange {
+  resume: Resume | undefined
+  abortFn: ((error?: Error) => void) | undefined = undefined
+  connected = false
+  requestSent = false
+  interrupted = false
+  /** Response body state. */
+  chunks: Array<Buffer> = []
+  size = 0
+  complete = false
+  failure: unknown = undefined
+  consumed = false
+  streaming = false
+  paused = false
+  resumeReading: (() => void) | undefined = undefined
+  waiters: Array<() => void> | undefined = undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    readonly trustsRequestSent: boolean,
+    resume: Resume
+  ) {
+    this.resume = resume
+  }
+
+  // --- undici handler -------------------------------------------------------
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.connected = true
+    this.abortFn = abort
+    if (this.interrupted) abort(new InterruptedError())
+  }
+
+  onRequestSent(): void {
+    this.requestSent = true
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Array<Buffer | string> | null, resume: () => void): boolean {
+    if (statusCode < 200) return true
+    this.resumeReading = resume
+    const response = new UndiciResponse(this.request, this, statusCode, rawHeaders ?? NO_HEADERS)
+    const callback = this.resume
+    this.resume = undefined
+    if (callback !== undefined) callback(Effect.succeed(response))
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (this.waiters !== undefined) this.notify()
+    if (this.streaming && this.size > HIGH_WATER_MARK) {
+      this.paused = true
+      return false
+    }
+    return true
+  }
+
+  onComplete(): void {
+    this.complete = true
+    this.abortFn = undefined
+    if (this.waiters !== undefined) this.notify()
+  }
+
+  onError(error: Error): void {
+    this.abortFn = undefined
+    if (this.interrupted) return
+    const callback = this.resume
+    if (callback !== undefined) {
+      this.resume = undefined
+      callback(Effect.fail(this.requestError(error)))
+      return
+    }
+    this.failure = error
+    if (this.waiters !== undefined) this.notify()
+  }
+
+  // --- helpers --------------------------------------------------------------
+
+  /** Whether the request may have reached the server. */
+  private sent(code: string | undefined): boolean {
+    if (this.requestSent) return true
+    if (this.trustsRequestSent) return false
+    // A dispatcher that may not forward `onRequestSent` (interceptors): only a proof that nothing was written counts.
+    return this.connected || code === undefined || !NEVER_CONNECTED.has(code)
+  }
+
+  failureOf(error: unknown): TransportFailure {
+    const code = codeOf(error)
+    return new TransportFailure(error, this.sent(code), code)
+  }
+
+  requestError(error: unknown): HttpClientError.RequestError {
+    const code = codeOf(error)
+    return new HttpClientError.RequestError({
+      request: this.request,
+      reason: code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED" ? "Encode" : "Transport",
+      cause: new TransportFailure(error, this.sent(code), code)
+    })
+  }
+
+  interrupt(): void {
+    if (this.interrupted || this.complete) return
+    this.interrupted = true
+    this.resume = undefined
+    const abort = this.abortFn
+    this.abortFn = undefined
+    if (abort !== undefined) abort(new InterruptedError())
+    if (this.waiters !== undefined) this.notify()
+  }
+
+  wait(callback: () => void): void {
+    if (this.waiters === undefined) this.waiters = [callback]
+    else this.waiters.push(callback)
+  }
+
+  unwait(callback: () => void): void {
+    if (this.waiters === undefined) return
+    const index = this.waiters.indexOf(callback)
+    if (index !== -1) this.waiters.splice(index, 1)
+  }
+
+  private notify(): void {
+    const waiters = this.waiters!
+    this.waiters = undefined
+    for (let i = 0; i < waiters.length; i++) waiters[i]()
+  }
+
+  /** Takes the buffered chunks (stream consumption) and resumes reading if undici was paused. */
+  take(): Array<Buffer> {
+    const chunks = this.chunks
+    this.chunks = []
+    this.size = 0
+    if (this.paused) {
+      this.paused = false
+      this.resumeReading?.()
+    }
+    return chunks
+  }
+}
+
+// -----------------------------------------------------------------------------
+// the response
+// -----------------------------------------------------------------------------
+
+const decoder = new TextDecoder()
+
+const latin1 = (value: Buffer | string): string => typeof value === "string" ? value : value.toString("latin1")
+
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+
+  private parsedHeaders: Headers.Headers | undefined = undefined
+  private setCookies: Array<string> | undefined = undefined
+  private parsedCookies: Cookies.Cookies | undefined = undefined
+  private bytes: Uint8Array | undefined = undefined
+  private textValue: string | undefined = undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly exchange: Exchange,
+    readonly status: number,
+    private readonly rawHeaders: ReadonlyArray<Buffer | string>
+  ) {
+    super()
+  }
+
+  get headers(): Headers.Headers {
+    if (this.parsedHeaders !== undefined) return this.parsedHeaders
+    const record: Record<string, string> = Object.create(null)
+    const raw = this.rawHeaders
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = latin1(raw[i]).toLowerCase()
+      const value = latin1(raw[i + 1])
+      if (name === "set-cookie") (this.setCookies ??= []).push(value)
+      const previous = record[name]
+      record[name] = previous === undefined ? value : `${previous}, ${value}`
+    }
+    return this.parsedHeaders = Headers.unsafeFromRecord(record)
+  }
+
+  get cookies(): Cookies.Cookies {
+    if (this.parsedCookies !== undefined) return this.parsedCookies
+    // Parsing the headers collects the `set-cookie` lines separately (they cannot be joined with commas).
+    void this.headers
+    return this.parsedCookies = this.setCookies === undefined ? Cookies.empty : Cookies.fromSetCookie(this.setCookies)
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  private decodeError(cause: unknown, description?: string): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: "Decode",
+      cause: cause instanceof TransportFailure ? cause : this.exchange.failureOf(cause),
+      ...(description !== undefined ? { description } : {})
+    })
+  }
+
+  /** The whole body, once complete. */
+  private readonly body: Effect.Effect<Uint8Array, HttpClientError.ResponseError> = Effect.suspend(() => {
+    const exchange = this.exchange
+    if (this.bytes !== undefined) return Effect.succeed(this.bytes)
+    if (exchange.consumed) {
+      return Effect.fail(this.decodeError(new Error("the body was already read as a stream"), "body already consumed"))
+    }
+    if (exchange.failure !== undefined) return Effect.fail(this.decodeError(exchange.failure))
+    if (exchange.complete) {
+      const chunks = exchange.chunks
+      exchange.chunks = []
+      exchange.size = 0
+      this.bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+      return Effect.succeed(this.bytes)
+    }
+    if (exchange.interrupted) return Effect.fail(this.decodeError(new InterruptedError()))
+    return Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
+      const wake = () => resume(this.body)
+      exchange.wait(wake)
+      return Effect.sync(() => {
+        exchange.unwait(wake)
+        exchange.interrupt()
+      })
+    })
+  })
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.map(this.body, (bytes) => {
+      const copy = new Uint8Array(bytes.byteLength)
+      copy.set(bytes)
+      return copy.buffer
+    })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.map(this.body, (bytes) => this.textValue ??= decoder.decode(bytes))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) => {
+      if (text === "") return Effect.succeed(null)
+      try {
+        return Effect.succeed(JSON.parse(text) as unknown)
+      } catch (cause) {
+        return Effect.fail(this.decodeError(cause, "invalid JSON"))
+      }
+    })
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.map(this.text, (text) => UrlParams.fromInput(new URLSearchParams(text)))
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.body, (bytes) =>
+      Effect.tryPromise({
+        try: () => {
+          const contentType = this.headers["content-type"]
+          return new Response(
+            bytes as Uint8Array<ArrayBuffer>,
+            contentType !== undefined ? { headers: { "content-type": contentType } } : {}
+          )
+            .formData()
+        },
+        catch: (cause) => this.decodeError(cause, "invalid form data")
+      }))
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.suspend(() => {
+      const exchange = this.exchange
+      if (this.bytes !== undefined) return Stream.succeed(this.bytes)
+      exchange.streaming = true
+      exchange.consumed = true
+      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>> = Effect
+        .suspend(() => {
+          if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray<Uint8Array>(exchange.take()))
+          if (exchange.failure !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.failure)))
+          if (exchange.complete) return Effect.fail(Option.none())
+          if (exchange.interrupted) return Effect.fail(Option.some(this.decodeError(new InterruptedError())))
+          return Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>((resume) => {
+            const wake = () => resume(pull)
+            exchange.wait(wake)
+            return Effect.sync(() => exchange.unwait(wake))
+          })
+        })
+      return Stream.ensuring(Stream.repeatEffectChunkOption(pull), Effect.sync(() => exchange.interrupt()))
+    })
+  }
+
+  toJSON(): unknown {
+    // Never the request's headers (they hold the API key): only its method and URL.
+    const out: Record<string, unknown> = {
+      _id: "@effect/platform/HttpClientResponse",
+      request: { method: this.request.method, url: this.request.url },
+      status: this.status,
+      headers: Inspectable.redact(this.headers)
+    }
+    if (this.textValue !== undefined) out.body = this.textValue
+    return out
+  }
+}
+
+// -----------------------------------------------------------------------------
+// the client
+// -----------------------------------------------------------------------------
+
+const isPlainUndici = (dispatcher: Dispatcher): boolean =>
+  // Agent, Pool, Client, BalancedPool and ProxyAgent share this `dispatch` and pass the handler through untouched;
+  // a composed dispatcher (interceptors) wraps it and drops `onRequestSent`.
+  dispatcher.dispatch === Agent.prototype.dispatch
+
+/**
+ * An `HttpClient` over an undici dispatcher. The dispatcher is not closed by the client.
+ *
+ * ```ts
+ * import { Pool } from "undici"
+ * const client = UndiciHttpClient.make(new Pool("http://127.0.0.1:4010", { connections: 64 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
+  const targets = new Targets()
+  const trustsRequestSent = isPlainUndici(dispatcher)
+
+  const send = (
+    request: HttpClientRequest.HttpClientRequest,
+    target: Target,
+    body: DispatchBody
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+      const exchange = new Exchange(request, trustsRequestSent, resume)
+      const options = {
+        origin: target.origin,
+        path: target.path,
+        method: request.method,
+        headers: request.headers as Record<string, string>,
+        body
+      }
+      try {
+        dispatcher.dispatch(options, exchange as Dispatcher.DispatchHandler)
+      } catch (error) {
+        // Only dispatchers that are not undici's own throw instead of calling `onError`.
+        exchange.onError(error instanceof Error ? error : new Error(String(error)))
+      }
+      return Effect.sync(() => exchange.interrupt())
+    })
+
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+    const target = targets.resolve(request)
+    if (target instanceof Error) {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target }))
+    }
+    const body = request.body
+    switch (body._tag) {
+      case "Empty":
+        return send(request, target, null)
+      case "Uint8Array":
+        return send(request, target, body.body)
+      case "Raw":
+        return send(request, target, rawBody(body.body))
+      case "FormData":
+        return send(request, target, toUndiciFormData(body.formData))
+      case "Stream":
+        return Effect.flatMap(streamBody(body), (iterable) => send(request, target, iterable))
+    }
+  }
+
+  return HttpClient.makeWith(
+    (effect) => Effect.flatMap(effect, execute),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+}
+
+const streamBody = (body: HttpBody.Stream): Effect.Effect<DispatchBody> =>
+  Effect.map(Stream.toAsyncIterableEffect(body.stream), asDispatchBody)
+
+/**
+ * The default options of the `Agent` that {@link layer} owns: keep-alive connections, kept 4 seconds when idle
+ * (less than Node's and most servers' 5 seconds, so that a kept socket is not closed under a request), and
+ * undici's 300-second headers and body timeouts as a last resort (per-call timeouts belong to Effect).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultAgentOptions: Agent.Options = {
+  keepAliveTimeout: 4_000,
+  keepAliveMaxTimeout: 600_000
+}
+
+/**
+ * The client over an `Agent` built with these options (merged over {@link defaultAgentOptions}). The agent is
+ * destroyed when the layer's scope closes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: Agent.Options): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => new Agent({ ...defaultAgentOptions, ...options })),
+        (agent) => Effect.promise(() => agent.destroy())
+      ),
+      make
+    )
+  )
+
+/**
+ * The client over its own keep-alive `Agent`, destroyed when the layer's scope closes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})

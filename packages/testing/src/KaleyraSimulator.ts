@@ -1,0 +1,1121 @@
+/**
+ * A faithful simulator of Kaleyra's WhatsApp API v2: it checks requests in the order Kaleyra does, answers every
+ * response of the specification with its exact body, keeps a balance and a daily count, knows which sender numbers
+ * exist, issues deterministic message and media ids, records what it received, and can be scripted (`failNext`,
+ * per-recipient scenarios) to answer any failure or fault.
+ *
+ * Routes: `POST /v2/{sid}/whatsapp/{senderNumber}/messages` (send media) and
+ * `POST /v2/{sid}/whatsapp/{senderNumber}/media` (upload: multipart `file` + `type`).
+ *
+ * Checks, in order: the route (404), the method (405), the `api-key` header and the SID (401 `RBC001`), the account
+ * (401 `WA-401` `account`), the sender number (401 `WA-401` `phone_number` for another API version, 401 `WA401` when
+ * not registered), for uploads a prepaid account (401 `WA-401` `account`), then scripted failures, then the payload
+ * (400 `WA400`), the balance (400 `E110`) and the daily limit (`WAV2101`).
+ *
+ * The behaviour is a pure request handler (`handle`), so it runs in memory (see `KaleyraTest`), behind an
+ * `@effect/platform` server (`app`), or behind any other server.
+ *
+ * Where Kaleyra's documentation is silent, the simulator makes a documented choice:
+ *
+ * - `WAV2101` (daily limit) answers HTTP 403 with `{"code":"WAV2101","message":...,"data":{},"error":{"limit":...}}`.
+ * - HTTP 429 answers `{"message":"Too Many Requests"}`, with `Retry-After` (seconds) when given.
+ * - Unknown routes answer 404 `{"message":"Not Found"}`; other methods than POST answer 405
+ *   `{"message":"Method Not Allowed"}` with `Allow: POST`.
+ * - The payload check is strict: an unknown key in the body, in `messaging_object`, in the media object or in
+ *   `extra_info` is a `WA400` (Meta refuses unknown parameters; it also catches client bugs).
+ * - A `caption` longer than 1024 code points is a `WA400` (Meta's limit). `ref`, `ref1` and `ref2` longer than 255
+ *   code points are truncated and an unknown `wa_source` becomes `"api"`, as Kaleyra documents.
+ * - The balance and the daily limit count one message per recipient; uploads cost nothing.
+ * - An upload answers 200 `{"id":"<media id>"}` (Meta's shape; Kaleyra documents none). The `type` field must be a
+ *   MIME type of core's `MediaFile.supportedTypes` and the file within its size limit, or it is a `WA400`.
+ *
+ * @since 0.1.0
+ */
+import * as MediaFile from "@effect-kaleyra/core/MediaFile"
+import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A request as the simulator sees it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimRequest {
+  readonly method: string
+  /** The pathname, with an optional `?query`. */
+  readonly path: string
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+}
+
+/**
+ * The simulator's answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimResponse {
+  readonly status: number
+  /** Header names in lower case (`content-type`, and `retry-after` / `allow` where relevant). */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatorOptions {
+  /** The account SID (default `HXAP16XXXXXX97IN`). */
+  readonly sid?: string
+  /** The API key expected in the `api-key` header (default `sim-api-key`). */
+  readonly apiKey?: string
+  /** The registered business numbers, digits only (default `["919999999999"]`). */
+  readonly senderNumbers?: ReadonlyArray<string>
+  /** Numbers registered on another version of the WhatsApp API: 401 `WA-401` with `error.phone_number`. */
+  readonly otherVersionNumbers?: ReadonlyArray<string>
+  /** `"unavailable"`: every call answers 401 `WA-401` with `error.account` (default `"postpaid"`). */
+  readonly account?: "postpaid" | "prepaid" | "unavailable"
+  /** The starting balance (default 1 000 000); each accepted message spends 1 per recipient. */
+  readonly balance?: number
+  /**
+   * Messages (one per recipient) accepted per UTC day of the `Clock` (the `TestClock` in tests) before `WAV2101`.
+   * No limit by default.
+   */
+  readonly dailyLimit?: number
+  /**
+   * How many requests, accepted messages and uploads are kept for `requests`, `sent` and `uploads` (the most recent
+   * ones; default 10 000; 0 keeps nothing, for benchmarks), so that a long run does not grow without bound.
+   */
+  readonly historyLimit?: number
+}
+
+/**
+ * The options after defaults.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResolvedOptions {
+  readonly sid: string
+  readonly apiKey: string
+  readonly senderNumbers: ReadonlyArray<string>
+  readonly otherVersionNumbers: ReadonlyArray<string>
+  readonly account: "postpaid" | "prepaid" | "unavailable"
+  readonly balance: number
+  readonly dailyLimit: number | undefined
+  readonly historyLimit: number
+}
+
+/**
+ * A failure or fault the simulator can be told to answer.
+ *
+ * - `RBC001`, `WA401`, `WA400`, `WA500`, `E110`, `WA-401-account`, `WA-401-phone_number`: the specification's
+ *   bodies and statuses exactly.
+ * - `WAV2101`: 403, the daily limit.
+ * - `429`: too many requests (with `Retry-After` when `retryAfter` is given).
+ * - `503-html`, `502-html`: a gateway's HTML page with that status.
+ * - `invalid-json`: status 200 and a truncated body (`{"code":"WA202",`); `empty-body`: status 202 and no body.
+ *   These two are faults on the way back: the request is processed normally (and, when valid, accepted: the
+ *   message is in `sent` and the balance is spent); only the answer is mangled.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FailCode =
+  | "RBC001"
+  | "WA401"
+  | "WA400"
+  | "WA500"
+  | "E110"
+  | "WA-401-account"
+  | "WA-401-phone_number"
+  | "WAV2101"
+  | "429"
+  | "503-html"
+  | "502-html"
+  | "invalid-json"
+  | "empty-body"
+
+/**
+ * Every {@link FailCode}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const failCodes: ReadonlyArray<FailCode> = [
+  "RBC001",
+  "WA401",
+  "WA400",
+  "WA500",
+  "E110",
+  "WA-401-account",
+  "WA-401-phone_number",
+  "WAV2101",
+  "429",
+  "503-html",
+  "502-html",
+  "invalid-json",
+  "empty-body"
+]
+
+/**
+ * A message the simulator accepted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SentMessage {
+  /** The id returned in `data.message_id`. */
+  readonly messageId: string
+  /** The sender number of the path, digits only. */
+  readonly senderNumber: string
+  /** The recipients, in E.164 (`+` added when the request left it out), in the order given. */
+  readonly recipients: ReadonlyArray<string>
+  readonly type: MediaMessage.MediaType
+  /** The body as received (parsed JSON). */
+  readonly body: unknown
+  /** The body decoded with core's `MediaMessage.fromWireBody`, when it decodes (`undefined` otherwise). */
+  readonly message: MediaMessage.MediaMessage | undefined
+  /** `extra_info` as Kaleyra stores it: refs truncated to 255 characters, an unknown `wa_source` replaced by `api`. */
+  readonly extraInfo?: MediaMessage.ExtraInfo
+}
+
+/**
+ * A media file the simulator accepted on `POST /v2/{sid}/whatsapp/{senderNumber}/media`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadedMedia {
+  /** The media id returned (`{"id": ...}`), to send with. */
+  readonly id: string
+  readonly senderNumber: string
+  /** The `type` form field. */
+  readonly mimeType: string
+  readonly mediaType: MediaMessage.MediaType
+  /** The file name of the `file` part. */
+  readonly filename: string
+  readonly size: number
+  readonly data: Uint8Array
+}
+
+/**
+ * A request the simulator received, whatever its outcome.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  readonly method: string
+  readonly path: string
+  /** The request headers, the `api-key` value replaced by `<redacted>`. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The body as text (UTF-8, invalid sequences replaced). */
+  readonly body: string
+  /** The status the simulator answered. */
+  readonly status: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FailNextOptions {
+  /** How many consecutive requests fail (default 1; `Infinity`: every request until `reset`). */
+  readonly times?: number
+  /** For `429`: the `Retry-After` header, in seconds. */
+  readonly retryAfter?: number
+}
+
+/**
+ * The simulator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Simulator {
+  /**
+   * Answers one request, as Kaleyra would. Never fails. Sends are answered synchronously (a few microseconds);
+   * uploads parse their multipart body asynchronously. The request's `headers` object is kept for `requests`: do not
+   * mutate it afterwards.
+   */
+  readonly handle: (request: SimRequest) => Effect.Effect<SimResponse>
+  /** The same behaviour as an `@effect/platform` `HttpApp`, for servers. */
+  readonly app: HttpApp.Default
+  readonly options: ResolvedOptions
+  /**
+   * The next requests that reach the scripted step (after the route, the credentials, the account and the sender
+   * number were checked) answer `code`. Calls queue up in order.
+   */
+  readonly failNext: (code: FailCode, options?: FailNextOptions) => Effect.Effect<void>
+  /** Any send with `recipient` (E.164, `+` optional) among its recipients answers `code`, until `reset`. */
+  readonly setScenario: (recipient: string, code: FailCode) => Effect.Effect<void>
+  /** Removes the scenario of `recipient`. */
+  readonly clearScenario: (recipient: string) => Effect.Effect<void>
+  readonly setBalance: (balance: number) => Effect.Effect<void>
+  readonly balance: Effect.Effect<number>
+  /** The accepted messages, in order. */
+  readonly sent: Effect.Effect<ReadonlyArray<SentMessage>>
+  /** The media files uploaded (`POST .../media`), in order. */
+  readonly uploads: Effect.Effect<ReadonlyArray<UploadedMedia>>
+  /** Every request received, in order. */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** Back to the initial state: balance, ids, daily count, history, scripted failures and scenarios. */
+  readonly reset: Effect.Effect<void>
+}
+
+/**
+ * The simulator as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class KaleyraSimulator extends Context.Tag("@effect-kaleyra/testing/KaleyraSimulator")<
+  KaleyraSimulator,
+  Simulator
+>() {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Responses (the specification's bodies, byte for byte)
+// ---------------------------------------------------------------------------------------------------------------
+
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" })
+const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "text/html" })
+
+const failure = (code: string, message: string, key: string, detail: string, data: "{}" | "[]" = "{}") =>
+  `{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)},"data":${data},"error":{${
+    JSON.stringify(key)
+  }:${JSON.stringify(detail)}}}`
+
+const jsonResponse = (status: number, body: string): SimResponse =>
+  Object.freeze({ status, headers: JSON_HEADERS, body })
+
+const gatewayPage = (status: number, title: string): SimResponse =>
+  Object.freeze({
+    status,
+    headers: HTML_HEADERS,
+    body: `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1>` +
+      `</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`
+  })
+
+const RESPONSES = {
+  RBC001: jsonResponse(401, failure("RBC001", "Incorrect SID or API key.", "error", "Incorrect SID or API key.", "[]")),
+  WA401: jsonResponse(
+    401,
+    failure(
+      "WA401",
+      "Phone number is not present or does not belong to the account.",
+      "phone_number",
+      "Phone number is not present or does not belong to the account."
+    )
+  ),
+  WA400: jsonResponse(400, failure("WA400", "Refer to correct payload format", "payload", "Incorrect payload format")),
+  WA500: jsonResponse(500, failure("WA500", "Please try again later", "error", "Internal server error")),
+  E110: jsonResponse(
+    400,
+    failure(
+      "E110",
+      "Please check your balance, You have a low balance!",
+      "balance",
+      "Please check your balance, You have a low balance!"
+    )
+  ),
+  "WA-401-account": jsonResponse(
+    401,
+    failure(
+      "WA-401",
+      "API is not available for given customer.Please contact support for more info",
+      "account",
+      "API is not available for given customer.Please contact support for more info"
+    )
+  ),
+  "WA-401-phone_number": jsonResponse(
+    401,
+    failure(
+      "WA-401",
+      "The phone number you're using is associated with different Version of our WA API. Please use the appropriate endpoint.",
+      "phone_number",
+      "The phone number you're using is associated with different Version of our WA API. Please use the appropriate endpoint."
+    )
+  ),
+  WAV2101: jsonResponse(
+    403,
+    failure(
+      "WAV2101",
+      "Daily message limit reached for the account. Please contact support to increase the limit.",
+      "limit",
+      "Daily message limit reached for the account."
+    )
+  ),
+  "429": jsonResponse(429, `{"message":"Too Many Requests"}`),
+  "503-html": gatewayPage(503, "Service Temporarily Unavailable"),
+  "502-html": gatewayPage(502, "Bad Gateway"),
+  "invalid-json": jsonResponse(200, `{"code":"WA202",`),
+  "empty-body": jsonResponse(202, "")
+} as const satisfies Record<FailCode, SimResponse>
+
+const NOT_FOUND = jsonResponse(404, `{"message":"Not Found"}`)
+const METHOD_NOT_ALLOWED: SimResponse = Object.freeze({
+  status: 405,
+  headers: Object.freeze({ "content-type": "application/json", allow: "POST" }),
+  body: `{"message":"Method Not Allowed"}`
+})
+
+const accepted = (messageId: string): SimResponse => ({
+  status: 202,
+  headers: JSON_HEADERS,
+  body: `{"code":"WA202","message":"Request Accepted","data":{"message_id":"${messageId}"},"error":{}}`
+})
+
+const responseOf = (code: FailCode, retryAfter: number | undefined): SimResponse =>
+  code === "429" && retryAfter !== undefined
+    ? {
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": String(Math.max(0, Math.floor(retryAfter))) },
+      body: RESPONSES["429"].body
+    }
+    : RESPONSES[code]
+
+const isGarble = (code: FailCode): boolean => code === "invalid-json" || code === "empty-body"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Payload validation (hand-written: it is on the hot path)
+// ---------------------------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>
+
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const RECIPIENT = /^\+?[1-9][0-9]{7,14}$/
+// eslint-disable-next-line no-control-regex
+const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
+const HTTP_LINK = /^https?:\/\/[^/?#]/i
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+const CAPTION_LIMIT = 1024
+const REF_LIMIT = 255
+const OPAQUE_LIMIT = 512
+
+/** Parses a comma-separated `to` into E.164 numbers (`+` added), or `undefined` when any entry is not E.164. */
+const parseRecipients = (to: unknown): Array<string> | undefined => {
+  if (typeof to !== "string") return undefined
+  const out = to.split(",")
+  for (let i = 0; i < out.length; i++) {
+    const entry = out[i].trim()
+    if (!RECIPIENT.test(entry)) return undefined
+    out[i] = entry.charCodeAt(0) === 43 ? entry : "+" + entry
+  }
+  return out
+}
+
+const codePointLength = (s: string): number => {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--
+        i++
+      }
+    }
+  }
+  return n
+}
+
+/** Keeps the first `max` code points. */
+const truncate = (s: string, max: number): string => {
+  if (s.length <= max) return s
+  let count = 0
+  let i = 0
+  while (i < s.length && count < max) {
+    const c = s.charCodeAt(i)
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1
+    count++
+  }
+  return s.slice(0, i)
+}
+
+const isText = (u: unknown, max: number): boolean =>
+  typeof u === "string" && (u.length <= max || codePointLength(u) <= max) && !LONE_SURROGATE.test(u)
+
+const isToken = (u: unknown): boolean => typeof u === "string" && u.length > 0 && !WHITESPACE_OR_CONTROL.test(u)
+
+const isLink = (u: unknown): boolean => {
+  if (typeof u !== "string" || !HTTP_LINK.test(u) || WHITESPACE_OR_CONTROL.test(u)) return false
+  try {
+    const url = new URL(u)
+    return url.hostname !== ""
+  } catch {
+    return false
+  }
+}
+
+const isMediaType = (u: unknown): u is MediaMessage.MediaType =>
+  u === "image" || u === "document" || u === "video" || u === "audio" || u === "sticker"
+
+const isWaSource = (u: string): u is MediaMessage.WaSource =>
+  (MediaMessage.waSources as ReadonlyArray<string>).includes(u)
+
+const validMedia = (type: MediaMessage.MediaType, media: unknown): boolean => {
+  if (!isObject(media)) return false
+  let sources = 0
+  for (const key in media) {
+    const value = media[key]
+    switch (key) {
+      case "id":
+        if (!isToken(value)) return false
+        sources++
+        break
+      case "link":
+        if (!isLink(value)) return false
+        sources++
+        break
+      case "caption":
+        if ((type !== "image" && type !== "video" && type !== "document") || !isText(value, CAPTION_LIMIT)) {
+          return false
+        }
+        break
+      case "filename":
+        if (type !== "document" || typeof value !== "string" || value.length === 0 || LONE_SURROGATE.test(value)) {
+          return false
+        }
+        break
+      default:
+        return false
+    }
+  }
+  return sources === 1
+}
+
+const validContext = (context: unknown): boolean => {
+  if (!isObject(context)) return false
+  for (const key in context) {
+    if (key !== "message_id" || !isToken(context[key])) return false
+  }
+  return "message_id" in context
+}
+
+interface ValidMessagingObject {
+  readonly type: MediaMessage.MediaType
+  readonly recipients: Array<string>
+}
+
+const validMessagingObject = (mo: unknown): ValidMessagingObject | undefined => {
+  if (!isObject(mo)) return undefined
+  const type = mo.type
+  if (!isMediaType(type) || mo.messaging_product !== "whatsapp") return undefined
+  for (const key in mo) {
+    switch (key) {
+      case "messaging_product":
+      case "type":
+      case "to":
+        break
+      case "recipient_type":
+        if (mo[key] !== "individual") return undefined
+        break
+      case "context":
+        if (!validContext(mo[key])) return undefined
+        break
+      case "biz_opaque_callback_data":
+        if (!isText(mo[key], OPAQUE_LIMIT)) return undefined
+        break
+      default:
+        if (key !== type) return undefined
+    }
+  }
+  if (!validMedia(type, mo[type])) return undefined
+  const recipients = parseRecipients(mo.to)
+  return recipients === undefined ? undefined : { type, recipients }
+}
+
+type MutableExtraInfo = { -readonly [K in keyof MediaMessage.ExtraInfo]: MediaMessage.ExtraInfo[K] }
+
+/** `extra_info` as Kaleyra stores it, `undefined` when invalid; `null` when absent. */
+const storedExtraInfo = (extra: unknown): MediaMessage.ExtraInfo | undefined => {
+  if (!isObject(extra)) return undefined
+  const out: MutableExtraInfo = {}
+  for (const key in extra) {
+    const value = extra[key]
+    if (typeof value !== "string") return undefined
+    switch (key) {
+      case "ref":
+      case "ref1":
+      case "ref2":
+        if (LONE_SURROGATE.test(value)) return undefined
+        out[key] = truncate(value, REF_LIMIT)
+        break
+      case "wa_source":
+        out.waSource = isWaSource(value) ? value : "api"
+        break
+      default:
+        return undefined
+    }
+  }
+  return out
+}
+
+interface ValidBody extends ValidMessagingObject {
+  readonly extraInfo: MediaMessage.ExtraInfo | undefined
+}
+
+const validBody = (body: unknown): ValidBody | undefined => {
+  if (!isObject(body)) return undefined
+  let messagingObject: ValidMessagingObject | undefined
+  let extraInfo: MediaMessage.ExtraInfo | undefined
+  for (const key in body) {
+    if (key === "messaging_object") {
+      messagingObject = validMessagingObject(body[key])
+      if (messagingObject === undefined) return undefined
+    } else if (key === "extra_info") {
+      extraInfo = storedExtraInfo(body[key])
+      if (extraInfo === undefined) return undefined
+    } else {
+      return undefined
+    }
+  }
+  return messagingObject === undefined
+    ? undefined
+    : { type: messagingObject.type, recipients: messagingObject.recipients, extraInfo }
+}
+
+/** The recipients named in a body, for scenarios (whether or not the rest of the body is valid). */
+const recipientsOf = (body: unknown): Array<string> => {
+  if (!isObject(body) || !isObject(body.messaging_object) || typeof body.messaging_object.to !== "string") return []
+  const out: Array<string> = []
+  for (const entry of body.messaging_object.to.split(",")) {
+    const normalized = normalizeNumber(entry)
+    if (normalized !== undefined) out.push(normalized)
+  }
+  return out
+}
+
+const isJsonContentType = (contentType: string | undefined): boolean => {
+  if (contentType === undefined) return false
+  const type = contentType.trim().toLowerCase()
+  if (!type.startsWith("application/json")) return false
+  const next = type.charCodeAt(16)
+  return type.length === 16 || next === 59 /* ; */ || next === 32 /* space */ || next === 9 /* tab */
+}
+
+/** `+` and digits from a number written with or without `+`, spaces, dashes, dots or parentheses. */
+const normalizeNumber = (input: string): string | undefined => {
+  const compact = input.replace(/[\s.()-]/g, "")
+  if (!RECIPIENT.test(compact)) return undefined
+  return compact.charCodeAt(0) === 43 ? compact : "+" + compact
+}
+
+/** Digits of a sender number (path segment or option), `+` and separators removed. */
+const senderDigits = (input: string): string => input.replace(/[\s.()+-]/g, "")
+
+const decodeSegment = (segment: string): string | undefined => {
+  if (!segment.includes("%")) return segment
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Scripted {
+  readonly code: FailCode
+  readonly retryAfter: number | undefined
+  remaining: number
+}
+
+// Records keep as few objects as possible (the body as one string, parsed again when read), so that a long history
+// costs the garbage collector little.
+
+interface SentRecord {
+  readonly messageId: string
+  readonly senderNumber: string
+  /** The accepted body: validating it again gives the recipients, the type and the stored `extra_info`. */
+  readonly text: string
+  view: SentMessage | undefined
+}
+
+interface RequestRecord {
+  readonly method: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string>>
+  /** The body as text when it was decoded, otherwise the bytes. */
+  readonly body: string | Uint8Array
+  readonly status: number
+  view: RecordedRequest | undefined
+}
+
+/** An append-only log that keeps at most `limit` entries (amortised O(1)). */
+class History<A> {
+  private items: Array<A> = []
+  constructor(private readonly limit: number) {}
+  push(item: A): void {
+    if (this.limit === 0) return
+    this.items.push(item)
+    if (this.items.length >= this.limit * 2) this.items = this.items.slice(this.items.length - this.limit)
+  }
+  all(): ReadonlyArray<A> {
+    return this.items.length > this.limit ? this.items.slice(this.items.length - this.limit) : this.items
+  }
+  clear(): void {
+    this.items = []
+  }
+}
+
+const ID_DIGITS = 20
+const DAY_MILLIS = 86_400_000
+
+/**
+ * The deterministic message id number `n` (1-based): `wamid.SIM` and `n` on 20 digits. A fresh simulator issues the
+ * same ids, in the same order, on every run.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const messageId = (n: number): string => "wamid.SIM" + String(n).padStart(ID_DIGITS, "0")
+
+/**
+ * The deterministic media id number `n` (1-based), numeric like Meta's: `1` and `n` on 15 digits.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const mediaId = (n: number): string => "1" + String(n).padStart(15, "0")
+
+class UploadRoute {
+  constructor(readonly sender: string) {}
+}
+
+type ParsedUpload = Omit<UploadedMedia, "id" | "senderNumber">
+
+/** Reads a multipart upload (`file` and `type`), or `undefined` when Kaleyra would refuse it. */
+const parseUpload = async (body: Uint8Array, contentType: string): Promise<ParsedUpload | undefined> => {
+  let form: FormData
+  try {
+    form = await new Response(new Uint8Array(body), { headers: { "content-type": contentType } }).formData()
+  } catch {
+    return undefined
+  }
+  const file = form.get("file")
+  const type = form.get("type")
+  if (typeof file === "string" || file === null || typeof type !== "string") return undefined
+  const mimeType = type.trim().toLowerCase()
+  const supported = MediaFile.supportedTypes.find((t) => t.mimeType === mimeType)
+  if (supported === undefined) return undefined
+  const limit = mimeType === "image/webp" ? MediaFile.animatedStickerMaxBytes : supported.maxBytes
+  if (file.size === 0 || file.size > limit) return undefined
+  return {
+    mimeType,
+    mediaType: supported.mediaType,
+    filename: file.name,
+    size: file.size,
+    data: new Uint8Array(await file.arrayBuffer())
+  }
+}
+
+const textDecoder = new TextDecoder("utf-8", { fatal: true })
+const lenientDecoder = new TextDecoder("utf-8")
+
+const redactHeaders = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+  const out: Record<string, string> = {}
+  for (const name in headers) {
+    out[name] = name.toLowerCase() === "api-key" ? "<redacted>" : headers[name]
+  }
+  return out
+}
+
+const resolveOptions = (options: SimulatorOptions): ResolvedOptions => ({
+  sid: options.sid ?? "HXAP16XXXXXX97IN",
+  apiKey: options.apiKey ?? "sim-api-key",
+  senderNumbers: (options.senderNumbers ?? ["919999999999"]).map(senderDigits),
+  otherVersionNumbers: (options.otherVersionNumbers ?? []).map(senderDigits),
+  account: options.account ?? "postpaid",
+  balance: options.balance ?? 1_000_000,
+  dailyLimit: options.dailyLimit,
+  historyLimit: Math.max(0, Math.floor(options.historyLimit ?? 10_000))
+})
+
+/**
+ * Builds a simulator with its own state.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: SimulatorOptions = {}): Effect.Effect<Simulator> => Effect.sync(() => unsafeMake(options))
+
+/**
+ * Builds a simulator outside of `Effect` (for servers and benchmarks that construct it at start-up).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unsafeMake = (options: SimulatorOptions = {}): Simulator => {
+  const resolved = resolveOptions(options)
+  const senders = new Set(resolved.senderNumbers)
+  const otherVersion = new Set(resolved.otherVersionNumbers)
+  const dailyLimit = resolved.dailyLimit
+
+  let balance = resolved.balance
+  let counter = 0
+  let day = 0
+  let sentToday = 0
+  const queue: Array<Scripted> = []
+  const scenarios = new Map<string, FailCode>()
+  let uploadCounter = 0
+  const sentLog = new History<SentRecord>(resolved.historyLimit)
+  const uploadLog = new History<UploadedMedia>(resolved.historyLimit)
+  const requestLog = new History<RequestRecord>(resolved.historyLimit)
+
+  const takeScripted = (): Scripted | undefined => {
+    const head = queue[0]
+    if (head === undefined) return undefined
+    head.remaining--
+    if (head.remaining <= 0) queue.shift()
+    return head
+  }
+
+  // The body text of the request being handled, kept for `requests` when it was decoded.
+  let currentText: string | undefined
+
+  const messages = (request: SimRequest, sender: string, now: number): SimResponse => {
+    let body: unknown
+    let text = ""
+    let parsed = false
+    try {
+      text = currentText = textDecoder.decode(request.body)
+      body = JSON.parse(text)
+      parsed = true
+    } catch {
+      // Not UTF-8 or not JSON: a WA400 below, unless a script answers first.
+    }
+
+    let garble: FailCode | undefined
+    const scripted = takeScripted()
+    if (scripted !== undefined) {
+      if (!isGarble(scripted.code)) return responseOf(scripted.code, scripted.retryAfter)
+      garble = scripted.code
+    } else if (scenarios.size > 0 && parsed) {
+      for (const recipient of recipientsOf(body)) {
+        const code = scenarios.get(recipient)
+        if (code === undefined) continue
+        if (!isGarble(code)) return responseOf(code, undefined)
+        garble = code
+        break
+      }
+    }
+
+    if (!parsed || !isJsonContentType(request.headers["content-type"])) return RESPONSES.WA400
+    const valid = validBody(body)
+    if (valid === undefined) return RESPONSES.WA400
+
+    const count = valid.recipients.length
+    if (balance < count) return RESPONSES.E110
+    if (dailyLimit !== undefined) {
+      const today = Math.floor(now / DAY_MILLIS)
+      if (today !== day) {
+        day = today
+        sentToday = 0
+      }
+      if (sentToday + count > dailyLimit) return RESPONSES.WAV2101
+      sentToday += count
+    }
+    balance -= count
+    const id = messageId(++counter)
+    sentLog.push({
+      messageId: id,
+      senderNumber: sender,
+      text,
+      view: undefined
+    })
+    return garble === undefined ? accepted(id) : RESPONSES[garble as "invalid-json" | "empty-body"]
+  }
+
+  const route = (request: SimRequest, now: number): SimResponse | UploadRoute => {
+    const query = request.path.indexOf("?")
+    const path = query === -1 ? request.path : request.path.slice(0, query)
+    const parts = path.split("/")
+    if (
+      parts.length !== 6 || parts[0] !== "" || parts[1] !== "v2" || parts[3] !== "whatsapp" ||
+      (parts[5] !== "messages" && parts[5] !== "media") || parts[2] === "" || parts[4] === ""
+    ) {
+      return NOT_FOUND
+    }
+    if (request.method !== "POST") return METHOD_NOT_ALLOWED
+    if (request.headers["api-key"] !== resolved.apiKey || decodeSegment(parts[2]) !== resolved.sid) {
+      return RESPONSES.RBC001
+    }
+    if (resolved.account === "unavailable") return RESPONSES["WA-401-account"]
+    const segment = decodeSegment(parts[4])
+    const sender = segment === undefined
+      ? ""
+      : senders.has(segment) || otherVersion.has(segment)
+      ? segment
+      : senderDigits(segment)
+    if (otherVersion.has(sender)) return RESPONSES["WA-401-phone_number"]
+    if (!senders.has(sender)) return RESPONSES.WA401
+    if (parts[5] === "messages") return messages(request, sender, now)
+    // Uploads are for postpaid accounts only.
+    if (resolved.account === "prepaid") return RESPONSES["WA-401-account"]
+    return new UploadRoute(sender)
+  }
+
+  const record = (request: SimRequest, text: string | undefined, response: SimResponse): SimResponse => {
+    requestLog.push({
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      body: text ?? request.body,
+      status: response.status,
+      view: undefined
+    })
+    return response
+  }
+
+  const upload = (request: SimRequest, sender: string): Effect.Effect<SimResponse> => {
+    let garble: FailCode | undefined
+    const scripted = takeScripted()
+    if (scripted !== undefined) {
+      if (!isGarble(scripted.code)) return Effect.succeed(responseOf(scripted.code, scripted.retryAfter))
+      garble = scripted.code
+    }
+    const contentType = request.headers["content-type"]
+    if (contentType === undefined || !/^\s*multipart\/form-data\s*;/i.test(contentType)) {
+      return Effect.succeed(RESPONSES.WA400)
+    }
+    return Effect.promise(() => parseUpload(request.body, contentType)).pipe(
+      Effect.map((file) => {
+        if (file === undefined) return RESPONSES.WA400
+        const id = mediaId(++uploadCounter)
+        uploadLog.push({ id, senderNumber: sender, ...file })
+        return garble === undefined
+          ? jsonResponse(200, `{"id":"${id}"}`)
+          : RESPONSES[garble as "invalid-json" | "empty-body"]
+      })
+    )
+  }
+
+  const run = (request: SimRequest, now: number): Effect.Effect<SimResponse> => {
+    currentText = undefined
+    const routed = route(request, now)
+    if (routed instanceof UploadRoute) {
+      return Effect.map(upload(request, routed.sender), (response) => record(request, undefined, response))
+    }
+    return Effect.succeed(record(request, currentText, routed))
+  }
+
+  const handle: Simulator["handle"] = dailyLimit === undefined
+    ? (request) => Effect.suspend(() => run(request, 0))
+    : (request) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.suspend(() => run(request, now)))
+
+  const app: HttpApp.Default = Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) =>
+      Effect.matchEffect(request.arrayBuffer, {
+        onFailure: () => Effect.succeed(toServerResponse(RESPONSES.WA400)),
+        onSuccess: (buffer) =>
+          Effect.map(
+            handle({
+              method: request.method,
+              path: request.url,
+              headers: request.headers,
+              body: new Uint8Array(buffer)
+            }),
+            toServerResponse
+          )
+      })
+  )
+
+  const sentView = (record: SentRecord): SentMessage => {
+    if (record.view !== undefined) return record.view
+    const body: unknown = JSON.parse(record.text)
+    // It was accepted, so it is valid.
+    const valid = validBody(body)!
+    const decoded = MediaMessage.fromWireBody(body)
+    const view: SentMessage = {
+      messageId: record.messageId,
+      senderNumber: record.senderNumber,
+      recipients: valid.recipients,
+      type: valid.type,
+      body,
+      message: Either.isRight(decoded) ? decoded.right : undefined,
+      ...(valid.extraInfo !== undefined ? { extraInfo: valid.extraInfo } : {})
+    }
+    record.view = view
+    return view
+  }
+
+  const requestView = (record: RequestRecord): RecordedRequest => {
+    if (record.view !== undefined) return record.view
+    const view: RecordedRequest = {
+      method: record.method,
+      path: record.path,
+      headers: redactHeaders(record.headers),
+      body: typeof record.body === "string" ? record.body : lenientDecoder.decode(record.body),
+      status: record.status
+    }
+    record.view = view
+    return view
+  }
+
+  return {
+    handle,
+    app,
+    options: resolved,
+    failNext: (code, failOptions) =>
+      Effect.sync(() => {
+        const times = Math.floor(failOptions?.times ?? 1)
+        if (times > 0) queue.push({ code, retryAfter: failOptions?.retryAfter, remaining: times })
+      }),
+    setScenario: (recipient, code) =>
+      Effect.sync(() => {
+        const normalized = normalizeNumber(recipient)
+        if (normalized !== undefined) scenarios.set(normalized, code)
+      }),
+    clearScenario: (recipient) =>
+      Effect.sync(() => {
+        const normalized = normalizeNumber(recipient)
+        if (normalized !== undefined) scenarios.delete(normalized)
+      }),
+    setBalance: (value) =>
+      Effect.sync(() => {
+        balance = value
+      }),
+    balance: Effect.sync(() => balance),
+    sent: Effect.sync(() => sentLog.all().map(sentView)),
+    uploads: Effect.sync(() => uploadLog.all().slice()),
+    requests: Effect.sync(() => requestLog.all().map(requestView)),
+    reset: Effect.sync(() => {
+      balance = resolved.balance
+      counter = 0
+      uploadCounter = 0
+      day = 0
+      sentToday = 0
+      queue.length = 0
+      scenarios.clear()
+      sentLog.clear()
+      uploadLog.clear()
+      requestLog.clear()
+    })
+  }
+}
+
+/**
+ * A simulator answer as an `HttpServerResponse`.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toServerResponse = (response: SimResponse): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.text(response.body, {
+    status: response.status,
+    headers: response.headers,
+    contentType: response.headers["content-type"] ?? "application/json"
+  })
+
+/**
+ * The bodies the simulator answers with for each {@link FailCode} (statuses and exact bodies), e.g. to serve them
+ * from another server or to compare with.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const responses: Readonly<Record<FailCode, SimResponse>> = RESPONSES
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status callbacks
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The options of {@link statusCallback}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StatusCallbackOptions {
+  /** The recipient the status is for (default: the message's first recipient). */
+  readonly recipient?: string
+  /** Seconds since the epoch (default 1 700 000 000, so that payloads are deterministic). */
+  readonly timestamp?: number
+  /** Meta's errors, for `failed` (default: one `131053` "Media upload error" for a failed status). */
+  readonly errors?: ReadonlyArray<{
+    readonly code: number
+    readonly title: string
+    readonly message?: string
+    readonly details?: string
+  }>
+}
+
+/**
+ * The v2 status callback Kaleyra would POST for an accepted message (the `meta_object` envelope of
+ * `kaleyra-api.md` section 5.2, with the message's refs in `extra_info`): feed it to
+ * `KaleyraEvents.ingestPayload`, or POST it to a callback receiver. Deterministic for the same inputs.
+ *
+ * @since 0.1.0
+ * @category callbacks
+ */
+export const statusCallback = (
+  sent: SentMessage,
+  status: "sent" | "delivered" | "read" | "failed",
+  options: StatusCallbackOptions = {}
+): Record<string, unknown> => {
+  const recipient = (options.recipient ?? sent.recipients[0] ?? "").replace(/^\+/, "")
+  const timestamp = String(options.timestamp ?? 1_700_000_000)
+  const errors = status === "failed"
+    ? (options.errors ?? [{ code: 131053, title: "Media upload error", details: "Unable to download the media" }])
+      .map((e) => ({
+        code: e.code,
+        title: e.title,
+        ...(e.message !== undefined ? { message: e.message } : {}),
+        ...(e.details !== undefined ? { error_data: { details: e.details } } : {})
+      }))
+    : undefined
+  const billable = status === "sent" || status === "delivered"
+  return {
+    meta_object: {
+      value: {
+        messaging_product: "whatsapp",
+        metadata: { display_phone_number: sent.senderNumber, phone_number_id: "104000000000060" },
+        statuses: [{
+          id: sent.messageId,
+          status,
+          timestamp,
+          recipient_id: recipient,
+          ...(billable
+            ? {
+              conversation: { id: `conversation-${sent.messageId}`, origin: { type: "marketing" } },
+              pricing: { billable: true, pricing_model: "CBP", category: "marketing" }
+            }
+            : {}),
+          ...(errors !== undefined ? { errors } : {})
+        }]
+      },
+      field: "messages"
+    },
+    extra_info: {
+      trace_id: `trace-${sent.messageId}`,
+      message_id: sent.messageId,
+      waba_id: "100000000000001",
+      ...(sent.extraInfo?.ref !== undefined ? { ref: sent.extraInfo.ref } : {}),
+      ...(sent.extraInfo?.ref1 !== undefined ? { ref1: sent.extraInfo.ref1 } : {}),
+      ...(sent.extraInfo?.ref2 !== undefined ? { ref2: sent.extraInfo.ref2 } : {})
+    },
+    status,
+    message_id: sent.messageId
+  }
+}

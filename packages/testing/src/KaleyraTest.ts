@@ -1,0 +1,468 @@
+/**
+ * `KaleyraTest.layer()`: the real Kaleyra client of `@effect-kaleyra/core` over an in-memory `HttpClient` that
+ * hands every request to a {@link KaleyraSimulator.Simulator} (no socket, no web `Request`/`Response`), plus the
+ * simulator itself to script failures and to inspect what was sent.
+ *
+ * ```ts
+ * import { sendMedia } from "@effect-kaleyra/core"
+ * import { KaleyraTest } from "@effect-kaleyra/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* KaleyraTest.failNext("E110")
+ *   const error = yield* Effect.flip(sendMedia(input))   // LowBalance
+ *   const sent = yield* KaleyraTest.sent                 // []
+ * }).pipe(Effect.provide(KaleyraTest.layer()))
+ * ```
+ *
+ * The simulator holds state (balance, ids, history). `@effect/vitest`'s `layer(...)` builds a layer once and shares
+ * it between the tests of its block, and tests may run concurrently: provide `KaleyraTest.layer()` inside each test
+ * (`Effect.provide(KaleyraTest.layer())`) so that every test gets a fresh simulator and the same message ids.
+ *
+ * @since 0.1.0
+ */
+import { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
+import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import type * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as KaleyraSimulator from "./KaleyraSimulator.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// The in-memory transport
+// ---------------------------------------------------------------------------------------------------------------
+
+const encoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
+
+/** The byte length of a string once encoded as UTF-8 (without encoding it). */
+const utf8Length = (s: string): number => {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: two UTF-16 units, four bytes.
+      n += 2
+      i++
+    } else n += 2
+  }
+  return n
+}
+
+/** The path and query of a request URL (the origin, whatever it is, is dropped). */
+const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
+  const url = request.url
+  let path: string
+  const scheme = url.indexOf("://")
+  if (scheme === -1) {
+    path = url.charCodeAt(0) === 47 ? url : "/" + url
+  } else {
+    const slash = url.indexOf("/", scheme + 3)
+    path = slash === -1 ? "/" : url.slice(slash)
+  }
+  const hash = path.indexOf("#")
+  if (hash !== -1) path = path.slice(0, hash)
+  if (request.urlParams.length > 0) {
+    path += (path.includes("?") ? "&" : "?") + UrlParams.toString(request.urlParams)
+  }
+  return path
+}
+
+/**
+ * A response of the in-memory transport: a plain object over the simulator's answer (no web `Response`, no
+ * `AbortController`, no `FinalizationRegistry`).
+ */
+class SimClientResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  declare readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId
+  declare readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId
+  private cachedHeaders: Headers.Headers | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly source: KaleyraSimulator.SimResponse
+  ) {
+    super()
+  }
+
+  get status(): number {
+    return this.source.status
+  }
+
+  get headers(): Headers.Headers {
+    if (this.cachedHeaders !== undefined) return this.cachedHeaders
+    const input: Record<string, string> = {}
+    for (const name in this.source.headers) input[name.toLowerCase()] = this.source.headers[name]
+    if (input["content-length"] === undefined) input["content-length"] = String(utf8Length(this.source.body))
+    return this.cachedHeaders = Headers.fromInput(input)
+  }
+
+  get cookies(): Cookies.Cookies {
+    const setCookie = this.headers["set-cookie"]
+    return setCookie === undefined ? Cookies.empty : Cookies.fromSetCookie(setCookie)
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.succeed(this.source.body)
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.try({
+      try: (): unknown => this.source.body === "" ? null : JSON.parse(this.source.body),
+      catch: (cause) => this.decodeError(cause)
+    })
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.sync(() => encoder.encode(this.source.body).buffer)
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return this.source.body === "" ? Stream.empty : Stream.sync(() => encoder.encode(this.source.body))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.try({
+      try: () => UrlParams.fromInput(new URLSearchParams(this.source.body)),
+      catch: (cause) => this.decodeError(cause)
+    })
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.tryPromise({
+      try: () =>
+        new Response(this.source.body, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
+      catch: (cause) => this.decodeError(cause)
+    })
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+
+  private decodeError(cause: unknown): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+}
+
+Object.defineProperty(SimClientResponse.prototype, HttpClientResponse.TypeId, { value: HttpClientResponse.TypeId })
+Object.defineProperty(SimClientResponse.prototype, HttpIncomingMessage.TypeId, { value: HttpIncomingMessage.TypeId })
+
+type Handle = KaleyraSimulator.Simulator["handle"]
+
+const encodeError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
+  new HttpClientError.RequestError({ request, reason: "Encode", cause })
+
+const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
+  let size = 0
+  for (const chunk of chunks) size += chunk.length
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
+/** Encodes a body the way a runtime would put it on the wire (multipart for `FormData`, with its boundary). */
+const encodeViaWeb = (
+  body: BodyInit,
+  headers: Headers.Headers
+): Promise<{ readonly bytes: Uint8Array; readonly headers: Headers.Headers }> => {
+  const web = new Response(body)
+  const contentType = web.headers.get("content-type")
+  return web.arrayBuffer().then((buffer) => {
+    const bytes = new Uint8Array(buffer)
+    let out = Headers.set(headers, "content-length", String(bytes.length))
+    if (contentType !== null && headers["content-type"] === undefined) {
+      out = Headers.set(out, "content-type", contentType)
+    }
+    return { bytes, headers: out }
+  })
+}
+
+const rawBytes = (body: unknown): Uint8Array | undefined => {
+  if (typeof body === "string") return encoder.encode(body)
+  if (body instanceof Uint8Array) return body
+  if (body instanceof ArrayBuffer) return new Uint8Array(body)
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  if (body === undefined || body === null) return EMPTY
+  return undefined
+}
+
+/**
+ * An `HttpClient` that answers every request with `handle` (typically `simulator.handle`), in memory. Request
+ * bodies of every kind are supported: bytes and text as they are, `FormData` as a `multipart/form-data` body with
+ * its boundary, streams collected. Whatever the request's origin, only its path and query reach `handle`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeHttpClient = (handle: Handle): HttpClient.HttpClient => {
+  const respond = (request: HttpClientRequest.HttpClientRequest, headers: Headers.Headers, body: Uint8Array) =>
+    Effect.map(
+      handle({ method: request.method, path: pathOf(request), headers, body }),
+      (response): HttpClientResponse.HttpClientResponse => new SimClientResponse(request, response)
+    )
+
+  const viaWeb = (request: HttpClientRequest.HttpClientRequest, body: BodyInit) =>
+    Effect.flatMap(
+      Effect.tryPromise({
+        try: () => encodeViaWeb(body, request.headers),
+        catch: (cause) => encodeError(request, cause)
+      }),
+      (encoded) => respond(request, encoded.headers, encoded.bytes)
+    )
+
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+    const body = request.body
+    switch (body._tag) {
+      case "Uint8Array":
+        return respond(request, request.headers, body.body)
+      case "Empty":
+        return respond(request, request.headers, EMPTY)
+      case "Raw": {
+        const bytes = rawBytes(body.body)
+        return bytes !== undefined ? respond(request, request.headers, bytes) : viaWeb(request, body.body as BodyInit)
+      }
+      case "FormData":
+        return viaWeb(request, body.formData)
+      case "Stream":
+        return body.stream.pipe(
+          Stream.runCollect,
+          Effect.mapError((cause) => encodeError(request, cause)),
+          Effect.flatMap((chunks) => respond(request, request.headers, concat(chunks)))
+        )
+    }
+  }
+
+  return HttpClient.makeWith(
+    (effect) => Effect.flatMap(effect, execute),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+}
+
+/**
+ * The in-memory `HttpClient` over a simulator.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClient = (simulator: KaleyraSimulator.Simulator): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.succeed(HttpClient.HttpClient, makeHttpClient(simulator.handle))
+
+/**
+ * The in-memory `HttpClient` over the simulator in context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClientFromSimulator: Layer.Layer<
+  HttpClient.HttpClient,
+  never,
+  KaleyraSimulator.KaleyraSimulator
+> = Layer.effect(HttpClient.HttpClient, Effect.map(KaleyraSimulator.KaleyraSimulator, (s) => makeHttpClient(s.handle)))
+
+/**
+ * A fresh simulator as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSimulator = (
+  options?: KaleyraSimulator.SimulatorOptions
+): Layer.Layer<KaleyraSimulator.KaleyraSimulator> =>
+  Layer.effect(KaleyraSimulator.KaleyraSimulator, KaleyraSimulator.make(options))
+
+// ---------------------------------------------------------------------------------------------------------------
+// KaleyraTest.layer
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The options of {@link layer}: the simulator's, the client's timeouts and retries, and `client` to override what
+ * the client is configured with (by default the simulator's SID, API key and first sender number), e.g. a wrong API
+ * key or an unregistered sender number.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TestOptions extends KaleyraSimulator.SimulatorOptions {
+  readonly timeout?: KaleyraConfig.Options["timeout"]
+  readonly maxRetries?: KaleyraConfig.Options["maxRetries"]
+  readonly retryBaseDelay?: KaleyraConfig.Options["retryBaseDelay"]
+  readonly maxRetryAfter?: KaleyraConfig.Options["maxRetryAfter"]
+  readonly transformClient?: KaleyraConfig.Options["transformClient"]
+  readonly client?: Partial<KaleyraConfig.Options>
+}
+
+/**
+ * The base URL the test client is configured with (the in-memory transport ignores it).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const baseUrl = "http://kaleyra.test"
+
+const clientOptions = (
+  simulator: KaleyraSimulator.ResolvedOptions,
+  options: TestOptions
+): KaleyraConfig.Options => ({
+  sid: simulator.sid,
+  apiKey: Redacted.make(simulator.apiKey),
+  senderNumber: simulator.senderNumbers[0] ?? "919999999999",
+  baseUrl,
+  timeout: options.timeout,
+  maxRetries: options.maxRetries,
+  retryBaseDelay: options.retryBaseDelay,
+  maxRetryAfter: options.maxRetryAfter,
+  transformClient: options.transformClient,
+  ...options.client
+})
+
+/**
+ * The real `KaleyraClient` over a fresh in-memory simulator, and the simulator. Deterministic: the same sends give
+ * the same message ids on every run. Invalid client options (e.g. `maxRetries: 20`) are defects.
+ *
+ * Provide it per test for isolation (`Effect.provide(KaleyraTest.layer())`): a layer shared by several tests shares
+ * one simulator.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: TestOptions = {}
+): Layer.Layer<KaleyraClient | KaleyraSimulator.KaleyraSimulator> =>
+  Layer.unwrapEffect(
+    Effect.map(KaleyraSimulator.make(options), (simulator) =>
+      KaleyraClient.layer(clientOptions(simulator.options, options)).pipe(
+        Layer.provide(layerHttpClient(simulator)),
+        Layer.orDie,
+        Layer.merge(Layer.succeed(KaleyraSimulator.KaleyraSimulator, simulator))
+      ))
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// Accessors
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The simulator's tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const simulator: typeof KaleyraSimulator.KaleyraSimulator = KaleyraSimulator.KaleyraSimulator
+
+/**
+ * Scripts the next requests to answer `code` (see `Simulator.failNext`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const failNext = (
+  code: KaleyraSimulator.FailCode,
+  options?: KaleyraSimulator.FailNextOptions
+): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
+  Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.failNext(code, options))
+
+/**
+ * Any send to `recipient` answers `code` (see `Simulator.setScenario`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const setScenario = (
+  recipient: string,
+  code: KaleyraSimulator.FailCode
+): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
+  Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.setScenario(recipient, code))
+
+/**
+ * Sets the simulator's balance.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const setBalance = (balance: number): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
+  Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.setBalance(balance))
+
+/**
+ * The simulator's balance.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const balance: Effect.Effect<number, never, KaleyraSimulator.KaleyraSimulator> = Effect.flatMap(
+  KaleyraSimulator.KaleyraSimulator,
+  (s) => s.balance
+)
+
+/**
+ * The messages the simulator accepted, in order.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sent: Effect.Effect<
+  ReadonlyArray<KaleyraSimulator.SentMessage>,
+  never,
+  KaleyraSimulator.KaleyraSimulator
+> = Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.sent)
+
+/**
+ * The media files the simulator accepted for upload, in order.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const uploads: Effect.Effect<
+  ReadonlyArray<KaleyraSimulator.UploadedMedia>,
+  never,
+  KaleyraSimulator.KaleyraSimulator
+> = Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.uploads)
+
+/**
+ * Every request the simulator received, in order (the API key redacted).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const requests: Effect.Effect<
+  ReadonlyArray<KaleyraSimulator.RecordedRequest>,
+  never,
+  KaleyraSimulator.KaleyraSimulator
+> = Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.requests)
+
+/**
+ * Resets the simulator to its initial state.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const reset: Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> = Effect.flatMap(
+  KaleyraSimulator.KaleyraSimulator,
+  (s) => s.reset
+)
