@@ -9,6 +9,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -256,6 +257,13 @@ const readUploadInput = (
     )
   )
 
+/** Fails with `onTimeout` when `effect` has not completed within `duration` (on the `Clock`). */
+const withTimeout = <A, E, E2>(
+  effect: Effect.Effect<A, E>,
+  duration: Duration.Duration,
+  onTimeout: (duration: Duration.Duration) => E2
+): Effect.Effect<A, E | E2> => Effect.timeoutFail(effect, { duration, onTimeout: () => onTimeout(duration) })
+
 /**
  * Removes the API key from the free-text parts of an error (a transport's message or a server's page may quote
  * the request), so that no error, log or span can carry it.
@@ -339,29 +347,43 @@ export const make = (
     )
 
     const scrub = secretScrubber(Redacted.value(config.apiKey))
+    const timeoutError = (timeout: Duration.Duration) =>
+      new TransportError({
+        reason: "Timeout",
+        mayHaveReachedKaleyra: true,
+        detail: `no complete response within ${Duration.format(timeout)}`
+      }, { disableValidation: true })
+    const classify = (raw: RawResponse): Effect.Effect<RawResponse, KaleyraResponseError> =>
+      raw.status >= 200 && raw.status < 300
+        ? Effect.succeed(raw)
+        : raw.status === 429
+        ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(scrub(errorFromResponse(raw, now))))
+        : Effect.fail(scrub(errorFromResponse(raw, 0)))
     const attemptOnce = (
       request: HttpClientRequest.HttpClientRequest,
       timeout: Duration.Duration
     ): Effect.Effect<RawResponse, KaleyraResponseError | TransportError> =>
-      httpClient.execute(request).pipe(
-        Effect.catchAllDefect((defect) => Effect.fail(transportErrorFromCause(defect))),
-        Effect.mapError((error) => scrub(error instanceof TransportError ? error : fromRequestError(error))),
-        Effect.flatMap(readResponse),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new TransportError({
-              reason: "Timeout",
-              mayHaveReachedKaleyra: true,
-              detail: `no complete response within ${Duration.format(timeout)}`
-            }, { disableValidation: true })
+      withTimeout(
+        Effect.flatMap(httpClient.execute(request), readResponse),
+        timeout,
+        timeoutError
+      ).pipe(
+        Effect.catchAllCause((cause) => {
+          const failure = Cause.failureOption(cause)
+          if (failure._tag === "Some") {
+            const error = failure.value
+            return Effect.fail(
+              scrub(
+                error._tag === "TransportError" || error._tag === "UnexpectedResponse" ? error : fromRequestError(error)
+              )
+            )
+          }
+          // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
+          return Cause.isInterruptedOnly(cause)
+            ? Effect.failCause(cause as Cause.Cause<never>)
+            : Effect.fail(scrub(transportErrorFromCause(Cause.squash(cause))))
         }),
-        Effect.flatMap((raw) =>
-          raw.status >= 200 && raw.status < 300
-            ? Effect.succeed(raw)
-            : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(scrub(errorFromResponse(raw, now))))
-        ),
-        Effect.mapError(scrub)
+        Effect.flatMap(classify)
       )
 
     const execute: Service["execute"] = (request, executeOptions) => {
@@ -462,37 +484,36 @@ export const make = (
         ))
     }
 
-    const sendMedia = Effect.fn("Kaleyra.sendMedia")(
-      function*(input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) {
-        const validated = MediaMessage.validate(input)
-        if (Either.isLeft(validated)) {
-          if (events !== undefined) {
-            yield* events.publish(
-              new KaleyraEvent.SendFailed({
-                error: validated.left,
-                recipients: [],
-                type: undefined,
-                refs: {},
-                attempts: 0,
-                durationMillis: 0
-              })
-            )
-          }
-          return yield* validated.left
-        }
-        const message = validated.right
-        yield* Effect.annotateCurrentSpan({
-          "kaleyra.type": message.type,
-          "kaleyra.recipients": message.to.length
-        })
-        const result = yield* send(message, hooks)
-        yield* Effect.annotateCurrentSpan({
-          "kaleyra.message_id": result.messageId,
-          "kaleyra.attempts": result.attempts
-        })
-        return result
+    const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
+      const validated = MediaMessage.validate(input)
+      if (Either.isLeft(validated)) {
+        const failed = Effect.fail(validated.left)
+        return events === undefined ? failed : Effect.zipRight(
+          events.publish(
+            new KaleyraEvent.SendFailed({
+              error: validated.left,
+              recipients: [],
+              type: undefined,
+              refs: {},
+              attempts: 0,
+              durationMillis: 0
+            })
+          ),
+          failed
+        )
       }
-    )
+      const message = validated.right
+      return send(message, hooks).pipe(
+        Effect.tap((result) =>
+          Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
+        ),
+        Effect.withSpan("Kaleyra.sendMedia", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "kaleyra.type": message.type, "kaleyra.recipients": message.to.length }
+        })
+      )
+    }
 
     const mediaRequest = HttpClientRequest.post(`${config.accountUrl}/media`).pipe(
       HttpClientRequest.setHeaders({ "api-key": Redacted.value(config.apiKey), accept: "application/json" })

@@ -651,16 +651,33 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
 // Wire format
 // ---------------------------------------------------------------------------------------------------------------
 
+// The wire side is structural (plain strings): every rule lives once, on the message side, so that encoding a
+// message checks it once and decoding a wire body checks what it decodes to.
+const optionalString = Schema.optional(Schema.String)
+
 const WireExtraInfo = Schema.Struct({
-  ref: Schema.optional(Ref),
-  ref1: Schema.optional(Ref),
-  ref2: Schema.optional(Ref),
-  waSource: Schema.optional(WaSource).pipe(Schema.fromKey("wa_source"))
+  ref: optionalString,
+  ref1: optionalString,
+  ref2: optionalString,
+  waSource: optionalString.pipe(Schema.fromKey("wa_source"))
 })
 
-const WireContext = Schema.Struct({ message_id: ReplyTo })
+const WireContext = Schema.Struct({ message_id: Schema.String })
 
-const wireMessage = <T extends MediaType, M extends Schema.Schema.Any>(type: T, media: M) =>
+const wireMedia = {
+  audio: Schema.Struct({ id: optionalString, link: optionalString }),
+  sticker: Schema.Struct({ id: optionalString, link: optionalString }),
+  image: Schema.Struct({ id: optionalString, link: optionalString, caption: optionalString }),
+  video: Schema.Struct({ id: optionalString, link: optionalString, caption: optionalString }),
+  document: Schema.Struct({
+    id: optionalString,
+    link: optionalString,
+    caption: optionalString,
+    filename: optionalString
+  })
+} as const
+
+const wireMessage = <T extends MediaType>(type: T) =>
   Schema.Struct({
     messaging_object: Schema.Struct(
       {
@@ -668,7 +685,7 @@ const wireMessage = <T extends MediaType, M extends Schema.Schema.Any>(type: T, 
         recipient_type: Schema.optionalWith(Schema.Literal("individual"), { default: () => "individual" as const }),
         to: Schema.String,
         type: Schema.Literal(type),
-        [type]: media,
+        [type]: wireMedia[type],
         context: Schema.optional(WireContext)
       } as {
         messaging_product: Schema.Literal<["whatsapp"]>
@@ -676,61 +693,61 @@ const wireMessage = <T extends MediaType, M extends Schema.Schema.Any>(type: T, 
         to: typeof Schema.String
         type: Schema.Literal<[T]>
         context: Schema.optional<typeof WireContext>
-      } & { [K in T]: M }
+      } & { [K in T]: (typeof wireMedia)[T] }
     ),
     extra_info: Schema.optional(WireExtraInfo)
   })
 
-type WireOf<T extends MediaType, M extends Schema.Schema.Any> = ReturnType<typeof wireMessage<T, M>>
+type WireOf<T extends MediaType> = ReturnType<typeof wireMessage<T>>
 
-const fromWire = <T extends MediaType, M extends Schema.Schema.Any, S extends Schema.Schema.AnyNoContext>(
-  type: T,
-  media: M,
-  message: S
-): Schema.transform<WireOf<T, M>, S> =>
-  Schema.transform(wireMessage(type, media), message, {
-    strict: false,
-    decode: (wire) => {
-      const mo = (wire as { readonly messaging_object: Record<string, unknown> }).messaging_object
-      const context = mo.context as { readonly message_id: string } | undefined
-      const extra = (wire as { readonly extra_info?: ExtraInfo }).extra_info
-      return {
-        type,
-        to: (mo.to as string).split(","),
-        [type]: mo[type],
-        ...(context !== undefined ? { replyTo: context.message_id } : {}),
-        ...(extra !== undefined ? { extraInfo: extra } : {})
-      }
-    },
-    encode: (m) => {
-      const msg = m as MediaMessage & Record<string, unknown>
-      return {
-        messaging_object: {
-          messaging_product: "whatsapp",
-          recipient_type: "individual",
-          to: msg.to.join(","),
-          type,
-          [type]: msg[type],
-          ...(msg.replyTo !== undefined ? { context: { message_id: msg.replyTo } } : {})
-        },
-        ...(msg.extraInfo !== undefined ? { extra_info: msg.extraInfo } : {})
-      }
+/** The one reshaping between a message and the wire structure (before the wire schema renames keys). */
+const reshape = (type: MediaType) => ({
+  decode: (wire: unknown): unknown => {
+    const w = wire as { readonly messaging_object: Record<string, unknown>; readonly extra_info?: ExtraInfo }
+    const mo = w.messaging_object
+    const context = mo.context as { readonly message_id: string } | undefined
+    return {
+      type,
+      to: (mo.to as string).split(","),
+      [type]: mo[type],
+      ...(context !== undefined ? { replyTo: context.message_id } : {}),
+      ...(w.extra_info !== undefined ? { extraInfo: w.extra_info } : {})
     }
-  })
+  },
+  encode: (m: unknown): unknown => {
+    const msg = m as MediaMessage & Record<string, unknown>
+    return {
+      messaging_object: {
+        messaging_product: "whatsapp",
+        recipient_type: "individual",
+        to: msg.to.join(","),
+        type,
+        [type]: msg[type],
+        ...(msg.replyTo !== undefined ? { context: { message_id: msg.replyTo } } : {})
+      },
+      ...(msg.extraInfo !== undefined ? { extra_info: msg.extraInfo } : {})
+    }
+  }
+})
+
+const fromWire = <T extends MediaType, S extends Schema.Schema.AnyNoContext>(
+  type: T,
+  message: S
+): Schema.transform<WireOf<T>, S> => Schema.transform(wireMessage(type), message, { strict: false, ...reshape(type) })
 
 /**
  * Kaleyra's send body (`{ messaging_object, extra_info }`) as a schema of {@link MediaMessage}: encoding a message
- * gives the exact wire object; decoding a wire object gives the message back.
+ * gives the exact wire object; decoding a wire object gives the message back (and checks every rule).
  *
  * @since 0.1.0
  * @category schemas
  */
 export const SendMediaRequest = Schema.Union(
-  fromWire("audio", PlainMedia, AudioMessage),
-  fromWire("document", DocumentMedia, DocumentMessage),
-  fromWire("image", CaptionedMedia, ImageMessage),
-  fromWire("sticker", PlainMedia, StickerMessage),
-  fromWire("video", CaptionedMedia, VideoMessage)
+  fromWire("audio", AudioMessage),
+  fromWire("document", DocumentMessage),
+  fromWire("image", ImageMessage),
+  fromWire("sticker", StickerMessage),
+  fromWire("video", VideoMessage)
 )
 
 /**
@@ -741,23 +758,21 @@ export const SendMediaRequest = Schema.Union(
  */
 export type SendMediaRequest = typeof SendMediaRequest.Encoded
 
-const wireEncoders = {
-  audio: Schema.encodeSync(fromWire("audio", PlainMedia, AudioMessage)),
-  document: Schema.encodeSync(fromWire("document", DocumentMedia, DocumentMessage)),
-  image: Schema.encodeSync(fromWire("image", CaptionedMedia, ImageMessage)),
-  sticker: Schema.encodeSync(fromWire("sticker", PlainMedia, StickerMessage)),
-  video: Schema.encodeSync(fromWire("video", CaptionedMedia, VideoMessage))
-} as const
+const wireEncoders = Object.fromEntries(mediaTypes.map((type) => {
+  const encode = Schema.encodeSync(wireMessage(type))
+  const { encode: shape } = reshape(type)
+  return [type, (message: MediaMessage) => encode(shape(message) as never) as SendMediaRequest]
+})) as Record<MediaType, (message: MediaMessage) => SendMediaRequest>
 
 /**
- * Encodes a validated message into Kaleyra's wire body (Schema encoding; throws only on a message that did not come
- * from {@link validate} and is invalid).
+ * Encodes a message that {@link validate} returned into Kaleyra's wire body, with the wire side of
+ * {@link SendMediaRequest} (the message's rules were checked when it was validated, so they are not checked again;
+ * use `Schema.encode(SendMediaRequest)` for a message of unknown origin).
  *
  * @since 0.1.0
  * @category encoding
  */
-export const toWire = (message: MediaMessage): SendMediaRequest =>
-  (wireEncoders[message.type] as (m: MediaMessage) => SendMediaRequest)(message)
+export const toWire = (message: MediaMessage): SendMediaRequest => wireEncoders[message.type](message)
 
 /**
  * Decodes a wire body (as Kaleyra receives it) back into a message.
