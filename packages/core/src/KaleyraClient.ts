@@ -17,12 +17,12 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as HttpTransport from "./HttpTransport.js"
 import { errorFromResponse, findId, parseJson, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
 import { fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
@@ -335,8 +335,18 @@ export const make = (
     yield* Effect.locallyScopedWith(Headers.currentRedactedNames, Arr.append("api-key"))
     const eventsService = yield* Effect.serviceOption(KaleyraEvents)
     const events = Option.getOrUndefined(eventsService)
-    const transform = options.transformClient ?? identity
-    const httpClient = transform(HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false))
+    const baseClient = yield* HttpClient.HttpClient
+    const nativeTimeout = options.transformClient === undefined && HttpTransport.hasNativeTimeout(baseClient)
+    // The transport reads the attempt timeout from this FiberRef. Set once for every effect the layer is provided
+    // to; only calls with another timeout (uploads) change it locally.
+    if (nativeTimeout) yield* Effect.locallyScoped(HttpTransport.currentTimeout, config.timeout)
+    // No trace headers to a third party. The lean transports send none, so they need no wrapper (one FiberRef
+    // change less per request).
+    const httpClient = options.transformClient !== undefined
+      ? options.transformClient(HttpClient.withTracerPropagation(baseClient, false))
+      : nativeTimeout
+      ? baseClient
+      : HttpClient.withTracerPropagation(baseClient, false)
     const baseHeaders = {
       "api-key": Redacted.value(config.apiKey),
       "cache-control": "no-cache",
@@ -363,28 +373,34 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest,
       timeout: Duration.Duration
     ): Effect.Effect<RawResponse, KaleyraResponseError | TransportError> =>
-      withTimeout(
-        Effect.flatMap(httpClient.execute(request), readResponse),
-        timeout,
-        timeoutError
-      ).pipe(
-        Effect.catchAllCause((cause) => {
-          const failure = Cause.failureOption(cause)
-          if (failure._tag === "Some") {
-            const error = failure.value
-            return Effect.fail(
-              scrub(
-                error._tag === "TransportError" || error._tag === "UnexpectedResponse" ? error : fromRequestError(error)
+      (nativeTimeout
+        ? (timeout === config.timeout
+          ? Effect.flatMap(httpClient.execute(request), readResponse)
+          : Effect.locally(
+            Effect.flatMap(httpClient.execute(request), readResponse),
+            HttpTransport.currentTimeout,
+            timeout
+          ))
+        : withTimeout(Effect.flatMap(httpClient.execute(request), readResponse), timeout, timeoutError)).pipe(
+          Effect.catchAllCause((cause) => {
+            const failure = Cause.failureOption(cause)
+            if (failure._tag === "Some") {
+              const error = failure.value
+              return Effect.fail(
+                scrub(
+                  error._tag === "TransportError" || error._tag === "UnexpectedResponse"
+                    ? error
+                    : fromRequestError(error)
+                )
               )
-            )
-          }
-          // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
-          return Cause.isInterruptedOnly(cause)
-            ? Effect.failCause(cause as Cause.Cause<never>)
-            : Effect.fail(scrub(transportErrorFromCause(Cause.squash(cause))))
-        }),
-        Effect.flatMap(classify)
-      )
+            }
+            // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
+            return Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause as Cause.Cause<never>)
+              : Effect.fail(scrub(transportErrorFromCause(Cause.squash(cause))))
+          }),
+          Effect.flatMap(classify)
+        )
 
     const execute: Service["execute"] = (request, executeOptions) => {
       const loop = (
@@ -503,17 +519,39 @@ export const make = (
         )
       }
       const message = validated.right
-      return send(message, hooks).pipe(
-        Effect.tap((result) =>
-          Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
-        ),
-        Effect.withSpan("Kaleyra.sendMedia", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "kaleyra.type": message.type, "kaleyra.recipients": message.to.length }
-        })
-      )
+      return traced(send(message, hooks), message)
     }
+
+    const spanOptions = (message: MediaMessage.MediaMessage) => ({
+      kind: "client" as const,
+      captureStackTrace: false,
+      attributes: { "kaleyra.type": message.type, "kaleyra.recipients": message.to.length }
+    })
+    const annotate = (span: { attribute(key: string, value: unknown): void }, result: SendMediaResult) => {
+      span.attribute("kaleyra.message_id", result.messageId)
+      span.attribute("kaleyra.attempts", result.attempts)
+    }
+    // One span per send. With the lean transports nothing nests under it, so it is created and ended directly;
+    // making it the current span (Effect.withSpan) copies the fiber's context, which costs a third of the send path.
+    // A stock HttpClient records its own http.client span, which is nested under the send span.
+    const traced = nativeTimeout
+      ? (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
+        Effect.flatMap(Effect.makeSpan("Kaleyra.sendMedia", spanOptions(message)), (span) =>
+          Effect.onExit(effect, (exit) =>
+            Effect.flatMap(Clock.currentTimeNanos, (now) =>
+              Effect.sync(() => {
+                if (exit._tag === "Success") {
+                  annotate(span, exit.value)
+                }
+                span.end(now, exit)
+              }))))
+      : (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
+        effect.pipe(
+          Effect.tap((result) =>
+            Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
+          ),
+          Effect.withSpan("Kaleyra.sendMedia", spanOptions(message))
+        )
 
     const mediaRequest = HttpClientRequest.post(`${config.accountUrl}/media`).pipe(
       HttpClientRequest.setHeaders({ "api-key": Redacted.value(config.apiKey), accept: "application/json" })
@@ -576,7 +614,9 @@ export const make = (
         }
         return result
       },
-      Effect.mapError((error) => error._tag === "InvalidMedia" ? error : scrub(error))
+      Effect.mapError((error) =>
+        error._tag === "InvalidMedia" ? error : scrub(error)
+      )
     )
 
     return KaleyraClient.of({ config, httpClient, sendMedia, uploadMedia, execute })

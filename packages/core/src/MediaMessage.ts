@@ -213,13 +213,17 @@ const recipientIssue = (ast: AST.AST, actual: unknown, path: ReadonlyArray<numbe
     ? new ParseResult.Type(ast, actual, message)
     : new ParseResult.Pointer(path[0], actual, new ParseResult.Type(ast, actual, message))
 
+// The target is structural: the transformation below checks every rule of `Recipients` itself (numbers and
+// duplicates), so that decoding does not check them twice.
+const NormalisedRecipients = Schema.NonEmptyArray(Schema.String)
+
 /**
  * Normalises `to` (one number or an array) into the E.164 array sent to Kaleyra.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema, Recipients, {
+export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema, NormalisedRecipients, {
   strict: true,
   decode: (input: unknown, _, ast) => {
     const list: ReadonlyArray<unknown> | undefined = typeof input === "string"
@@ -232,6 +236,7 @@ export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema,
     }
     if (list.length === 0) return ParseResult.fail(new ParseResult.Type(ast, input, "must hold at least one recipient"))
     const out: Array<string> = []
+    const seen = list.length > 32 ? new Set<string>() : undefined
     for (let i = 0; i < list.length; i++) {
       const raw = list[i]
       const where = typeof input === "string" ? [] : [i]
@@ -240,7 +245,13 @@ export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema,
       }
       const n = normalizePhoneNumber(raw)
       if (Either.isLeft(n)) return ParseResult.fail(recipientIssue(ast, raw, where, n.left))
+      if (seen !== undefined ? seen.has(n.right) : out.includes(n.right)) {
+        return ParseResult.fail(
+          recipientIssue(ast, raw, where, `duplicate recipient ${n.right}: it would get the message twice`)
+        )
+      }
       out.push(n.right)
+      seen?.add(n.right)
     }
     return ParseResult.succeed(out as unknown as readonly [string, ...Array<string>])
   },

@@ -111,3 +111,10 @@ export {
   sendMediaBatch,
   summarize
 } from "./Batch.js"
+
+/**
+ * The contract for transports that report `requestSent` and enforce timeouts natively.
+ *
+ * @since 0.1.0
+ */
+export * as HttpTransport from "./HttpTransport.js"

@@ -38,7 +38,7 @@ const reasonOfCode = (code: string | undefined): TransportErrorReason => {
     case "UND_ERR_SOCKET":
     case "UND_ERR_CLOSED":
       return "ConnectionReset"
-    case "ETIMEDOUT":
+    case "ETIMEDOUT": // also what a transport with native timeouts reports (HttpTransport.TIMEOUT_CODE)
     case "UND_ERR_CONNECT_TIMEOUT":
     case "UND_ERR_HEADERS_TIMEOUT":
     case "UND_ERR_BODY_TIMEOUT":
