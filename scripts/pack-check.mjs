@@ -1,0 +1,39 @@
+// Publishability check: build, `pnpm pack` each package, install the tarballs into an empty folder with npm, and
+// import them from plain Node ESM (no TypeScript, no workspace, no source condition). Run by `pnpm test`.
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+const root = resolve(import.meta.dirname, "..")
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
+const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
+try {
+  run("npx", ["-y", "tsc", "-b", "tsconfig.build.json"], root)
+  const packs = join(work, "packs")
+  for (const pkg of ["core", "testing", "node"]) {
+    run("npx", ["-y", "pnpm@10.34.8", "pack", "--pack-destination", packs], join(root, "packages", pkg))
+  }
+  const tarballs = readdirSync(packs).map((f) => join(packs, f))
+  const app = join(work, "app")
+  run("mkdir", ["-p", app])
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }))
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], app)
+  writeFileSync(join(app, "check.mjs"), `
+import { sendMedia, MediaMessage, KaleyraClient } from "@effect-kaleyra/core"
+import { KaleyraTest } from "@effect-kaleyra/testing"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import { Effect } from "effect"
+if (typeof sendMedia !== "function" || typeof KaleyraNode.layer !== "function") throw new Error("missing exports")
+const result = await Effect.runPromise(
+  sendMedia(MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png" })).pipe(
+    Effect.provide(KaleyraTest.layer())
+  )
+)
+if (typeof result.messageId !== "string") throw new Error("no message id")
+console.log("pack-check: installed from tarballs and sent", result.messageId, KaleyraClient.key)
+`)
+  process.stdout.write(run("node", ["check.mjs"], app))
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
