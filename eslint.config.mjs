@@ -38,7 +38,7 @@ export default tseslint.config(
   },
   {
     // Entry points (CLI, demo, benchmarks, scripts) talk to a terminal on purpose.
-    files: ["packages/node/src/bin/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
+    files: ["packages/node/src/bin/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "examples/**/*.ts"],
     rules: { "no-console": "off" }
   }
 )
