@@ -73,6 +73,18 @@ export interface BatchOptions<A, K> {
  * pulled as sends complete). A 429 pauses every send of the batch for its `Retry-After` (or the backoff delay).
  * Failures never fail the stream: each is a `Failed` result; only the input stream's own error can.
  *
+ * @example
+ * ```ts
+ * import { emptySummary, MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
+ * import { Stream } from "effect"
+ *
+ * const recipients = ["+919876543210", "+14155550123"]
+ * const summary = sendMediaBatch(
+ *   recipients.map((to) => MediaMessage.image({ to, link: "https://example.com/promo.png" })),
+ *   { concurrency: 16, rateLimit: { limit: 80, interval: "1 second" } }
+ * ).pipe(Stream.runFold(emptySummary, summarize))
+ * ```
+ *
  * @since 0.1.0
  * @category sending
  */

@@ -653,6 +653,19 @@ export const layerConfig = (
  * Sends one media message (image, audio, document, sticker or video, by uploaded `id` or public `link`) to one or
  * more recipients. Fails with exactly one tagged error per outcome.
  *
+ * @example
+ * ```ts
+ * import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
+ * import { Console, Effect } from "effect"
+ *
+ * const program = sendMedia(
+ *   MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png", caption: "Hello" })
+ * ).pipe(
+ *   Effect.flatMap(({ messageId }) => Console.log(`sent ${messageId}`)),
+ *   Effect.catchTag("LowBalance", (e) => Console.error(e.message))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category sending
  */
@@ -664,6 +677,19 @@ export const sendMedia = (
 /**
  * Uploads a media file to Kaleyra (`POST /v2/{sid}/whatsapp/{senderNumber}/media`, multipart `file` + `type`) after
  * checking its type, size and name, and returns its media id. Then send it with `MediaMessage.<type>({ to, id })`.
+ *
+ * @example
+ * ```ts
+ * import { MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
+ * import { Effect } from "effect"
+ *
+ * declare const bytes: Uint8Array
+ *
+ * const program = Effect.gen(function*() {
+ *   const { id } = yield* uploadMedia({ data: bytes, mimeType: "application/pdf", filename: "invoice.pdf" })
+ *   return yield* sendMedia(MediaMessage.document({ to: "+919876543210", id, filename: "invoice.pdf" }))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category uploading

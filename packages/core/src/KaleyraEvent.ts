@@ -515,6 +515,16 @@ export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<Call
  * Decodes a callback payload into its event (the first, when a payload carries several: use `decodeCallbacks` to
  * get them all), or fails with a `CallbackDecodeError`.
  *
+ * @example
+ * ```ts
+ * import { decodeCallback } from "@effect-kaleyra/core"
+ * import { Effect } from "effect"
+ *
+ * const event = decodeCallback({ id: "m-1", status: "DELIVERED", mobile: "919876543210", ref: "order-7" })
+ * // Effect<MessageStatusUpdated { messageId: "m-1", status: "delivered", refs: { ref: "order-7" }, ... }>
+ * Effect.runSync(event)
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */

@@ -825,6 +825,15 @@ const build = (type: MediaType, options: object): unknown => {
 /**
  * An image message (`image/jpeg`, `image/png`, at most 5 MB), with an optional caption.
  *
+ * @example
+ * ```ts
+ * import { MediaMessage } from "@effect-kaleyra/core"
+ *
+ * const byLink = MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png", caption: "Hi" })
+ * const byId = MediaMessage.image({ to: ["+919876543210", "+14155550123"], id: "1012345678901291" })
+ * const reply = MediaMessage.image({ to: "+919876543210", id: "1012345678901291", replyTo: "wamid.HBgL..." })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

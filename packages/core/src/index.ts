@@ -15,17 +15,53 @@ export * from "./KaleyraError.js"
  * @since 0.1.0
  */
 export {
+  /**
+   * @since 0.1.0
+   */
   type AttemptHooks,
+  /**
+   * @since 0.1.0
+   */
   KaleyraClient,
+  /**
+   * @since 0.1.0
+   */
   layer,
+  /**
+   * @since 0.1.0
+   */
   layerConfig,
+  /**
+   * @since 0.1.0
+   */
   make,
+  /**
+   * @since 0.1.0
+   */
   sendMedia,
+  /**
+   * @since 0.1.0
+   */
   type SendMediaResult,
+  /**
+   * @since 0.1.0
+   */
   type Service,
+  /**
+   * @since 0.1.0
+   */
   uploadMedia,
+  /**
+   * @since 0.1.0
+   */
   type UploadMediaError,
+  /**
+   * @since 0.1.0
+   */
   type UploadMediaInput,
+  /**
+   * @since 0.1.0
+   */
   type UploadMediaResult
 } from "./KaleyraClient.js"
 
@@ -41,7 +77,12 @@ export * as MediaFile from "./MediaFile.js"
  *
  * @since 0.1.0
  */
-export { InvalidMedia } from "./MediaFile.js"
+export {
+  /**
+   * @since 0.1.0
+   */
+  InvalidMedia
+} from "./MediaFile.js"
 
 /**
  * Configuration: options, regions, `KALEYRA_*` environment variables.
@@ -62,7 +103,12 @@ export * as MediaMessage from "./MediaMessage.js"
  *
  * @since 0.1.0
  */
-export type { SendMediaInput } from "./MediaMessage.js"
+export type {
+  /**
+   * @since 0.1.0
+   */
+  SendMediaInput
+} from "./MediaMessage.js"
 
 /**
  * Events: what the client did and what Kaleyra reported back; callback decoding.
@@ -77,16 +123,49 @@ export * as KaleyraEvent from "./KaleyraEvent.js"
  * @since 0.1.0
  */
 export {
+  /**
+   * @since 0.1.0
+   */
   CallbackDecodeError,
+  /**
+   * @since 0.1.0
+   */
   type CallbackEvent,
+  /**
+   * @since 0.1.0
+   */
   decodeCallback,
+  /**
+   * @since 0.1.0
+   */
   decodeCallbacks,
+  /**
+   * @since 0.1.0
+   */
   IncomingMessage,
+  /**
+   * @since 0.1.0
+   */
   type KaleyraEvent as KaleyraEventType,
+  /**
+   * @since 0.1.0
+   */
   MediaUploaded,
+  /**
+   * @since 0.1.0
+   */
   MessageStatusUpdated,
+  /**
+   * @since 0.1.0
+   */
   RetryScheduled,
+  /**
+   * @since 0.1.0
+   */
   SendAccepted,
+  /**
+   * @since 0.1.0
+   */
   SendFailed
 } from "./KaleyraEvent.js"
 
@@ -95,7 +174,24 @@ export {
  *
  * @since 0.1.0
  */
-export { awaitStatus, AwaitStatusTimeout, KaleyraEvents, MessageFailed } from "./KaleyraEvents.js"
+export {
+  /**
+   * @since 0.1.0
+   */
+  awaitStatus,
+  /**
+   * @since 0.1.0
+   */
+  AwaitStatusTimeout,
+  /**
+   * @since 0.1.0
+   */
+  KaleyraEvents,
+  /**
+   * @since 0.1.0
+   */
+  MessageFailed
+} from "./KaleyraEvents.js"
 
 /**
  * Batch sending: `sendMediaBatch` and its results.
@@ -103,12 +199,33 @@ export { awaitStatus, AwaitStatusTimeout, KaleyraEvents, MessageFailed } from ".
  * @since 0.1.0
  */
 export {
+  /**
+   * @since 0.1.0
+   */
   type BatchOptions,
+  /**
+   * @since 0.1.0
+   */
   type BatchResult,
+  /**
+   * @since 0.1.0
+   */
   type BatchSummary,
+  /**
+   * @since 0.1.0
+   */
   emptySummary,
+  /**
+   * @since 0.1.0
+   */
   pacer,
+  /**
+   * @since 0.1.0
+   */
   sendMediaBatch,
+  /**
+   * @since 0.1.0
+   */
   summarize
 } from "./Batch.js"
 
