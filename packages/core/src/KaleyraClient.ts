@@ -219,10 +219,10 @@ const readUploadInput = (
   input: UploadMediaInput
 ): Effect.Effect<{ readonly checked: MediaFile.CheckedFile; readonly blob: Blob }, MediaFile.InvalidMedia> =>
   Effect.suspend(() => {
-    const invalid = (reason: string) =>
-      Effect.fail(new MediaFile.InvalidMedia({ rule: "InvalidInput", reason }, { disableValidation: true }))
+    const invalid = (field: "input" | "data", reason: string) =>
+      Effect.fail(new MediaFile.InvalidMedia({ rule: "InvalidInput", field, reason }, { disableValidation: true }))
     if (typeof input !== "object" || input === null) {
-      return invalid("the input must be an object with data and filename")
+      return invalid("input", "the input must be an object with data and filename")
     }
     const data: unknown = input.data
     const head: Effect.Effect<Uint8Array, MediaFile.InvalidMedia> = data instanceof Uint8Array
@@ -233,10 +233,11 @@ const readUploadInput = (
         catch: (cause) =>
           new MediaFile.InvalidMedia({
             rule: "InvalidInput",
+            field: "data",
             reason: `the file could not be read: ${cause instanceof Error ? cause.message : String(cause)}`
           }, { disableValidation: true })
       }).pipe(Effect.map((buffer) => new Uint8Array(buffer)))
-      : invalid("data must be a Uint8Array or a Blob")
+      : invalid("data", "data must be a Uint8Array or a Blob")
     return Effect.flatMap(head, (bytes) => {
       const size = data instanceof Blob ? data.size : (data as Uint8Array).length
       const checked = MediaFile.check({ head: bytes, size, filename: input.filename, mimeType: input.mimeType })
@@ -251,6 +252,7 @@ const readUploadInput = (
       Effect.fail(
         new MediaFile.InvalidMedia({
           rule: "InvalidInput",
+          field: "input",
           reason: `the input could not be read: ${defect instanceof Error ? defect.message : "unknown"}`
         }, { disableValidation: true })
       )

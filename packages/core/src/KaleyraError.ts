@@ -30,7 +30,8 @@ export const KaleyraResponseFields = {
 
 /**
  * The input failed validation: no request was sent. `field` names the first failing field (a path such as
- * `image.caption` or `to[1]`), `reason` says why, and `issues` lists every failure found.
+ * `image.caption` or `to[1]`, or `input` for the input as a whole), `reason` says why, and `issues` lists every
+ * failure found.
  *
  * @since 0.1.0
  * @category errors
@@ -48,7 +49,7 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@effect-
    */
   override get message(): string {
     const more = this.issues.length > 1 ? ` (and ${this.issues.length - 1} more issue(s))` : ""
-    return `Invalid message: ${this.field === "" ? "input" : this.field}: ${this.reason}${more}`
+    return `Invalid message: ${this.field}: ${this.reason}${more}`
   }
 
   /**

@@ -113,6 +113,10 @@ export class InvalidMedia extends Schema.TaggedError<InvalidMedia>("@effect-kale
   "InvalidMedia",
   {
     rule: MediaRule,
+    /** The input field at fault: `data`, `filename`, `mimeType`, or `input` for the input as a whole. */
+    field: Schema.optionalWith(Schema.Literal("input", "data", "filename", "mimeType"), {
+      default: () => "input" as const
+    }),
     reason: Schema.String,
     filename: Schema.optional(Schema.String),
     mimeType: Schema.optional(Schema.String),
@@ -124,7 +128,7 @@ export class InvalidMedia extends Schema.TaggedError<InvalidMedia>("@effect-kale
    * @since 0.1.0
    */
   override get message(): string {
-    return `Invalid media (${this.rule}): ${this.reason}`
+    return `Invalid media (${this.rule}, ${this.field}): ${this.reason}`
   }
 }
 
@@ -257,7 +261,7 @@ const extensionOf = (filename: string): string | undefined => {
  */
 export const checkFilename = (filename: unknown): Either.Either<string, InvalidMedia> => {
   const refuse = (reason: string) =>
-    Either.left(new InvalidMedia({ rule: "InvalidFilename", reason }, { disableValidation: true }))
+    Either.left(new InvalidMedia({ rule: "InvalidFilename", field: "filename", reason }, { disableValidation: true }))
   if (typeof filename !== "string") return refuse("filename must be a string")
   if (filename.length === 0) return refuse("filename must not be empty")
   if (Array.from(filename).length > 255) return refuse("filename must be at most 255 characters")
@@ -331,17 +335,32 @@ export const check = (options: {
 }): Either.Either<CheckedFile, InvalidMedia> =>
   Either.gen(function*() {
     const filename = yield* checkFilename(options.filename)
+    const fieldOf: Record<MediaRule, InvalidMedia["field"]> = {
+      InvalidInput: "input",
+      Empty: "data",
+      TooLarge: "data",
+      UnsupportedType: "mimeType",
+      UnknownType: "mimeType",
+      TypeMismatch: "mimeType",
+      InvalidFilename: "filename"
+    }
     const refuse = (
       rule: MediaRule,
       reason: string,
       extra: { readonly mimeType?: string; readonly limit?: number } = {}
     ) =>
       Either.left(
-        new InvalidMedia({ rule, reason, filename, size: options.size, ...extra }, { disableValidation: true })
+        new InvalidMedia({ rule, field: fieldOf[rule], reason, filename, size: options.size, ...extra }, {
+          disableValidation: true
+        })
       )
     if (options.size === 0) return yield* refuse("Empty", "the file is empty")
     if (options.mimeType !== undefined && typeof options.mimeType !== "string") {
-      return yield* refuse("InvalidInput", "mimeType must be a string")
+      return yield* Either.left(
+        new InvalidMedia({ rule: "InvalidInput", field: "mimeType", reason: "mimeType must be a string", filename }, {
+          disableValidation: true
+        })
+      )
     }
     const declared = typeof options.mimeType === "string"
       ? options.mimeType.split(";")[0].trim().toLowerCase().replace(/^image\/jpg$/, "image/jpeg")

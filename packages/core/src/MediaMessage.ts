@@ -505,8 +505,8 @@ export const SendMediaInput = Schema.Union(
 
 type Common = {
   readonly to: RecipientsInput
-  readonly replyTo?: string
-  readonly extraInfo?: ExtraInfo
+  readonly replyTo?: string | undefined
+  readonly extraInfo?: ExtraInfo | undefined
 }
 
 /**
@@ -541,22 +541,27 @@ export type VideoInput = Common & {
  */
 export type DocumentInput = Common & {
   readonly type: "document"
-  readonly document: MediaSource & { readonly caption?: string; readonly filename?: string }
+  readonly document: MediaSource & { readonly caption?: string | undefined; readonly filename?: string | undefined }
 }
 
 /**
- * What a program passes to `sendMedia`: Meta's message object in camelCase.
+ * What a program passes to `sendMedia`: Meta's message object in camelCase (a message that {@link validate}
+ * returned is accepted too).
  *
  * @since 0.1.0
  * @category models
  */
-export type SendMediaInput = AudioInput | DocumentInput | ImageInput | StickerInput | VideoInput
+export type SendMediaInput = AudioInput | DocumentInput | ImageInput | StickerInput | VideoInput | MediaMessage
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The `field` of a failure that concerns the whole input (not an object, unreadable). */
+const ROOT = "input"
+
 const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
+  if (path.length === 0) return ROOT
   let out = ""
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`
@@ -607,11 +612,18 @@ const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): stri
  * @category errors
  */
 export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    field: formatPath(issue.path),
-    reason: reasonOf(type, issue)
-  }))
-  const first = issues[0] ?? { field: "", reason: "is not a valid media message" }
+  // An optional field is `T | undefined` to Schema: a bad value also fails the `undefined` member, which says
+  // nothing useful. Keep the first meaningful issue of each field.
+  const raw = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issues: Array<{ field: string; reason: string }> = []
+  for (const issue of raw) {
+    const field = formatPath(issue.path)
+    const noise = issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual")
+    if (noise && raw.some((other) => other !== issue && formatPath(other.path) === field)) continue
+    if (issues.some((seen) => seen.field === field)) continue
+    issues.push({ field, reason: reasonOf(type, issue) })
+  }
+  const first = issues[0] ?? { field: ROOT, reason: "is not a valid media message" }
   return new InvalidMessage({ field: first.field, reason: first.reason, issues }, { disableValidation: true })
 }
 
@@ -637,7 +649,7 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
   try {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       return Either.left(
-        InvalidMessage.of("", `must be an object with to, type and a media object (got ${describe(input)})`)
+        InvalidMessage.of(ROOT, `must be an object with to, type and a media object (got ${describe(input)})`)
       )
     }
     const type = (input as { readonly type?: unknown }).type
@@ -653,7 +665,7 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
     return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
   } catch (cause) {
     return Either.left(
-      InvalidMessage.of("", `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`)
+      InvalidMessage.of(ROOT, `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`)
     )
   }
 }

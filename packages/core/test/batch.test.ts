@@ -70,7 +70,10 @@ describe("sendMediaBatch", () => {
       const { hits, layer } = fakeKaleyra((to) =>
         to.endsWith("1") ? fail("E110") : to.endsWith("2") ? fail("WA400") : ok(to)
       )
-      const inputs = Array.from({ length: 300 }, (_, i) => i % 7 === 3 ? { ...message(i), to: "bad" } : message(i))
+      const inputs = Array.from(
+        { length: 300 },
+        (_, i) => i % 7 === 3 ? { ...message(i), to: "bad" } as MediaMessage.SendMediaInput : message(i)
+      )
       const results = yield* collect(
         sendMediaBatch(inputs, { concurrency: 8, rateLimit: false, key: (input, i) => `row-${i}` }).pipe(
           Stream.provideLayer(layer)

@@ -9,9 +9,9 @@ const emoji = "😀" // one code point, two UTF-16 units
 
 /** [description, input, the field InvalidMessage must name] */
 const rejected: ReadonlyArray<readonly [string, unknown, string]> = [
-  ["not an object", "hello", ""],
-  ["null", null, ""],
-  ["an array", [], ""],
+  ["not an object", "hello", "input"],
+  ["null", null, "input"],
+  ["an array", [], "input"],
   ["unknown type", { type: "gif", to: ok, gif: { link: "https://a.b/c" } }, "type"],
   ["missing type", { to: ok, image: { link: "https://a.b/c" } }, "type"],
   ["missing to", { type: "image", image: { link: "https://a.b/c" } }, "to"],

@@ -607,7 +607,7 @@ const notAnObject: FastCheck.Arbitrary<InvalidCase> = FastCheck.oneof(
   FastCheck.integer(),
   FastCheck.boolean(),
   FastCheck.array(FastCheck.string(), { maxLength: 2 })
-).map((input) => ({ input, field: "" }))
+).map((input) => ({ input, field: "input" }))
 
 /**
  * An input that breaks exactly one rule, with the field core's validation reports: a bad `type`; a missing, empty,
