@@ -122,6 +122,14 @@ export class KaleyraEvents extends Context.Tag("@effect-kaleyra/core/KaleyraEven
    * @since 0.1.0
    */
   static readonly layer = (options?: Options) => layer(options)
+  /**
+   * @since 0.1.0
+   */
+  static readonly shared = (options?: Options) => shared(options)
+  /**
+   * @since 0.1.0
+   */
+  static readonly layerShared = (options?: Options) => layerShared(options)
 }
 
 /**
@@ -263,6 +271,28 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
  * @category layers
  */
 export const layer = (options?: Options): Layer.Layer<KaleyraEvents> => Layer.scoped(KaleyraEvents, make(options))
+
+/**
+ * The `KaleyraEvents` already in context, otherwise a new one: the client layers of the node and testing packages
+ * use it, so that a callback receiver and the client given the same service publish into one stream.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const shared = (options?: Options): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.flatMap(
+    Effect.serviceOption(KaleyraEvents),
+    Option.match({ onNone: () => make(options), onSome: Effect.succeed })
+  )
+
+/**
+ * {@link shared} as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerShared = (options?: Options): Layer.Layer<KaleyraEvents> =>
+  Layer.scoped(KaleyraEvents, shared(options))
 
 /**
  * Every event from now on.

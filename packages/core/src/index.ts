@@ -235,3 +235,38 @@ export {
  * @since 0.1.0
  */
 export * as HttpTransport from "./HttpTransport.js"
+
+/**
+ * Upload-then-send: `sendMediaFile`, `fromUpload`, `SendMediaFileError`.
+ *
+ * @since 0.1.0
+ */
+export * as MediaUpload from "./MediaUpload.js"
+
+/**
+ * Upload a file, then send it by id; failures name the step.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * @since 0.1.0
+   */
+  fromUpload,
+  /**
+   * @since 0.1.0
+   */
+  sendMediaFile,
+  /**
+   * @since 0.1.0
+   */
+  SendMediaFileError,
+  /**
+   * @since 0.1.0
+   */
+  type SendMediaFileInput,
+  /**
+   * @since 0.1.0
+   */
+  type SendMediaFileResult
+} from "./MediaUpload.js"
