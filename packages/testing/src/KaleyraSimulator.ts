@@ -28,6 +28,8 @@
  * - The balance and the daily limit count one message per recipient; uploads cost nothing.
  * - An upload answers 200 `{"id":"<media id>"}` (Meta's shape; Kaleyra documents none). The `type` field must be a
  *   MIME type of core's `MediaFile.supportedTypes` and the file within its size limit, or it is a `WA400`.
+ * - With the `callbacks` option, every accepted message gets its status callbacks (`sent`, `delivered`, `read`, or
+ *   `failed` for a media Meta could not fetch): see `CallbackOptions` for the rules and `makeScoped`.
  *
  * @since 0.1.0
  */
@@ -38,8 +40,13 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Models
@@ -100,6 +107,13 @@ export interface SimulatorOptions {
    * ones; default 10 000; 0 keeps nothing, for benchmarks), so that a long run does not grow without bound.
    */
   readonly historyLimit?: number
+  /**
+   * Status callbacks, as Kaleyra sends them to the callback profile of the business number: for every accepted
+   * message and every recipient, `sent`, then `delivered`, then `read` (or `sent`, then `failed` for a media Meta
+   * could not fetch), in the v2 envelope of {@link statusCallback}. See {@link CallbackOptions}. Scheduled callbacks
+   * are tied to the simulator's scope with {@link makeScoped} (and the layers and servers built on it).
+   */
+  readonly callbacks?: CallbackOptions | undefined
 }
 
 /**
@@ -273,8 +287,17 @@ export interface Simulator {
   readonly uploads: Effect.Effect<ReadonlyArray<UploadedMedia>>
   /** Every request received, in order. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
-  /** Back to the initial state: balance, ids, daily count, history, scripted failures and scenarios. */
+  /**
+   * Back to the initial state: balance, ids, daily count, history, scripted failures and scenarios; pending status
+   * callbacks are cancelled and their counters zeroed.
+   */
   readonly reset: Effect.Effect<void>
+  /** Status callbacks delivered (see {@link SimulatorOptions.callbacks}): one per recipient and status. */
+  readonly callbacksDelivered: Effect.Effect<number>
+  /** Status callbacks that could not be delivered (an error, a non-2xx answer, a timeout). Never retried. */
+  readonly callbackFailures: Effect.Effect<number>
+  /** Waits until every status callback scheduled so far has been delivered or has failed. */
+  readonly awaitCallbacks: Effect.Effect<void>
 }
 
 /**
@@ -752,7 +775,8 @@ const resolveOptions = (options: SimulatorOptions): ResolvedOptions => ({
 })
 
 /**
- * Builds a simulator with its own state.
+ * Builds a simulator with its own state. With `callbacks`, prefer {@link makeScoped}: here the scheduled callbacks
+ * are not tied to a scope (they run until delivered, or until `reset`).
  *
  * @since 0.1.0
  * @category constructors
@@ -760,12 +784,31 @@ const resolveOptions = (options: SimulatorOptions): ResolvedOptions => ({
 export const make = (options: SimulatorOptions = {}): Effect.Effect<Simulator> => Effect.sync(() => unsafeMake(options))
 
 /**
- * Builds a simulator outside of `Effect` (for servers and benchmarks that construct it at start-up).
+ * Builds a simulator outside of `Effect` (for servers and benchmarks that construct it at start-up). With
+ * `callbacks`, prefer {@link makeScoped}: here the scheduled callbacks are not tied to a scope.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const unsafeMake = (options: SimulatorOptions = {}): Simulator => {
+export const unsafeMake = (options: SimulatorOptions = {}): Simulator =>
+  build(options, options.callbacks === undefined ? undefined : makeCallbackScheduler(options.callbacks))
+
+/**
+ * Builds a simulator whose status callbacks (see {@link SimulatorOptions.callbacks}) belong to the scope: when it
+ * closes, the callbacks still pending are cancelled and no new ones are scheduled. Without `callbacks`, the same as
+ * {@link make}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeScoped = (options: SimulatorOptions = {}): Effect.Effect<Simulator, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    if (options.callbacks === undefined) return make(options)
+    const scheduler = makeCallbackScheduler(options.callbacks)
+    return Effect.as(Effect.addFinalizer(() => scheduler.close), build(options, scheduler))
+  })
+
+const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefined): Simulator => {
   const resolved = resolveOptions(options)
   const senders = new Set(resolved.senderNumbers)
   const otherVersion = new Set(resolved.otherVersionNumbers)
@@ -837,12 +880,17 @@ export const unsafeMake = (options: SimulatorOptions = {}): Simulator => {
     }
     balance -= count
     const id = messageId(++counter)
-    sentLog.push({
+    const sentRecord: SentRecord = {
       messageId: id,
       senderNumber: sender,
       text,
       view: undefined
-    })
+    }
+    sentLog.push(sentRecord)
+    if (callbacks !== undefined) {
+      // Kaleyra accepted it (even when the answer is garbled): its status callbacks follow, see `run`.
+      acceptedNow = { record: sentRecord, failure: mediaFailure(body, valid.type, isIssuedMediaId) }
+    }
     return garble === undefined ? accepted(id) : RESPONSES[garble as "invalid-json" | "empty-body"]
   }
 
@@ -916,7 +964,24 @@ export const unsafeMake = (options: SimulatorOptions = {}): Simulator => {
     if (routed instanceof UploadRoute) {
       return Effect.map(upload(request, routed.sender), (response) => record(request, undefined, response))
     }
-    return Effect.succeed(record(request, currentText, routed))
+    const response = record(request, currentText, routed)
+    return acceptedNow === undefined ? Effect.succeed(response) : Effect.as(scheduleAccepted(), response)
+  }
+
+  // Status callbacks: the message accepted by the request being handled, scheduled once it is answered.
+  let acceptedNow: { readonly record: SentRecord; readonly failure: MediaFailure | undefined } | undefined
+
+  /** A media id this simulator issued (since the last `reset`): exactly `mediaId(n)` for 1 <= n <= uploads. */
+  const isIssuedMediaId = (id: string): boolean => {
+    if (!MEDIA_ID.test(id)) return false
+    const n = Number(id.slice(1))
+    return n >= 1 && n <= uploadCounter
+  }
+
+  const scheduleAccepted = (): Effect.Effect<void> => {
+    const pending = acceptedNow!
+    acceptedNow = undefined
+    return callbacks!.schedule(() => sentView(pending.record), pending.failure)
   }
 
   const handle: Simulator["handle"] = dailyLimit === undefined
@@ -1000,18 +1065,24 @@ export const unsafeMake = (options: SimulatorOptions = {}): Simulator => {
     sent: Effect.sync(() => sentLog.all().map(sentView)),
     uploads: Effect.sync(() => uploadLog.all().slice()),
     requests: Effect.sync(() => requestLog.all().map(requestView)),
-    reset: Effect.sync(() => {
-      balance = resolved.balance
-      counter = 0
-      uploadCounter = 0
-      day = 0
-      sentToday = 0
-      queue.length = 0
-      scenarios.clear()
-      sentLog.clear()
-      uploadLog.clear()
-      requestLog.clear()
-    })
+    reset: Effect.zipRight(
+      Effect.sync(() => {
+        balance = resolved.balance
+        counter = 0
+        uploadCounter = 0
+        day = 0
+        sentToday = 0
+        queue.length = 0
+        scenarios.clear()
+        sentLog.clear()
+        uploadLog.clear()
+        requestLog.clear()
+      }),
+      callbacks?.clear ?? Effect.void
+    ),
+    callbacksDelivered: Effect.sync(() => callbacks?.delivered() ?? 0),
+    callbackFailures: Effect.sync(() => callbacks?.failures() ?? 0),
+    awaitCallbacks: callbacks?.await ?? Effect.void
   }
 }
 
@@ -1117,5 +1188,276 @@ export const statusCallback = (
     },
     status,
     message_id: sent.messageId
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status callbacks: scheduling and delivery (see `SimulatorOptions.callbacks`)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * When each status callback is sent, counted from the moment the message was accepted (defaults: `sent` 50 ms,
+ * `delivered` 100 ms, `read` 150 ms). They are measured on the Effect `Clock`, so that the `TestClock` drives them
+ * in tests. A later status never goes before an earlier one (a smaller delay is raised to the previous one). A
+ * failed message gets `failed` at the `delivered` delay.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallbackDelays {
+  readonly sent?: Duration.DurationInput | undefined
+  readonly delivered?: Duration.DurationInput | undefined
+  readonly read?: Duration.DurationInput | undefined
+}
+
+/**
+ * Delivers one callback: `body` is the payload (a plain JSON value), `headers` the request headers (`content-type`,
+ * and the secret header when a secret is set). A failure or a defect counts as a failed delivery.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeliverCallback = (
+  url: string,
+  body: unknown,
+  headers: Readonly<Record<string, string>>
+) => Effect.Effect<unknown, unknown>
+
+/**
+ * The status callbacks of a simulator.
+ *
+ * For every accepted message (whether or not its answer was garbled by a fault: Kaleyra accepted it) and every
+ * recipient, the simulator sends `sent`, `delivered` and `read`, in the v2 envelope of {@link statusCallback}: the
+ * message's refs in `extra_info`, the top-level `message_id` the send returned, the `Clock`'s time as `timestamp`.
+ *
+ * The media decides whether Meta can deliver the message. It fails (`sent`, then `failed` with Meta's error
+ * `131053` "Media upload error", see {@link mediaUploadError}) when:
+ *
+ * - the media is a `link` whose path ends in `/404` (e.g. `https://example.com/files/404`; the query and fragment
+ *   are not looked at);
+ * - the media is an `id` this simulator did not issue: only `mediaId(n)` for an upload `n` it accepted since its last
+ *   `reset` is known (whichever sender number uploaded it). Any other id, even a well-formed one such as Meta's
+ *   example `1013859600285441`, is unknown.
+ *
+ * Delivery: `deliver` when given (e.g. straight into `KaleyraEvents.ingestPayload` in memory), otherwise a POST of
+ * the JSON body to `url` with the global `fetch` ({@link deliverWithFetch}). Deliveries are not retried; failures
+ * are counted (`Simulator.callbackFailures`) and never affect the simulator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallbackOptions {
+  /** Where to send the callbacks (the callback receiver's URL). */
+  readonly url: string
+  /** A shared secret, sent in the `secretHeader` header of every callback. */
+  readonly secret?: string | Redacted.Redacted<string> | undefined
+  /** The header that carries the secret (default `x-kaleyra-secret`, the callback receiver's default). */
+  readonly secretHeader?: string | undefined
+  readonly delays?: CallbackDelays | undefined
+  /** Delivers each callback instead of `fetch`. */
+  readonly deliver?: DeliverCallback | undefined
+  /** How long the default `fetch` delivery waits for an answer (default 10 seconds). */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * The default delays of the status callbacks.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultCallbackDelays: {
+  readonly sent: Duration.Duration
+  readonly delivered: Duration.Duration
+  readonly read: Duration.Duration
+} = {
+  sent: Duration.millis(50),
+  delivered: Duration.millis(100),
+  read: Duration.millis(150)
+}
+
+/**
+ * The header that carries the callback secret by default (the same default as the node package's callback
+ * receiver).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultSecretHeader = "x-kaleyra-secret"
+
+/**
+ * A Meta error of a `failed` status callback.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MediaFailure {
+  readonly code: number
+  readonly title: string
+  readonly message?: string
+  readonly details?: string
+}
+
+/**
+ * Meta's error for a media it could not fetch or find (`131053` "Media upload error"), as the simulator reports it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const mediaUploadError = (details: string): MediaFailure => ({
+  code: 131053,
+  title: "Media upload error",
+  message: "Media upload error",
+  details
+})
+
+const MEDIA_ID = /^1[0-9]{15}$/
+
+const LINK_NOT_FOUND = mediaUploadError(
+  "Downloading media from weblink failed with http code 404, status message Not Found"
+)
+
+const linkIsNotFound = (link: string): boolean => {
+  try {
+    return new URL(link).pathname.endsWith("/404")
+  } catch {
+    return false
+  }
+}
+
+/** Why Meta cannot deliver the media of an accepted body, or `undefined` when it can. */
+const mediaFailure = (
+  body: unknown,
+  type: MediaMessage.MediaType,
+  isIssuedMediaId: (id: string) => boolean
+): MediaFailure | undefined => {
+  if (!isObject(body) || !isObject(body.messaging_object)) return undefined
+  const media = body.messaging_object[type]
+  if (!isObject(media)) return undefined
+  if (typeof media.link === "string") return linkIsNotFound(media.link) ? LINK_NOT_FOUND : undefined
+  if (typeof media.id === "string" && !isIssuedMediaId(media.id)) {
+    return mediaUploadError(`Media id ${media.id.slice(0, 64)} was not found: it was never uploaded`)
+  }
+  return undefined
+}
+
+/**
+ * The default delivery: a POST of the JSON body to the URL with the global `fetch`. An answer other than 2xx, a
+ * network error or no answer within `timeout` (default 10 seconds) fails.
+ *
+ * @since 0.1.0
+ * @category callbacks
+ */
+export const deliverWithFetch = (options: { readonly timeout?: Duration.DurationInput | undefined } = {}) => {
+  const timeout = options.timeout ?? Duration.seconds(10)
+  const deliver: DeliverCallback = (url, body, headers) =>
+    Effect.tryPromise({
+      try: async (signal) => {
+        const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal })
+        // Read the answer to the end so that the connection is reused.
+        await response.arrayBuffer()
+        if (response.status < 200 || response.status > 299) {
+          throw new Error(`the callback URL answered HTTP ${response.status}`)
+        }
+      },
+      catch: (cause) => cause
+    }).pipe(Effect.timeout(timeout))
+  return deliver
+}
+
+interface CallbackScheduler {
+  /** Schedules the callbacks of an accepted message (`view` is read when the first callback is due). */
+  readonly schedule: (view: () => SentMessage, failure: MediaFailure | undefined) => Effect.Effect<void>
+  readonly delivered: () => number
+  readonly failures: () => number
+  readonly await: Effect.Effect<void>
+  /** Cancels the pending callbacks and zeroes the counters. */
+  readonly clear: Effect.Effect<void>
+  /** Like `clear`, and schedules nothing more. */
+  readonly close: Effect.Effect<void>
+}
+
+const resolveDelays = (delays: CallbackDelays | undefined) => {
+  const sent = Duration.decode(delays?.sent ?? defaultCallbackDelays.sent)
+  const delivered = Duration.max(sent, Duration.decode(delays?.delivered ?? defaultCallbackDelays.delivered))
+  const read = Duration.max(delivered, Duration.decode(delays?.read ?? defaultCallbackDelays.read))
+  return { sent, delivered, read }
+}
+
+/** One fiber per accepted message, daemon (the handler's fiber may end first), tracked to be cancelled. */
+const makeCallbackScheduler = (options: CallbackOptions): CallbackScheduler => {
+  const delays = resolveDelays(options.delays)
+  const deliver = options.deliver ?? deliverWithFetch({ timeout: options.timeout })
+  const headers: Readonly<Record<string, string>> = Object.freeze(
+    options.secret === undefined ? { "content-type": "application/json" } : {
+      "content-type": "application/json",
+      [(options.secretHeader ?? defaultSecretHeader).toLowerCase()]: Redacted.isRedacted(options.secret)
+        ? Redacted.value(options.secret)
+        : options.secret
+    }
+  )
+  const fibers = new Set<Fiber.RuntimeFiber<void>>()
+  let delivered = 0
+  let failures = 0
+  let closed = false
+
+  const deliverOne = (body: Record<string, unknown>): Effect.Effect<void> =>
+    Effect.map(Effect.exit(Effect.suspend(() => deliver(options.url, body, headers))), (exit) => {
+      if (Exit.isSuccess(exit)) delivered++
+      else failures++
+    })
+
+  const emit = (sent: SentMessage, status: "sent" | "delivered" | "read" | "failed", failure?: MediaFailure) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.forEach(
+        sent.recipients,
+        (recipient) =>
+          deliverOne(statusCallback(sent, status, {
+            recipient,
+            timestamp: Math.floor(now / 1000),
+            ...(failure !== undefined ? { errors: [failure] } : {})
+          })),
+        { discard: true }
+      ))
+
+  const lifecycle = (view: () => SentMessage, failure: MediaFailure | undefined): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      yield* Effect.sleep(delays.sent)
+      const sent = view()
+      yield* emit(sent, "sent")
+      yield* Effect.sleep(Duration.subtract(delays.delivered, delays.sent))
+      if (failure !== undefined) return yield* emit(sent, "failed", failure)
+      yield* emit(sent, "delivered")
+      yield* Effect.sleep(Duration.subtract(delays.read, delays.delivered))
+      yield* emit(sent, "read")
+    })
+
+  const cancelAll = Effect.suspend(() => Fiber.interruptAll(Array.from(fibers)))
+
+  return {
+    schedule: (view, failure) =>
+      Effect.suspend(() => {
+        if (closed) return Effect.void
+        return Effect.map(Effect.forkDaemon(lifecycle(view, failure)), (fiber) => {
+          fibers.add(fiber)
+          fiber.addObserver(() => fibers.delete(fiber))
+        })
+      }),
+    delivered: () => delivered,
+    failures: () => failures,
+    await: Effect.suspend(() => Fiber.awaitAll(Array.from(fibers))).pipe(Effect.asVoid),
+    clear: Effect.zipRight(
+      cancelAll,
+      Effect.sync(() => {
+        delivered = 0
+        failures = 0
+      })
+    ),
+    close: Effect.zipRight(
+      Effect.sync(() => {
+        closed = true
+      }),
+      cancelAll
+    )
   }
 }

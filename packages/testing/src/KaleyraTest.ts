@@ -14,6 +14,9 @@
  * }).pipe(Effect.provide(KaleyraTest.layer()))
  * ```
  *
+ * The layer also provides `KaleyraEvents`: the client's events and the simulator's status callbacks, delivered in
+ * memory on the `Clock`, so that `awaitStatus` works in unit tests (`TestClock.adjust("150 millis")` reaches `read`).
+ *
  * The simulator holds state (balance, ids, history). `@effect/vitest`'s `layer(...)` builds a layer once and shares
  * it between the tests of its block, and tests may run concurrently: provide `KaleyraTest.layer()` inside each test
  * (`Effect.provide(KaleyraTest.layer())`) so that every test gets a fresh simulator and the same message ids.
@@ -22,6 +25,11 @@
  */
 import { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
+import {
+  KaleyraEvents,
+  type Options as EventsOptions,
+  type Service as EventsService
+} from "@effect-kaleyra/core/KaleyraEvents"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -36,6 +44,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as KaleyraSimulator from "./KaleyraSimulator.js"
 
@@ -295,7 +304,7 @@ export const layerHttpClientFromSimulator: Layer.Layer<
 export const layerSimulator = (
   options?: KaleyraSimulator.SimulatorOptions
 ): Layer.Layer<KaleyraSimulator.KaleyraSimulator> =>
-  Layer.effect(KaleyraSimulator.KaleyraSimulator, KaleyraSimulator.make(options))
+  Layer.scoped(KaleyraSimulator.KaleyraSimulator, KaleyraSimulator.makeScoped(options))
 
 // ---------------------------------------------------------------------------------------------------------------
 // KaleyraTest.layer
@@ -309,13 +318,22 @@ export const layerSimulator = (
  * @since 0.1.0
  * @category models
  */
-export interface TestOptions extends KaleyraSimulator.SimulatorOptions {
+export interface TestOptions extends Omit<KaleyraSimulator.SimulatorOptions, "callbacks"> {
   readonly timeout?: KaleyraConfig.Options["timeout"]
   readonly maxRetries?: KaleyraConfig.Options["maxRetries"]
   readonly retryBaseDelay?: KaleyraConfig.Options["retryBaseDelay"]
   readonly maxRetryAfter?: KaleyraConfig.Options["maxRetryAfter"]
   readonly transformClient?: KaleyraConfig.Options["transformClient"]
   readonly client?: Partial<KaleyraConfig.Options>
+  /**
+   * The simulator's status callbacks. By default (`true`) they are delivered in memory, straight into
+   * `KaleyraEvents.ingestPayload`, with the default delays on the `Clock` (so `awaitStatus` works with the
+   * `TestClock`: adjust it by 150 ms for `read`). `false` turns them off. An object sets the delays (still in memory),
+   * or, with a `url` or `deliver`, is the simulator's own callback options (see `KaleyraSimulator.CallbackOptions`).
+   */
+  readonly callbacks?: boolean | Partial<KaleyraSimulator.CallbackOptions> | undefined
+  /** Options of the `KaleyraEvents` the layer builds (when none is in context already). */
+  readonly events?: EventsOptions | undefined
 }
 
 /**
@@ -342,26 +360,59 @@ const clientOptions = (
   ...options.client
 })
 
+/** The `KaleyraEvents` already in context (e.g. given with `Layer.provideMerge(KaleyraEvents.layer())`), or a new one. */
+const eventsService = (options: EventsOptions | undefined): Effect.Effect<EventsService, never, Scope.Scope> =>
+  KaleyraEvents.shared(options)
+
 /**
- * The real `KaleyraClient` over a fresh in-memory simulator, and the simulator. Deterministic: the same sends give
- * the same message ids on every run. Invalid client options (e.g. `maxRetries: 20`) are defects.
+ * The URL the in-memory callbacks are addressed to (nothing listens there: they go straight to `KaleyraEvents`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const inMemoryCallbackUrl = "memory://kaleyra-events"
+
+const simulatorCallbacks = (
+  callbacks: TestOptions["callbacks"],
+  events: EventsService
+): KaleyraSimulator.CallbackOptions | undefined => {
+  if (callbacks === false) return undefined
+  const given = callbacks === true || callbacks === undefined ? {} : callbacks
+  if (given.url !== undefined) return { ...given, url: given.url }
+  return {
+    ...given,
+    url: inMemoryCallbackUrl,
+    deliver: given.deliver ?? ((_url, body) => events.ingestPayload(body))
+  }
+}
+
+/**
+ * The real `KaleyraClient` over a fresh in-memory simulator, the simulator, and `KaleyraEvents`: the client publishes
+ * its events there, and the simulator's status callbacks are delivered there in memory (see `TestOptions.callbacks`),
+ * so that `awaitStatus` works. A `KaleyraEvents` already in context is used instead of a new one. Deterministic: the
+ * same sends give the same message ids on every run. Invalid client options (e.g. `maxRetries: 20`) are defects.
  *
  * Provide it per test for isolation (`Effect.provide(KaleyraTest.layer())`): a layer shared by several tests shares
- * one simulator.
+ * one simulator. Pending callbacks are cancelled when the layer is released.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: TestOptions = {}
-): Layer.Layer<KaleyraClient | KaleyraSimulator.KaleyraSimulator> =>
-  Layer.unwrapEffect(
-    Effect.map(KaleyraSimulator.make(options), (simulator) =>
-      KaleyraClient.layer(clientOptions(simulator.options, options)).pipe(
+): Layer.Layer<KaleyraClient | KaleyraSimulator.KaleyraSimulator | KaleyraEvents> =>
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const events = yield* eventsService(options.events)
+      const callbacks = simulatorCallbacks(options.callbacks, events)
+      const simulator = yield* KaleyraSimulator.makeScoped({ ...options, callbacks })
+      return KaleyraClient.layer(clientOptions(simulator.options, options)).pipe(
         Layer.provide(layerHttpClient(simulator)),
         Layer.orDie,
-        Layer.merge(Layer.succeed(KaleyraSimulator.KaleyraSimulator, simulator))
-      ))
+        Layer.merge(Layer.succeed(KaleyraSimulator.KaleyraSimulator, simulator)),
+        Layer.provideMerge(Layer.succeed(KaleyraEvents, events))
+      )
+    })
   )
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ describe("Arbitraries", () => {
     )
     for (
       const expected of [
-        "",
+        "input",
         "type",
         "to",
         "to[i]",
