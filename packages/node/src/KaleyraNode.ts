@@ -15,6 +15,7 @@
  */
 import * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
+import { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -23,32 +24,47 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as NodeMedia from "./NodeMedia.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
+ * The `KaleyraEvents` of the client layers: the one already in context when the layer is built (e.g. the one a
+ * `CallbackReceiver` publishes to, given with `Layer.provideMerge(KaleyraEvents.layer())`), otherwise a new one.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEvents: Layer.Layer<KaleyraEvents> = KaleyraEvents.layerShared()
+
+const withEvents = <E>(
+  client: Layer.Layer<KaleyraClient.KaleyraClient, E, KaleyraEvents>
+): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, E> => Layer.provideMerge(client, layerEvents)
+
+/**
  * The client with these options, over the lean undici `HttpClient` (its own keep-alive `Agent`, closed with the
- * layer). Invalid options (a malformed `sid`, `senderNumber` or `baseUrl`, ...) fail the layer with a `ConfigError`.
+ * layer), and `KaleyraEvents` (see {@link layerEvents}): the client publishes what it does there, and a
+ * `CallbackReceiver` given the same service adds Kaleyra's status callbacks (`awaitStatus`). Invalid options (a
+ * malformed `sid`, `senderNumber` or `baseUrl`, ...) fail the layer with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: KaleyraConfig.Options
-): Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> =>
-  Layer.provide(KaleyraClient.layer(options), UndiciHttpClient.layer)
+): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
+  withEvents(Layer.provide(KaleyraClient.layer(options), UndiciHttpClient.layer))
 
 /**
- * The client with its options read from configuration: with the default `ConfigProvider`, the environment variables
- * `KALEYRA_SID`, `KALEYRA_API_KEY`, `KALEYRA_SENDER_NUMBER`, and optionally `KALEYRA_REGION`, `KALEYRA_BASE_URL`,
- * `KALEYRA_TIMEOUT` and `KALEYRA_MAX_RETRIES` (see `KaleyraConfig.config`).
+ * The client (and `KaleyraEvents`, as in {@link layer}) with its options read from configuration: with the default
+ * `ConfigProvider`, the environment variables `KALEYRA_SID`, `KALEYRA_API_KEY`, `KALEYRA_SENDER_NUMBER`, and
+ * optionally `KALEYRA_REGION`, `KALEYRA_BASE_URL`, `KALEYRA_TIMEOUT` and `KALEYRA_MAX_RETRIES` (see
+ * `KaleyraConfig.config`).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> = Layer.provide(
-  KaleyraClient.layerConfig(KaleyraConfig.config),
-  UndiciHttpClient.layer
-)
+export const layerConfig: Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =
+  withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config), UndiciHttpClient.layer))
 
 /**
  * Like {@link layerConfig}, with `overrides` applied over what configuration gave (for what configuration cannot
@@ -59,8 +75,8 @@ export const layerConfig: Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.C
  */
 export const layerConfigWith = (
   overrides: Partial<KaleyraConfig.Options>
-): Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> =>
-  Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config, overrides), UndiciHttpClient.layer)
+): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
+  withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config, overrides), UndiciHttpClient.layer))
 
 const toStockFormData = (formData: FormData): FormData => {
   if (formData instanceof Undici.FormData) return formData
@@ -102,5 +118,21 @@ export const layerStockHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.ef
  */
 export const layerStock = (
   options: KaleyraConfig.Options
-): Layer.Layer<KaleyraClient.KaleyraClient, ConfigError.ConfigError> =>
-  Layer.provide(KaleyraClient.layer(options), layerStockHttpClient)
+): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
+  withEvents(Layer.provide(KaleyraClient.layer(options), layerStockHttpClient))
+
+/**
+ * Uploads a file from disk (streamed with `fs.openAsBlob`) and returns its media id: see `NodeMedia.uploadFile`.
+ *
+ * @since 0.1.0
+ * @category uploading
+ */
+export const uploadFile: typeof NodeMedia.uploadFile = NodeMedia.uploadFile
+
+/**
+ * Uploads a file from disk, then sends it by its media id: see `NodeMedia.sendFile`.
+ *
+ * @since 0.1.0
+ * @category sending
+ */
+export const sendFile: typeof NodeMedia.sendFile = NodeMedia.sendFile

@@ -43,7 +43,10 @@ export interface ServeOptions {
   readonly port?: number | undefined
   /** The address to listen on (default `127.0.0.1`: loopback only). */
   readonly host?: "127.0.0.1" | (string & {}) | undefined
-  /** Options of a new simulator, or a simulator to serve (to share its state with other servers or tests). */
+  /**
+   * Options of a new simulator (its status `callbacks` stop with the server), or a simulator to serve (to share its
+   * state with other servers or tests).
+   */
   readonly simulator?: KaleyraSimulator.SimulatorOptions | KaleyraSimulator.Simulator | undefined
   /**
    * How long closing waits for requests in progress before it closes their connections too (default 1 second).
@@ -183,7 +186,7 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, ServeEr
     }
     const simulator = isSimulator(options.simulator)
       ? options.simulator
-      : yield* KaleyraSimulator.make(options.simulator)
+      : yield* KaleyraSimulator.makeScoped(options.simulator)
     const runtime = yield* Effect.runtime<never>()
     const runFork = Runtime.runFork(runtime)
 

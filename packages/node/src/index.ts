@@ -10,6 +10,13 @@
 export * as KaleyraNode from "./KaleyraNode.js"
 
 /**
+ * Files from disk: `uploadFile`, `sendFile` (streamed with `fs.openAsBlob`), `FileError`.
+ *
+ * @since 0.1.0
+ */
+export * as NodeMedia from "./NodeMedia.js"
+
+/**
  * The Kaleyra simulator served over HTTP on a local port.
  *
  * @since 0.1.0
@@ -22,3 +29,24 @@ export * as SimulatorServer from "./SimulatorServer.js"
  * @since 0.1.0
  */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+/**
+ * The callback receiver: Kaleyra's status and incoming-message callbacks, checked and published to `KaleyraEvents`.
+ *
+ * @since 0.1.0
+ */
+export * as CallbackReceiver from "./CallbackReceiver.js"
+
+/**
+ * The `kaleyra-wa` command line: `send-media` and `campaign`.
+ *
+ * @since 0.1.0
+ */
+export * as Cli from "./Cli.js"
+
+/**
+ * CSV campaigns: reading recipients (with line numbers) and writing one result row per recipient.
+ *
+ * @since 0.1.0
+ */
+export * as CsvCampaign from "./CsvCampaign.js"

@@ -3,7 +3,8 @@
  *
  * - Without Kaleyra credentials: serves the Kaleyra simulator on a loopback port, points `KaleyraNode.layer` at it,
  *   sends each media type, one message to several recipients, and shows typed failures handled with
- *   `Effect.catchTag`.
+ *   `Effect.catchTag`; then serves a callback receiver, points the simulator's status callbacks at it and prints
+ *   each send's lifecycle as its events arrive (SendAccepted, sent, delivered, read; one failed by a `/404` link).
  * - With `KALEYRA_SID`, `KALEYRA_API_KEY` and `KALEYRA_SENDER_NUMBER` set: sends ONE real image (by link) to
  *   `--to <number>` through `KaleyraNode.layerConfig` (optionally `--link <url>`) and prints the result.
  *
@@ -13,16 +14,23 @@
  */
 import { sendMedia, type SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
 import type { KaleyraResponseError, SendMediaError } from "@effect-kaleyra/core/KaleyraError"
+import type { KaleyraEvent } from "@effect-kaleyra/core/KaleyraEvent"
+import { awaitStatus, KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { parseArgs } from "node:util"
+import * as CallbackReceiver from "../CallbackReceiver.js"
 import * as KaleyraNode from "../KaleyraNode.js"
 import * as SimulatorServer from "../SimulatorServer.js"
+import { demoUpload } from "./demoUpload.js"
 
 const USAGE = `Usage:
   pnpm demo                                  the simulated demo (a local Kaleyra simulator, no credentials needed)
@@ -169,11 +177,99 @@ const simulated = Effect.gen(function*() {
     `\nThe simulator received ${requests.length} requests and accepted ${sent.length} messages ` +
       `(${sent.reduce((n, m) => n + m.recipients.length, 0)} recipients). Balance left: ${yield* simulator.balance}.`
   )
-  return OK
+  yield* Console.log("\nUpload, then send by id:")
+  const uploaded = yield* demoUpload.pipe(Effect.provide(client))
+  yield* statusCallbacks
+  return uploaded ? OK : FAILED
 }).pipe(
   Effect.scoped,
   Effect.catchAll((error) => Effect.as(Console.error(`The demo failed: ${error._tag}: ${error.message}`), FAILED))
 )
+
+// ---------------------------------------------------------------------------------------------------------------
+// status callbacks: a callback receiver, the simulator calling it back, each send's lifecycle as it happens
+// ---------------------------------------------------------------------------------------------------------------
+
+const CALLBACK_SECRET = "demo-callback-secret-not-a-secret"
+
+const statusCallbacks = Effect.gen(function*() {
+  yield* Console.log("\nStatus callbacks (a callback receiver; the simulator calls it back as Kaleyra would):")
+  // One KaleyraEvents for the receiver and the client: `KaleyraNode.layer` uses the one in context.
+  const events = yield* Layer.build(KaleyraEvents.layer())
+  const receiver = yield* CallbackReceiver.serve({ secret: Redacted.make(CALLBACK_SECRET) }).pipe(
+    Effect.provide(events)
+  )
+  const { url } = yield* SimulatorServer.serve({
+    simulator: {
+      sid: SID,
+      apiKey: API_KEY,
+      senderNumbers: [SENDER],
+      callbacks: { url: receiver.url, secret: CALLBACK_SECRET }
+    }
+  })
+  yield* Console.log(`  callback receiver on ${receiver.url}, simulator on ${url}`)
+  const client = yield* Layer.build(
+    KaleyraNode.layer({ sid: SID, apiKey: Redacted.make(API_KEY), senderNumber: SENDER, baseUrl: url })
+  ).pipe(Effect.provide(events))
+
+  const labels = new Map<string, string>()
+  const finished = new Set<string>()
+  const started = Date.now()
+  const line = (event: KaleyraEvent): string | undefined => {
+    const at = `+${String(Date.now() - started).padStart(4)} ms`
+    switch (event._tag) {
+      case "SendAccepted":
+        return `  ${at}  ${event.messageId}  SendAccepted (${event.type} to ${event.recipients.join(", ")})`
+      case "MessageStatusUpdated": {
+        const error = event.errors[0]
+        return `  ${at}  ${event.messageId}  ${event.status}` +
+          (error !== undefined
+            ? `: ${error.code} ${error.title ?? ""} (${error.details ?? error.message ?? ""})`
+            : "") +
+          `  [${labels.get(event.messageId) ?? "?"}]`
+      }
+      default:
+        return undefined
+    }
+  }
+  // Prints every event as it arrives, until both messages reached their last status.
+  const subscription = yield* Effect.flatMap(KaleyraEvents, (service) => service.subscribe).pipe(
+    Effect.provide(events)
+  )
+  const printer = yield* Stream.fromQueue(subscription).pipe(
+    Stream.tap((event) => {
+      const text = line(event)
+      if (event._tag === "MessageStatusUpdated" && (event.status === "read" || event.status === "failed")) {
+        finished.add(event.messageId)
+      }
+      return text === undefined ? Effect.void : Console.log(text)
+    }),
+    Stream.takeUntil(() => finished.size === 2),
+    Stream.runDrain,
+    Effect.fork
+  )
+
+  const ok = yield* sendMedia(
+    MediaMessage.image({ to: CUSTOMER, link: "https://example.com/catalogue.png", extraInfo: { ref: "order-1" } })
+  ).pipe(Effect.provide(client))
+  labels.set(ok.messageId, "image by link")
+  const missing = yield* sendMedia(
+    MediaMessage.image({ to: CUSTOMER, link: "https://example.com/gone/404", extraInfo: { ref: "order-2" } })
+  ).pipe(Effect.provide(client))
+  labels.set(missing.messageId, "image whose link answers 404")
+
+  const read = yield* awaitStatus(ok.messageId, "read", { timeout: "10 seconds" }).pipe(Effect.provide(client))
+  const failed = yield* awaitStatus(missing.messageId, "delivered", { timeout: "10 seconds" }).pipe(
+    Effect.as("was delivered (unexpected)"),
+    Effect.catchTag(
+      "MessageFailed",
+      (error) => Effect.succeed(`failed: MessageFailed ${error.errors[0]?.code} (handled with Effect.catchTag)`)
+    ),
+    Effect.provide(client)
+  )
+  yield* Fiber.join(printer).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+  yield* Console.log(`  awaitStatus: ${read.messageId} reached ${read.status}; ${missing.messageId} ${failed}`)
+}).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------------------------
 // one real message

@@ -1,0 +1,537 @@
+/**
+ * The CSV side of the `kaleyra-wa campaign` command: reading a campaign file (RFC 4180 CSV: quoted fields, doubled
+ * quotes, line breaks inside quotes, CRLF or LF, a UTF-8 byte order mark), turning each data row into a validated
+ * media message, and writing the results file.
+ *
+ * A campaign file has a header row with a `to` column (one recipient per row); the optional columns `type`, `link`,
+ * `id`, `caption`, `filename`, `ref`, `ref1`, `ref2`, `reply_to` and `wa_source` override, for their row, what the
+ * command's flags give. Every row is checked with `MediaMessage.validate` before anything is sent, and each problem
+ * is reported with the line number of its row in the file (the header is line 1).
+ *
+ * @since 0.1.0
+ */
+import type { SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
+import type { SendMediaError } from "@effect-kaleyra/core/KaleyraError"
+import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as Either from "effect/Either"
+
+// ---------------------------------------------------------------------------------------------------------------
+// CSV
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * One record of a CSV file, with the line of the file it starts on (from 1).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CsvRecord {
+  readonly line: number
+  readonly fields: ReadonlyArray<string>
+}
+
+/**
+ * A record that could not be read (a stray quote, a quoted field never closed).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CsvProblem {
+  readonly line: number
+  readonly message: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ParsedCsv {
+  /** The records, in file order; blank lines (and records whose fields are all blank) are left out. */
+  readonly records: ReadonlyArray<CsvRecord>
+  /** The records that could not be read, in file order. */
+  readonly problems: ReadonlyArray<CsvProblem>
+}
+
+const isBreak = (c: number): boolean => c === 10 || c === 13
+
+/** Line breaks in `text`: CRLF, LF and a lone CR each count once. */
+const countBreaks = (text: string): number => {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) n++
+    else if (c === 13) {
+      n++
+      if (text.charCodeAt(i + 1) === 10) i++
+    }
+  }
+  return n
+}
+
+const isBlank = (fields: ReadonlyArray<string>): boolean => fields.every((field) => field.trim() === "")
+
+/**
+ * Parses CSV text (RFC 4180): fields separated by commas, records by CRLF, LF or CR; a field in double quotes may
+ * hold commas, line breaks and doubled quotes (`""`). A leading byte order mark is dropped. A quote inside an
+ * unquoted field, text after a closing quote, or a quote never closed makes its record a problem (the parser goes
+ * on with the next record). Never throws.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (input: string): ParsedCsv => {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
+  const n = text.length
+  const records: Array<CsvRecord> = []
+  const problems: Array<CsvProblem> = []
+  let i = 0
+  let line = 1
+  while (i < n) {
+    const start = line
+    const fields: Array<string> = []
+    let problem: string | undefined
+    for (;;) {
+      let field = ""
+      if (text.charCodeAt(i) === 34) {
+        // a quoted field
+        const opened = line
+        let closed = false
+        i++
+        while (i < n) {
+          const quote = text.indexOf("\"", i)
+          if (quote === -1) break
+          const chunk = text.slice(i, quote)
+          line += countBreaks(chunk)
+          field += chunk
+          if (text.charCodeAt(quote + 1) === 34) {
+            field += "\""
+            i = quote + 2
+          } else {
+            i = quote + 1
+            closed = true
+            break
+          }
+        }
+        if (!closed) {
+          line += countBreaks(text.slice(i))
+          i = n
+          problem ??= `the quoted field opened on line ${opened} is never closed`
+        } else if (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) {
+          problem ??= "text after a closing quote (a quote inside a quoted field must be doubled: \"\")"
+          while (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) i++
+        }
+      } else {
+        const from = i
+        while (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) i++
+        field = text.slice(from, i)
+        if (field.includes("\"")) {
+          problem ??= "a quote inside an unquoted field (quote the whole field and double the quote: \"\")"
+        }
+      }
+      fields.push(field)
+      if (i < n && text.charCodeAt(i) === 44) {
+        i++
+        continue
+      }
+      break
+    }
+    if (i < n) {
+      // the record's line break
+      i += text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1
+      line++
+    }
+    if (problem !== undefined) problems.push({ line: start, message: problem })
+    else if (!isBlank(fields)) records.push({ line: start, fields })
+  }
+  return { records, problems }
+}
+
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/
+
+/**
+ * One CSV field: quoted (with its quotes doubled) when it holds a comma, a quote, a line break, or leading or
+ * trailing white space.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatField = (field: string): string =>
+  NEEDS_QUOTES.test(field) ? `"${field.replace(/"/g, "\"\"")}"` : field
+
+/**
+ * One CSV record, with its line break (`\n`).
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatRecord = (fields: ReadonlyArray<string>): string => fields.map(formatField).join(",") + "\n"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------------------------
+
+interface AnyMedia {
+  readonly link?: string | undefined
+  readonly id?: string | undefined
+  readonly caption?: string | undefined
+  readonly filename?: string | undefined
+}
+
+const mediaOf = (message: MediaMessage.MediaMessage): AnyMedia => {
+  switch (message.type) {
+    case "audio":
+      return message.audio
+    case "document":
+      return message.document
+    case "image":
+      return message.image
+    case "sticker":
+      return message.sticker
+    case "video":
+      return message.video
+  }
+}
+
+/**
+ * A validated message as the typed input of `sendMedia` / `sendMediaBatch` (through the `MediaMessage` builders).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const toInput = (message: MediaMessage.MediaMessage): MediaMessage.SendMediaInput => {
+  const media = mediaOf(message)
+  const fields: {
+    to: MediaMessage.RecipientsInput
+    replyTo?: string
+    extraInfo?: MediaMessage.ExtraInfo
+    caption?: string
+    filename?: string
+  } = { to: message.to }
+  if (message.replyTo !== undefined) fields.replyTo = message.replyTo
+  if (message.extraInfo !== undefined) fields.extraInfo = message.extraInfo
+  if (media.caption !== undefined) fields.caption = media.caption
+  if (media.filename !== undefined) fields.filename = media.filename
+  // a validated message has exactly one of link and id
+  const source: MediaMessage.MediaSource = media.link !== undefined ? { link: media.link } : { id: media.id ?? "" }
+  switch (message.type) {
+    case "audio":
+      return MediaMessage.audio({ ...fields, ...source })
+    case "document":
+      return MediaMessage.document({ ...fields, ...source })
+    case "image":
+      return MediaMessage.image({ ...fields, ...source })
+    case "sticker":
+      return MediaMessage.sticker({ ...fields, ...source })
+    case "video":
+      return MediaMessage.video({ ...fields, ...source })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Campaign files
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The columns a campaign file may have (`to` is required). Header names are matched without regard to case,
+ * surrounding spaces, and `-` or a space in place of `_`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const columns = [
+  "to",
+  "type",
+  "link",
+  "id",
+  "caption",
+  "filename",
+  "ref",
+  "ref1",
+  "ref2",
+  "reply_to",
+  "wa_source"
+] as const
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Column = typeof columns[number]
+
+/**
+ * What the command's flags give every row (a row's own non-empty cell wins). `caption` applies only to the rows
+ * whose type takes a caption (image, video, document), `filename` only to documents; `link` and `id` only to the
+ * rows that give neither.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Defaults {
+  readonly type?: MediaMessage.MediaType | undefined
+  readonly link?: string | undefined
+  readonly id?: string | undefined
+  readonly caption?: string | undefined
+  readonly filename?: string | undefined
+  readonly ref?: string | undefined
+  readonly ref1?: string | undefined
+  readonly ref2?: string | undefined
+  readonly waSource?: string | undefined
+}
+
+/**
+ * A data row, validated: the message to send and its recipient (in E.164).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CampaignRow {
+  /** The line of the file the row starts on (the header is line 1). */
+  readonly line: number
+  readonly to: string
+  readonly message: MediaMessage.MediaMessage
+}
+
+/**
+ * A data row that cannot be sent, and why.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RowProblem {
+  readonly line: number
+  readonly message: string
+}
+
+/**
+ * A campaign file read and checked. It can be sent only when `problems` is empty.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Campaign {
+  readonly rows: ReadonlyArray<CampaignRow>
+  /** Every row that cannot be sent, in file order. */
+  readonly problems: ReadonlyArray<RowProblem>
+  /** Header names that are not campaign columns (their cells are not used). */
+  readonly ignoredColumns: ReadonlyArray<string>
+  /** Recipients that appear on more than one row (each row is a message of its own), with their lines. */
+  readonly duplicates: ReadonlyArray<{ readonly to: string; readonly lines: ReadonlyArray<number> }>
+}
+
+const normalizeHeader = (name: string): string => name.trim().toLowerCase().replace(/[\s-]+/g, "_")
+
+const isColumn = (name: string): name is Column => (columns as ReadonlyArray<string>).includes(name)
+
+const takesCaption = (type: string): boolean => type === "image" || type === "video" || type === "document"
+
+const quoteValue = (value: string): string => JSON.stringify(value.length > 60 ? value.slice(0, 60) + "…" : value)
+
+/** The column a message field comes from (`image.link` is the `link` column, `extraInfo.ref` is `ref`, ...). */
+const columnOf = (type: string, field: string): string => {
+  if (field === "to" || field.startsWith("to[")) return "to"
+  if (field === "replyTo") return "reply_to"
+  if (field === "extraInfo.waSource") return "wa_source"
+  if (field.startsWith("extraInfo.")) return field.slice("extraInfo.".length)
+  if (field === type) return "link/id"
+  if (field.startsWith(`${type}.`)) return field.slice(type.length + 1)
+  return field === "" ? "row" : field
+}
+
+const describeProblem = (
+  type: string,
+  error: { readonly issues: ReadonlyArray<{ readonly field: string; readonly reason: string }> },
+  cellOf: (column: string) => string | undefined
+): string =>
+  // one reason per field (the first: the most specific)
+  error.issues.filter((issue, i) => error.issues.findIndex((other) => other.field === issue.field) === i).map(
+    (issue) => {
+      const column = columnOf(type, issue.field)
+      const value = cellOf(column)
+      const shown = value !== undefined && !issue.reason.includes("(got ") ? ` (got ${quoteValue(value)})` : ""
+      return `${column}: ${issue.reason}${shown}`
+    }
+  ).join("; ")
+
+/**
+ * Reads a campaign file: the header, then every data row turned into a message and validated with
+ * `MediaMessage.validate`. Fails (with a message for a person) when the file has no header, no `to` column, a
+ * column twice, or no data row; otherwise lists every row that cannot be sent in `problems`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const read = (text: string, defaults: Defaults = {}): Either.Either<Campaign, string> => {
+  const csv = parse(text)
+  const firstProblem = csv.problems[0]
+  const header = csv.records[0]
+  if (header === undefined && firstProblem === undefined) {
+    return Either.left("the file is empty: it needs a header row with a to column, then one row per recipient")
+  }
+  if (firstProblem !== undefined && (header === undefined || firstProblem.line < header.line)) {
+    return Either.left(`line ${firstProblem.line} (the header row): ${firstProblem.message}`)
+  }
+  const head = header as CsvRecord
+  const names = head.fields.map(normalizeHeader)
+  const index = new Map<Column, number>()
+  const ignored: Array<string> = []
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]
+    if (!isColumn(name)) {
+      if (name !== "") ignored.push(head.fields[i].trim())
+      continue
+    }
+    if (index.has(name)) return Either.left(`line ${head.line} (the header row): the column ${name} appears twice`)
+    index.set(name, i)
+  }
+  if (!index.has("to")) {
+    return Either.left(
+      `line ${head.line} (the header row) has no to column (found: ${
+        head.fields.map((f) => f.trim()).join(", ")
+      }); the header must name a to column, e.g. to,caption`
+    )
+  }
+  const dataRecords = csv.records.slice(1)
+  if (dataRecords.length === 0 && csv.problems.length === 0) {
+    return Either.left("the file has a header row but no data rows")
+  }
+
+  const problems: Array<RowProblem> = csv.problems.map(({ line, message }) => ({ line, message }))
+  const rows: Array<CampaignRow> = []
+  const width = head.fields.length
+  for (const record of dataRecords) {
+    if (record.fields.length !== width) {
+      problems.push({
+        line: record.line,
+        message: `has ${record.fields.length} field${record.fields.length === 1 ? "" : "s"}, the header has ${width}`
+      })
+      continue
+    }
+    const raw = (column: Column): string | undefined => {
+      const i = index.get(column)
+      return i === undefined ? undefined : record.fields[i]
+    }
+    const cell = (column: Column, trim: boolean): string | undefined => {
+      const value = raw(column)
+      if (value === undefined) return undefined
+      const v = trim ? value.trim() : value
+      return v === "" ? undefined : v
+    }
+    const to = cell("to", true)
+    if (to === undefined) {
+      problems.push({ line: record.line, message: "to: is empty (every row needs a recipient)" })
+      continue
+    }
+    if (/[,;]/.test(to)) {
+      problems.push({ line: record.line, message: `to: one recipient per row (got ${quoteValue(to)})` })
+      continue
+    }
+    const rowType = cell("type", true)?.toLowerCase()
+    const type = rowType ?? defaults.type
+    if (type === undefined) {
+      problems.push({ line: record.line, message: "type: is empty and no --type was given" })
+      continue
+    }
+    const rowLink = cell("link", true)
+    const rowId = cell("id", true)
+    const media: Record<string, string> = {}
+    if (rowLink !== undefined || rowId !== undefined) {
+      if (rowLink !== undefined) media.link = rowLink
+      if (rowId !== undefined) media.id = rowId
+    } else {
+      if (defaults.link !== undefined) media.link = defaults.link
+      if (defaults.id !== undefined) media.id = defaults.id
+    }
+    const caption = cell("caption", false) ?? (takesCaption(type) ? defaults.caption : undefined)
+    if (caption !== undefined) media.caption = caption
+    const filename = cell("filename", false) ?? (type === "document" ? defaults.filename : undefined)
+    if (filename !== undefined) media.filename = filename
+    const extraInfo: Record<string, string> = {}
+    const ref = cell("ref", false) ?? defaults.ref
+    const ref1 = cell("ref1", false) ?? defaults.ref1
+    const ref2 = cell("ref2", false) ?? defaults.ref2
+    const waSource = cell("wa_source", true) ?? defaults.waSource
+    if (ref !== undefined) extraInfo.ref = ref
+    if (ref1 !== undefined) extraInfo.ref1 = ref1
+    if (ref2 !== undefined) extraInfo.ref2 = ref2
+    if (waSource !== undefined) extraInfo.waSource = waSource
+    const replyTo = cell("reply_to", true)
+    const input: Record<string, unknown> = { to, type, [type]: media }
+    if (replyTo !== undefined) input.replyTo = replyTo
+    if (Object.keys(extraInfo).length > 0) input.extraInfo = extraInfo
+
+    const validated = MediaMessage.validate(input)
+    if (Either.isLeft(validated)) {
+      const cellOf = (column: string) => isColumn(column) ? cell(column, false) : undefined
+      problems.push({ line: record.line, message: describeProblem(type, validated.left, cellOf) })
+      continue
+    }
+    rows.push({ line: record.line, to: validated.right.to[0], message: validated.right })
+  }
+  problems.sort((a, b) => a.line - b.line)
+
+  const linesByRecipient = new Map<string, Array<number>>()
+  for (const row of rows) {
+    const lines = linesByRecipient.get(row.to)
+    if (lines === undefined) linesByRecipient.set(row.to, [row.line])
+    else lines.push(row.line)
+  }
+  const duplicates = Array.from(linesByRecipient, ([to, lines]) => ({ to, lines })).filter((d) => d.lines.length > 1)
+  return Either.right({ rows, problems, ignoredColumns: ignored, duplicates })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Results files
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The columns of a results file.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const resultColumns = ["line", "to", "status", "message_id", "error_tag", "error_message"] as const
+
+/**
+ * The outcome of one row, as `sendMediaBatch` reports it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RowOutcome =
+  | { readonly _tag: "Sent"; readonly result: SendMediaResult }
+  | { readonly _tag: "Failed"; readonly error: SendMediaError }
+  | { readonly _tag: "NotAttempted" }
+
+/**
+ * One line of a results file: `line,to,status,message_id,error_tag,error_message`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatResult = (row: CampaignRow, outcome: RowOutcome): string => {
+  switch (outcome._tag) {
+    case "Sent":
+      return formatRecord([String(row.line), row.to, "Sent", outcome.result.messageId, "", ""])
+    case "Failed":
+      return formatRecord([String(row.line), row.to, "Failed", "", outcome.error._tag, outcome.error.message])
+    case "NotAttempted":
+      return formatRecord([String(row.line), row.to, "NotAttempted", "", "", ""])
+  }
+}
+
+/**
+ * The header line of a results file.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const resultsHeader: string = formatRecord(resultColumns)
+
+/**
+ * The default results file of a campaign file: `contacts.csv` gives `contacts.results.csv`, `contacts` gives
+ * `contacts.results.csv`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const defaultResultsPath = (input: string): string => input.replace(/\.csv$/i, "") + ".results.csv"
