@@ -21,6 +21,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpTransport from "@effect-kaleyra/core/HttpTransport"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -31,6 +32,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
@@ -226,6 +228,15 @@ class InterruptedError extends Error {
   }
 }
 
+/** The attempt's deadline passed (see `HttpTransport.currentTimeout`). */
+class TimeoutError extends Error {
+  readonly code = HttpTransport.TIMEOUT_CODE
+  constructor(millis?: number) {
+    super(millis === undefined ? "timed out" : `no complete response within ${millis} ms`)
+    this.name = "TimeoutError"
+  }
+}
+
 /**
  * One request/response exchange. Implements undici's (legacy) dispatch handler, because that is the API through which
  * undici reports that the request was fully written (`onRequestSent`).
@@ -246,6 +257,9 @@ class Exchange {
   paused = false
   resumeReading: (() => void) | undefined = undefined
   waiters: Array<() => void> | undefined = undefined
+  /** The deadline timer (HttpTransport.currentTimeout), cleared when the exchange ends. */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  timedOut = false
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
@@ -261,6 +275,7 @@ class Exchange {
     this.connected = true
     this.abortFn = abort
     if (this.interrupted) abort(new InterruptedError())
+    else if (this.timedOut) abort(new TimeoutError())
   }
 
   onRequestSent(): void {
@@ -291,11 +306,13 @@ class Exchange {
   onComplete(): void {
     this.complete = true
     this.abortFn = undefined
+    this.clearTimer()
     if (this.waiters !== undefined) this.notify()
   }
 
   onError(error: Error): void {
     this.abortFn = undefined
+    this.clearTimer()
     if (this.interrupted) return
     const callback = this.resume
     if (callback !== undefined) {
@@ -331,7 +348,40 @@ class Exchange {
     })
   }
 
+  /**
+   * Starts the deadline of the whole exchange (until the last byte of the response body). When it passes, the
+   * request is aborted and fails with `ETIMEDOUT`, `requestSent` saying whether it had been written.
+   */
+  startTimer(millis: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      if (this.complete || this.interrupted) return
+      this.timedOut = true
+      const error = new TimeoutError(millis)
+      const abort = this.abortFn
+      this.abortFn = undefined
+      const callback = this.resume
+      if (callback !== undefined) {
+        this.resume = undefined
+        callback(Effect.fail(this.requestError(error)))
+      } else {
+        this.failure = error
+        if (this.waiters !== undefined) this.notify()
+      }
+      // Abort after resuming: undici then calls onError, which finds nothing left to report.
+      if (abort !== undefined) abort(error)
+    }, millis)
+  }
+
+  clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+  }
+
   interrupt(): void {
+    this.clearTimer()
     if (this.interrupted || this.complete) return
     this.interrupted = true
     this.resume = undefined
@@ -565,23 +615,27 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
     target: Target,
     body: DispatchBody
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
-    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-      const exchange = new Exchange(request, trustsRequestSent, resume)
-      const options = {
-        origin: target.origin,
-        path: target.path,
-        method: request.method,
-        headers: request.headers as Record<string, string>,
-        body
-      }
-      try {
-        dispatcher.dispatch(options, exchange as Dispatcher.DispatchHandler)
-      } catch (error) {
-        // Only dispatchers that are not undici's own throw instead of calling `onError`.
-        exchange.onError(error instanceof Error ? error : new Error(String(error)))
-      }
-      return Effect.sync(() => exchange.interrupt())
-    })
+    Effect.withFiberRuntime((fiber) =>
+      Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+        const exchange = new Exchange(request, trustsRequestSent, resume)
+        const timeout = fiber.getFiberRef(HttpTransport.currentTimeout)
+        if (timeout !== undefined) exchange.startTimer(Math.max(1, Math.min(Duration.toMillis(timeout), 2 ** 31 - 1)))
+        const options = {
+          origin: target.origin,
+          path: target.path,
+          method: request.method,
+          headers: request.headers as Record<string, string>,
+          body
+        }
+        try {
+          dispatcher.dispatch(options, exchange as Dispatcher.DispatchHandler)
+        } catch (error) {
+          // Only dispatchers that are not undici's own throw instead of calling `onError`.
+          exchange.onError(error instanceof Error ? error : new Error(String(error)))
+        }
+        return Effect.sync(() => exchange.interrupt())
+      })
+    )
 
   const execute = (
     request: HttpClientRequest.HttpClientRequest
@@ -605,10 +659,10 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
     }
   }
 
-  return HttpClient.makeWith(
+  return HttpTransport.withNativeTimeout(HttpClient.makeWith(
     (effect) => Effect.flatMap(effect, execute),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-  )
+  ))
 }
 
 const streamBody = (body: HttpBody.Stream): Effect.Effect<DispatchBody> =>
