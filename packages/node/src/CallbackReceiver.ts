@@ -31,8 +31,9 @@
  * - 200 `{"ok":true}` once the events are published. Publishing never waits on subscribers.
  *
  * No input gives a 5xx: an unexpected defect is logged and answered 400. The secret is never logged nor echoed;
- * {@link serve} adds the secret header to `Headers.currentRedactedNames` (so that traced request headers hide it):
- * do the same when you serve {@link router} yourself with a custom `secretHeader` you trace.
+ * {@link serve} redacts every request header but {@link tracedHeaderNames} in spans and logs (a secret sent in an
+ * unexpected header would otherwise be traced): do the same (`Headers.currentRedactedNames`) when you serve
+ * {@link router} yourself.
  *
  * @since 0.1.0
  */
@@ -557,16 +558,45 @@ export const serve = (options: ServeOptions): Effect.Effect<Served, ServeError, 
         listening.once("close", () => clearTimeout(timer))
       })
     )
-    const secretHeader = (options.secretHeader ?? defaultSecretHeader).toLowerCase()
     yield* HttpServer.serveEffect(app(options)).pipe(
       Effect.provideService(HttpServer.HttpServer, server),
-      Effect.locallyWith(Headers.currentRedactedNames, Arr.append(secretHeader))
+      Effect.locallyWith(Headers.currentRedactedNames, Arr.append(tracedHeadersOnly))
     )
     const address = server.address
     const boundPort = address._tag === "TcpAddress" ? address.port : port
     const origin = urlOf(host, boundPort)
     return { url: `${origin}${path}`, origin, host, port: boundPort, path }
   })
+
+/**
+ * The header names the receiver's spans and logs may show in clear: everything else is redacted, because a callback
+ * profile set up with another header name (or a proxy) would otherwise put the shared secret in a span attribute.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const tracedHeaderNames: ReadonlyArray<string> = [
+  "host",
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "transfer-encoding",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "connection",
+  "traceparent",
+  "tracestate",
+  "x-request-id",
+  "x-forwarded-for",
+  "x-forwarded-proto"
+]
+
+/** Matches every header name that is not in {@link tracedHeaderNames}. */
+const tracedHeadersOnly = new RegExp(
+  `^(?!(?:${tracedHeaderNames.join("|")})$)`,
+  "i"
+)
 
 /**
  * Serves the receiver for the lifetime of the layer (see {@link serve}) and provides where it listens.
