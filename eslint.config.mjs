@@ -37,6 +37,11 @@ export default tseslint.config(
     }
   },
   {
+    files: ["scripts/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    rules: { "no-console": "off" }
+  },
+  {
     // Entry points (CLI, demo, benchmarks, scripts) talk to a terminal on purpose.
     files: ["packages/node/src/bin/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "examples/**/*.ts"],
     rules: { "no-console": "off" }
