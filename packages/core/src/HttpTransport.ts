@@ -64,3 +64,29 @@ export const hasNativeTimeout = (client: HttpClient.HttpClient.With<unknown, unk
  * @category constants
  */
 export const TIMEOUT_CODE = "ETIMEDOUT"
+
+/**
+ * Error codes that prove no connection carried the request (refused, unresolvable, unreachable, TLS refused, a closed
+ * or destroyed client, an invalid request): a failure with one of them is safe to retry.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const neverSentCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_DESTROYED",
+  "UND_ERR_CLOSED",
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN"
+])

@@ -94,21 +94,6 @@ const messageOf = (error: unknown): string => {
   return typeof error === "string" && error !== "" ? error : "the connection failed"
 }
 
-/** Codes that prove no connection carried the request. */
-const NEVER_CONNECTED = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_DESTROYED",
-  "UND_ERR_CLOSED",
-  "UND_ERR_INVALID_ARG",
-  "UND_ERR_NOT_SUPPORTED"
-])
-
 // -----------------------------------------------------------------------------
 // targets: origin + path, with a cache of validated origins
 // -----------------------------------------------------------------------------
@@ -331,7 +316,7 @@ class Exchange {
     if (this.requestSent) return true
     if (this.trustsRequestSent) return false
     // A dispatcher that may not forward `onRequestSent` (interceptors): only a proof that nothing was written counts.
-    return this.connected || code === undefined || !NEVER_CONNECTED.has(code)
+    return this.connected || code === undefined || !HttpTransport.neverSentCodes.has(code)
   }
 
   failureOf(error: unknown): TransportFailure {

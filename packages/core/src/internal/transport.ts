@@ -8,23 +8,9 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { neverSentCodes } from "../HttpTransport.js"
 import { TransportError, type TransportErrorReason, UnexpectedResponse } from "../KaleyraError.js"
 import { MAX_RESPONSE_BYTES, type RawResponse } from "./response.js"
-
-const NEVER_CONNECTED = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "SELF_SIGNED_CERT_IN_CHAIN"
-])
 
 const reasonOfCode = (code: string | undefined): TransportErrorReason => {
   switch (code) {
@@ -36,7 +22,6 @@ const reasonOfCode = (code: string | undefined): TransportErrorReason => {
     case "ECONNRESET":
     case "EPIPE":
     case "UND_ERR_SOCKET":
-    case "UND_ERR_CLOSED":
       return "ConnectionReset"
     case "ETIMEDOUT": // also what a transport with native timeouts reports (HttpTransport.TIMEOUT_CODE)
     case "UND_ERR_CONNECT_TIMEOUT":
@@ -78,7 +63,7 @@ const factsOf = (cause: unknown): CauseFacts => {
  */
 export const transportErrorFromCause = (cause: unknown): TransportError => {
   const facts = factsOf(cause)
-  const neverSent = facts.requestSent === false || (facts.code !== undefined && NEVER_CONNECTED.has(facts.code))
+  const neverSent = facts.requestSent === false || (facts.code !== undefined && neverSentCodes.has(facts.code))
   const detail = (facts.code !== undefined ? `${facts.code}: ` : "") + (facts.detail || "the connection failed")
   return new TransportError({
     reason: reasonOfCode(facts.code),
