@@ -132,6 +132,14 @@ export interface Service {
     input: MediaMessage.SendMediaInput,
     options?: AttemptHooks
   ) => Effect.Effect<SendMediaResult, SendMediaError>
+  /**
+   * Sends a message that `MediaMessage.validate` returned, without validating it again (batch sending validates
+   * each input once, up front).
+   */
+  readonly sendMessage: (
+    message: MediaMessage.MediaMessage,
+    options?: AttemptHooks
+  ) => Effect.Effect<SendMediaResult, SendMediaError>
   /** Uploads a media file (checked first: type, size, name) and returns its media id. */
   readonly uploadMedia: (input: UploadMediaInput) => Effect.Effect<UploadMediaResult, UploadMediaError>
   /**
@@ -520,9 +528,10 @@ export const make = (
           failed
         )
       }
-      const message = validated.right
-      return traced(send(message, hooks), message)
+      return sendMessage(validated.right, hooks)
     }
+    const sendMessage = (message: MediaMessage.MediaMessage, hooks?: AttemptHooks) =>
+      traced(send(message, hooks), message)
 
     const spanOptions = (message: MediaMessage.MediaMessage) => ({
       kind: "client" as const,
@@ -621,7 +630,7 @@ export const make = (
       )
     )
 
-    return KaleyraClient.of({ config, httpClient, sendMedia, uploadMedia, execute })
+    return KaleyraClient.of({ config, httpClient, sendMedia, sendMessage, uploadMedia, execute })
   })
 
 /**
