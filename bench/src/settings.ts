@@ -1,0 +1,24 @@
+/**
+ * The sizes of the benchmarks, full and quick.
+ */
+import type { CampaignOptions } from "./campaign.js"
+import type { CpuOptions } from "./cpu.js"
+import type { HttpOptions } from "./http.js"
+
+export const usage = "usage: pnpm bench [--only http|cpu|campaign] [--quick] [--json] [--profile] [--tsx] " +
+  "[--wait-quiet SECONDS] [--contenders undici,library,fetch]"
+
+/** The prefix of the line the campaign process reports its result on. */
+export const CAMPAIGN_RESULT = "@@bench-campaign-result "
+
+export const settings = (quick: boolean) => ({
+  http: (quick
+    ? { concurrency: 64, rounds: 3, warmupMillis: 300, runMillis: 400 }
+    : { concurrency: 64, rounds: 3, warmupMillis: 1_000, runMillis: 2_000 }) satisfies HttpOptions,
+  cpu: (quick
+    ? { warmup: 2_000, sends: 5_000, reps: 3, partIterations: 20_000 }
+    : { warmup: 20_000, sends: 30_000, reps: 3, partIterations: 200_000 }) satisfies CpuOptions,
+  campaign: (quick
+    ? { count: 5_000, rate: 2_000, concurrency: 64, progressMillis: 0 }
+    : { count: 100_000, rate: 2_000, concurrency: 64, progressMillis: 10_000 }) satisfies CampaignOptions
+})
