@@ -392,24 +392,26 @@ export const make = (
             timeout
           ))
         : withTimeout(Effect.flatMap(httpClient.execute(request), readResponse), timeout, timeoutError)).pipe(
-          Effect.catchAllCause((cause) => {
-            const failure = Cause.failureOption(cause)
-            if (failure._tag === "Some") {
-              const error = failure.value
-              return Effect.fail(
-                scrub(
-                  error._tag === "TransportError" || error._tag === "UnexpectedResponse"
-                    ? error
-                    : fromRequestError(error)
+          Effect.matchCauseEffect({
+            onFailure: (cause) => {
+              const failure = Cause.failureOption(cause)
+              if (failure._tag === "Some") {
+                const error = failure.value
+                return Effect.fail(
+                  scrub(
+                    error._tag === "TransportError" || error._tag === "UnexpectedResponse"
+                      ? error
+                      : fromRequestError(error)
+                  )
                 )
-              )
-            }
-            // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
-            return Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause as Cause.Cause<never>)
-              : Effect.fail(scrub(transportErrorFromCause(Cause.squash(cause))))
-          }),
-          Effect.flatMap(classify)
+              }
+              // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
+              return Cause.isInterruptedOnly(cause)
+                ? Effect.failCause(cause as Cause.Cause<never>)
+                : Effect.fail(scrub(transportErrorFromCause(Cause.squash(cause))))
+            },
+            onSuccess: classify
+          })
         )
 
     const execute: Service["execute"] = (request, executeOptions) => {
@@ -422,19 +424,21 @@ export const make = (
             executeOptions.beforeAttempt,
             attemptOnce(request, executeOptions.timeout ?? config.timeout)
           )).pipe(
-            Effect.map((response) => ({ response, attempts: attempt })),
-            Effect.catchAll((error) => {
-              if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
-              return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
-                if (delay === undefined) return Effect.fail(error)
-                const announce = Effect.logDebug("Kaleyra: retrying").pipe(
-                  Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
-                )
-                return announce.pipe(
-                  Effect.zipRight(executeOptions?.onRetry?.(error, attempt, delay) ?? Effect.void),
-                  Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
-                )
-              })
+            Effect.matchEffect({
+              onSuccess: (response) => Effect.succeed({ response, attempts: attempt }),
+              onFailure: (error) => {
+                if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
+                return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
+                  if (delay === undefined) return Effect.fail(error)
+                  const announce = Effect.logDebug("Kaleyra: retrying").pipe(
+                    Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
+                  )
+                  return announce.pipe(
+                    Effect.zipRight(executeOptions?.onRetry?.(error, attempt, delay) ?? Effect.void),
+                    Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
+                  )
+                })
+              }
             })
           )
       return loop(1)
