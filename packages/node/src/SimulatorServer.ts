@@ -6,6 +6,13 @@
  * request objects), listening on `127.0.0.1` and an ephemeral port by default. It closes with its scope, idle
  * keep-alive sockets included.
  *
+ * It performs the simulator's faults (`KaleyraSimulator.Fault`) on the real socket: the fault of a request is drawn
+ * when its head arrives, so that `reset-before-body` resets the connection (TCP RST) without reading the body;
+ * `reset-after-body` resets it after the body was read and processed; `silent` never answers (the connection stays
+ * open until the client gives up or the server closes); `latency` answers after its delay; `drip` sends the status and
+ * headers at once, then the body a few bytes at a time; `huge-response` streams its body with backpressure, so that
+ * a client that stops reading stops the server too (see `Served.faultBytes`).
+ *
  * ```ts
  * Effect.gen(function*() {
  *   const { simulator, url } = yield* SimulatorServer.serve()
@@ -31,7 +38,7 @@ import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import * as KaleyraNode from "./KaleyraNode.js"
 
 /**
@@ -67,6 +74,11 @@ export interface Served {
   readonly port: number
   /** The simulator behind the server: script failures, read what it received. */
   readonly simulator: KaleyraSimulator.Simulator
+  /**
+   * The bytes of response bodies written so far by the `drip` and `huge-response` faults (handed to the socket,
+   * with backpressure: a client that stops reading a huge body stops it a few socket buffers later).
+   */
+  readonly faultBytes: Effect.Effect<number>
 }
 
 /**
@@ -124,6 +136,114 @@ const reply = (response: ServerResponse, answer: KaleyraSimulator.SimResponse): 
 
 const replyInternalError = (response: ServerResponse): void =>
   reply(response, { status: 500, headers: { "content-type": "application/json" }, body: INTERNAL_ERROR })
+
+const EMPTY = new Uint8Array(0)
+
+/** Resets the connection: a TCP RST, as a crashed or overloaded peer would send. */
+const resetConnection = (socket: Socket | null): void => {
+  if (socket === null || socket.destroyed) return
+  try {
+    socket.resetAndDestroy()
+  } catch {
+    socket.destroy()
+  }
+}
+
+/** Runs `f` after `millis`, unless the response closes first. */
+const later = (response: ServerResponse, millis: number, f: () => void): void => {
+  const timer = setTimeout(f, millis)
+  response.once("close", () => clearTimeout(timer))
+}
+
+/** Performs a simulator answer, with its transport-level fault if it has one. */
+const perform = (
+  response: ServerResponse,
+  answer: KaleyraSimulator.SimResponse,
+  counted: { bytes: number }
+): void => {
+  const fault = answer.fault
+  if (fault === undefined) return reply(response, answer)
+  switch (fault.kind) {
+    case "reset":
+      return resetConnection(response.socket)
+    case "silent":
+      // Never answered: the connection stays open until the client gives up or the server closes.
+      return
+    case "latency":
+      return later(response, fault.millis, () => reply(response, answer))
+    case "drip":
+      return drip(response, answer, fault.millis, counted)
+    case "huge":
+      return huge(response, answer, fault, counted)
+  }
+}
+
+/** The status and headers at once, then the body in small pieces spread over `millis` (one piece per tick). */
+const drip = (
+  response: ServerResponse,
+  answer: KaleyraSimulator.SimResponse,
+  millis: number,
+  counted: { bytes: number }
+): void => {
+  if (response.destroyed) return
+  const body = Buffer.from(answer.body, "utf8")
+  response.writeHead(answer.status, { ...answer.headers, "content-length": body.length })
+  response.flushHeaders()
+  const ticks = Math.max(1, Math.min(body.length, Math.floor(millis)))
+  const started = Date.now()
+  let sent = 0
+  let tick = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const step = () => {
+    timer = undefined
+    if (response.destroyed) return
+    tick++
+    const upTo = Math.round(body.length * tick / ticks)
+    if (upTo > sent) {
+      response.write(body.subarray(sent, upTo))
+      counted.bytes += upTo - sent
+      sent = upTo
+    }
+    if (tick >= ticks) {
+      response.end()
+      return
+    }
+    timer = setTimeout(step, Math.max(0, started + (millis * (tick + 1)) / ticks - Date.now()))
+  }
+  timer = setTimeout(step, millis / ticks)
+  response.once("close", () => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
+}
+
+/** A body of `bytes` bytes, written as fast as the client reads it (backpressure), stopped when it disconnects. */
+const huge = (
+  response: ServerResponse,
+  answer: KaleyraSimulator.SimResponse,
+  fault: { readonly bytes: number; readonly chunked: boolean },
+  counted: { bytes: number }
+): void => {
+  if (response.destroyed) return
+  const headers: Record<string, string | number> = { ...answer.headers }
+  if (!fault.chunked) headers["content-length"] = fault.bytes
+  response.writeHead(answer.status, headers)
+  const chunks = KaleyraSimulator.hugeBodyChunks(fault.bytes)
+  const pump = (): void => {
+    while (!response.destroyed) {
+      const next = chunks.next()
+      if (next.done === true) {
+        response.end()
+        return
+      }
+      counted.bytes += next.value.length
+      if (!response.write(next.value)) {
+        response.once("drain", pump)
+        return
+      }
+    }
+  }
+  pump()
+}
 
 const ignore = () => {}
 
@@ -190,7 +310,22 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, ServeEr
     const runtime = yield* Effect.runtime<never>()
     const runFork = Runtime.runFork(runtime)
 
+    const counted = { bytes: 0 }
+
     const server = createServer((request, response) => {
+      // The fault is drawn when the head arrives, so that a reset can come before the body is read.
+      const fault = simulator.unsafeDrawFault() ?? null
+      if (fault?.fault === "reset-before-body") {
+        // Recorded and counted by the simulator (nothing is processed), then the connection is reset unread.
+        runFork(simulator.handle({
+          method: request.method ?? "GET",
+          path: request.url ?? "/",
+          headers: headersOf(request),
+          body: EMPTY,
+          fault
+        }))
+        return resetConnection(request.socket)
+      }
       const chunks: Array<Buffer> = []
       request.on("data", (chunk: Buffer) => chunks.push(chunk))
       request.on("error", () => response.destroy())
@@ -199,10 +334,11 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, ServeEr
           method: request.method ?? "GET",
           path: request.url ?? "/",
           headers: headersOf(request),
-          body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+          body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+          fault
         }))
         fiber.addObserver((exit) => {
-          if (Exit.isSuccess(exit)) reply(response, exit.value)
+          if (Exit.isSuccess(exit)) perform(response, exit.value, counted)
           else replyInternalError(response)
         })
       })
@@ -215,7 +351,13 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, ServeEr
       listen(server, host, port),
       () => close(server, options.closeGraceMillis ?? 1_000)
     )
-    return { url: urlOf(host, boundPort), host, port: boundPort, simulator }
+    return {
+      url: urlOf(host, boundPort),
+      host,
+      port: boundPort,
+      simulator,
+      faultBytes: Effect.sync(() => counted.bytes)
+    }
   })
 
 /**

@@ -15,6 +15,13 @@
  * The behaviour is a pure request handler (`handle`), so it runs in memory (see `KaleyraTest`), behind an
  * `@effect/platform` server (`app`), or behind any other server.
  *
+ * Faults of the network, of a gateway or of the answer ({@link Fault}: latency, resets before or after the body,
+ * silence, a dripped body, HTML gateway pages, bad JSON, 429s, `WA500`, a huge body) are injected per request
+ * (`injectNext`) or drawn at fixed rates from a seeded generator (`setFaultRates`, `seed`): deterministic, no
+ * `Math.random`. Transport-level faults come out of `handle` as `SimResponse.fault`, for the transport to perform.
+ * `stats` counts requests, faults and accepted messages (exactly those Kaleyra would have processed), and
+ * `acceptedRefs` how many times each `extra_info.ref` was accepted, so that a test can prove nothing was sent twice.
+ *
  * Where Kaleyra's documentation is silent, the simulator makes a documented choice:
  *
  * - `WAV2101` (daily limit) answers HTTP 403 with `{"code":"WAV2101","message":...,"data":{},"error":{"limit":...}}`.
@@ -45,8 +52,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Models
@@ -65,7 +74,34 @@ export interface SimRequest {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string>>
   readonly body: Uint8Array
+  /**
+   * The fault already drawn for this request with `Simulator.unsafeDrawFault` (a server draws it when the request's
+   * head arrives, so that it can reset the connection before reading the body); `null`: drawn, none. When absent,
+   * `handle` draws it.
+   */
+  readonly fault?: DrawnFault | null | undefined
 }
+
+/**
+ * What a transport must do instead of (or on top of) sending the answer as it is. See {@link Fault}.
+ *
+ * - `reset`: destroy the connection without answering. `before-body`: the request's body was never read (Kaleyra did
+ *   not receive it); `after-body`: it was read and processed (and, when valid, accepted).
+ * - `silent`: never answer (the client's timeout ends the exchange).
+ * - `latency`: send the answer after `millis`.
+ * - `drip`: send the status and headers at once, then the body a few bytes at a time over `millis`.
+ * - `huge`: status 200 and a body of `bytes` bytes ({@link hugeBodyChunks}), with a `content-length` unless
+ *   `chunked`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransportFault =
+  | { readonly kind: "reset"; readonly phase: "before-body" | "after-body" }
+  | { readonly kind: "silent" }
+  | { readonly kind: "latency"; readonly millis: number }
+  | { readonly kind: "drip"; readonly millis: number }
+  | { readonly kind: "huge"; readonly bytes: number; readonly chunked: boolean }
 
 /**
  * The simulator's answer.
@@ -74,10 +110,14 @@ export interface SimRequest {
  * @category models
  */
 export interface SimResponse {
+  /** The status; `0` when nothing is answered (a `reset` or `silent` fault). */
   readonly status: number
   /** Header names in lower case (`content-type`, and `retry-after` / `allow` where relevant). */
   readonly headers: Readonly<Record<string, string>>
+  /** The body (for a `huge` fault: empty, the transport generates it). */
   readonly body: string
+  /** A transport-level fault to perform: absent for an ordinary answer. */
+  readonly fault?: TransportFault | undefined
 }
 
 /**
@@ -114,6 +154,17 @@ export interface SimulatorOptions {
    * are tied to the simulator's scope with {@link makeScoped} (and the layers and servers built on it).
    */
   readonly callbacks?: CallbackOptions | undefined
+  /** The probability of each {@link Fault} per request from the start (see `Simulator.setFaultRates`). */
+  readonly faultRates?: FaultRates | undefined
+  /** The seed of the generator that draws faults from their rates (default 1): the same seed, the same draws. */
+  readonly seed?: number | undefined
+  /** The default parameters of the faults (delays, `Retry-After`, size). */
+  readonly faults?: FaultOptions | undefined
+  /**
+   * Whether to count accepted messages per `extra_info.ref` (`Simulator.acceptedRefs`, `stats.duplicateRefs`;
+   * default `true`). Turn it off for very long runs with unique refs: the counts grow with the number of refs.
+   */
+  readonly countRefs?: boolean | undefined
 }
 
 /**
@@ -131,6 +182,9 @@ export interface ResolvedOptions {
   readonly balance: number
   readonly dailyLimit: number | undefined
   readonly historyLimit: number
+  readonly seed: number
+  readonly faults: ResolvedFaultOptions
+  readonly countRefs: boolean
 }
 
 /**
@@ -255,6 +309,184 @@ export interface FailNextOptions {
 }
 
 /**
+ * A fault of the network, of a gateway in front of Kaleyra, or of Kaleyra's answer: injected with
+ * `Simulator.injectNext`, or drawn at random (deterministically, from `seed`) with `Simulator.setFaultRates`. A fault
+ * is decided before anything else (the route, the credentials, `failNext`): it happens in front of Kaleyra.
+ *
+ * "Accepted" means the request is processed as usual, so a valid message is accepted (charged, in `sent`, counted in
+ * `stats.accepted`, its status callbacks scheduled); "not accepted" means Kaleyra never processed it.
+ *
+ * - `latency`: the answer is sent after `latencyMillis`. Accepted.
+ * - `reset-before-body`: the connection is reset before the request's body is read. Not accepted.
+ * - `reset-after-body`: the body is read and processed, then the connection is reset without an answer. Accepted:
+ *   the client cannot know it.
+ * - `silent`: the request is read and never answered, as when a load balancer holds the connection and loses the
+ *   request. Not accepted.
+ * - `drip`: the status and headers at once, then the body a few bytes at a time over `dripMillis`. Accepted.
+ * - `html-502`, `html-503`, `html-504`: a gateway's HTML page with that status. Not accepted.
+ * - `truncated-json`: 202 and the accepted body cut in half. Accepted.
+ * - `malformed-json`: 500 and `{"code":` (not JSON). Not accepted.
+ * - `empty-body`: 202 and no body. Accepted.
+ * - `unexpected-2xx`: 200 and `{"status":"ok"}` (no message id). Accepted.
+ * - `429`: 429 without `Retry-After`; `429-retry-after`: 429 with `Retry-After: retryAfter`. Not accepted.
+ * - `WA500`: the specification's 500 `WA500`. Not accepted.
+ * - `huge-response`: 200 and a body of `hugeBytes` (over 10 MB by default). Accepted.
+ *
+ * `truncated-json`, `empty-body`, `unexpected-2xx` and `huge-response` replace a 2xx answer only: a request Kaleyra
+ * refuses (a `WA400`, a wrong key) gets its usual error. `latency`, `drip` and `reset-after-body` apply to whatever the
+ * answer is. The transport-level faults (`reset-*`, `silent`, `latency`, `drip`, `huge-response`) come out of `handle`
+ * as {@link SimResponse.fault}: the node package's server performs them on the socket, `KaleyraTest`'s in-memory
+ * transport imitates them on the `Clock`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Fault =
+  | "latency"
+  | "reset-before-body"
+  | "reset-after-body"
+  | "silent"
+  | "drip"
+  | "html-502"
+  | "html-503"
+  | "html-504"
+  | "truncated-json"
+  | "malformed-json"
+  | "empty-body"
+  | "unexpected-2xx"
+  | "429"
+  | "429-retry-after"
+  | "WA500"
+  | "huge-response"
+
+/**
+ * Every {@link Fault}, in the order the rates are drawn in.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const faults: ReadonlyArray<Fault> = [
+  "latency",
+  "reset-before-body",
+  "reset-after-body",
+  "silent",
+  "drip",
+  "html-502",
+  "html-503",
+  "html-504",
+  "truncated-json",
+  "malformed-json",
+  "empty-body",
+  "unexpected-2xx",
+  "429",
+  "429-retry-after",
+  "WA500",
+  "huge-response"
+]
+
+/**
+ * Whether a fault leaves the message accepted (when it is valid): see {@link Fault}.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const faultAccepts = (fault: Fault): boolean => {
+  switch (fault) {
+    case "latency":
+    case "reset-after-body":
+    case "drip":
+    case "truncated-json":
+    case "empty-body":
+    case "unexpected-2xx":
+    case "huge-response":
+      return true
+    default:
+      return false
+  }
+}
+
+/**
+ * The probability (from 0 to 1) of each fault, per request. One number is drawn per request and the faults are
+ * tried in the order of {@link faults}, so at most one fault hits a request; when the rates add up to more than 1,
+ * the last ones get less than asked.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FaultRates = { readonly [F in Fault]?: number }
+
+/**
+ * The parameters of the faults.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FaultOptions {
+  /** The delay of `latency`, in milliseconds (default 100). */
+  readonly latencyMillis?: number | undefined
+  /** How long `drip` takes to send the body, in milliseconds (default 1 000). */
+  readonly dripMillis?: number | undefined
+  /** The `Retry-After` of `429-retry-after`, in seconds (default 1). */
+  readonly retryAfter?: number | undefined
+  /** The body size of `huge-response`, in bytes (default 10 MiB + 1 KiB: over 10 MB). */
+  readonly hugeBytes?: number | undefined
+  /** Whether `huge-response` leaves out `content-length` (chunked encoding; default `false`). */
+  readonly hugeChunked?: boolean | undefined
+}
+
+/**
+ * The parameters of the faults after defaults.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResolvedFaultOptions {
+  readonly latencyMillis: number
+  readonly dripMillis: number
+  readonly retryAfter: number
+  readonly hugeBytes: number
+  readonly hugeChunked: boolean
+}
+
+/**
+ * A fault drawn for one request, with its parameters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DrawnFault extends ResolvedFaultOptions {
+  readonly fault: Fault
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface InjectNextOptions extends FaultOptions {
+  /** How many consecutive requests get the fault (default 1; `Infinity`: every request until `reset`). */
+  readonly times?: number | undefined
+}
+
+/**
+ * What the simulator counted since it was built or `reset`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatorStats {
+  /** Requests handled, whatever their outcome (faulted ones included). */
+  readonly requests: number
+  /** Messages accepted (charged): exactly the messages Kaleyra would have processed. */
+  readonly accepted: number
+  /** Media files accepted for upload. */
+  readonly uploads: number
+  /** How many requests each fault hit. */
+  readonly faults: { readonly [F in Fault]: number }
+  /** How many `extra_info.ref` values were accepted more than once (see `SimulatorOptions.countRefs`). */
+  readonly duplicateRefs: number
+}
+
+/**
  * The simulator.
  *
  * @since 0.1.0
@@ -267,7 +499,10 @@ export interface Simulator {
    * mutate it afterwards.
    */
   readonly handle: (request: SimRequest) => Effect.Effect<SimResponse>
-  /** The same behaviour as an `@effect/platform` `HttpApp`, for servers. */
+  /**
+   * The same behaviour as an `@effect/platform` `HttpApp`, for servers; faults are performed as
+   * {@link performServerResponse} describes.
+   */
   readonly app: HttpApp.Default
   readonly options: ResolvedOptions
   /**
@@ -288,7 +523,8 @@ export interface Simulator {
   /** Every request received, in order. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
   /**
-   * Back to the initial state: balance, ids, daily count, history, scripted failures and scenarios; pending status
+   * Back to the initial state: balance, ids, daily count, history, scripted failures and scenarios, injected faults,
+   * fault rates (those of the options) and their generator (re-seeded), stats and ref counts; pending status
    * callbacks are cancelled and their counters zeroed.
    */
   readonly reset: Effect.Effect<void>
@@ -298,6 +534,26 @@ export interface Simulator {
   readonly callbackFailures: Effect.Effect<number>
   /** Waits until every status callback scheduled so far has been delivered or has failed. */
   readonly awaitCallbacks: Effect.Effect<void>
+  /**
+   * The next requests get `fault` (see {@link Fault}), before any rate is drawn. Calls queue up in order. The options
+   * override the simulator's fault parameters for these requests.
+   */
+  readonly injectNext: (fault: Fault, options?: InjectNextOptions) => Effect.Effect<void>
+  /**
+   * Replaces the fault rates (a fault not named gets 0; `{}` turns them off). Draws are deterministic: they come
+   * from a generator seeded with `SimulatorOptions.seed`, one number per request.
+   */
+  readonly setFaultRates: (rates: FaultRates) => Effect.Effect<void>
+  /** Counts of requests, accepted messages and faults. */
+  readonly stats: Effect.Effect<SimulatorStats>
+  /** How many times each `extra_info.ref` was accepted (empty when `countRefs` is off). A copy. */
+  readonly acceptedRefs: Effect.Effect<ReadonlyMap<string, number>>
+  /**
+   * Draws the fault of the next request (the queue of `injectNext` first, then the rates), for a server that wants
+   * to act before reading the request's body: pass the result as {@link SimRequest.fault} to `handle` (`null` for
+   * none), which counts it. `undefined`: none.
+   */
+  readonly unsafeDrawFault: () => DrawnFault | undefined
 }
 
 /**
@@ -413,6 +669,167 @@ const responseOf = (code: FailCode, retryAfter: number | undefined): SimResponse
     : RESPONSES[code]
 
 const isGarble = (code: FailCode): boolean => code === "invalid-json" || code === "empty-body"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Faults
+// ---------------------------------------------------------------------------------------------------------------
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
+
+const noAnswer = (fault: TransportFault): SimResponse =>
+  Object.freeze({ status: 0, headers: NO_HEADERS, body: "", fault })
+
+const RESET_BEFORE_BODY = noAnswer({ kind: "reset", phase: "before-body" })
+const RESET_AFTER_BODY = noAnswer({ kind: "reset", phase: "after-body" })
+const SILENT = noAnswer({ kind: "silent" })
+const HTML_504 = gatewayPage(504, "Gateway Time-out")
+const MALFORMED_JSON = jsonResponse(500, `{"code":`)
+const UNEXPECTED_2XX = jsonResponse(200, `{"status":"ok"}`)
+
+const HUGE_PREFIX = `{"code":"WA202","message":"Request Accepted","padding":"`
+const HUGE_SUFFIX = `"}`
+
+/**
+ * The body of a `huge-response` fault, generated lazily in chunks of at most `chunkSize` bytes: a JSON object of
+ * exactly `bytes` bytes (`{"code":"WA202",...,"padding":"xxxx…"}`), without a message id.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const hugeBodyChunks = function*(bytes: number, chunkSize: number = 64 * 1024): Generator<Uint8Array> {
+  const total = Math.max(HUGE_PREFIX.length + HUGE_SUFFIX.length, Math.floor(bytes))
+  const size = Math.max(1, Math.floor(chunkSize))
+  const filler = new Uint8Array(size).fill(0x78) // "x"
+  const head = new TextEncoder().encode(HUGE_PREFIX)
+  const tail = new TextEncoder().encode(HUGE_SUFFIX)
+  let offset = 0
+  while (offset < total) {
+    const length = Math.min(size, total - offset)
+    if (length === size && offset >= head.length && offset + length <= total - tail.length) {
+      // Only filler: the same bytes every time (never written to).
+      yield filler
+      offset += length
+      continue
+    }
+    const chunk = new Uint8Array(length).fill(0x78)
+    // The prefix and suffix overlap the first and last chunks (a chunk may hold both).
+    for (let i = 0; i < head.length; i++) {
+      const at = i - offset
+      if (at >= 0 && at < length) chunk[at] = head[i]
+    }
+    for (let i = 0; i < tail.length; i++) {
+      const at = total - tail.length + i - offset
+      if (at >= 0 && at < length) chunk[at] = tail[i]
+    }
+    yield chunk
+    offset += length
+  }
+}
+
+const DEFAULT_FAULT_OPTIONS: ResolvedFaultOptions = Object.freeze({
+  latencyMillis: 100,
+  dripMillis: 1_000,
+  retryAfter: 1,
+  hugeBytes: 10 * 1024 * 1024 + 1024,
+  hugeChunked: false
+})
+
+const nonNegative = (value: number | undefined, fallback: number): number =>
+  value === undefined || !Number.isFinite(value) || value < 0 ? fallback : value
+
+const resolveFaultOptions = (options: FaultOptions | undefined, base: ResolvedFaultOptions): ResolvedFaultOptions =>
+  options === undefined ? base : {
+    latencyMillis: nonNegative(options.latencyMillis, base.latencyMillis),
+    dripMillis: nonNegative(options.dripMillis, base.dripMillis),
+    retryAfter: Math.floor(nonNegative(options.retryAfter, base.retryAfter)),
+    hugeBytes: Math.floor(nonNegative(options.hugeBytes, base.hugeBytes)),
+    hugeChunked: options.hugeChunked ?? base.hugeChunked
+  }
+
+/** mulberry32: a small, fast, seeded generator of numbers in [0, 1). */
+const makeGenerator = (seed: number) => {
+  let state = seed >>> 0
+  return (): number => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+/** The cumulative thresholds of the rates, in the order of `faults` (capped at 1); empty when every rate is 0. */
+const thresholdsOf = (rates: FaultRates | undefined): Array<readonly [Fault, number]> => {
+  const out: Array<readonly [Fault, number]> = []
+  if (rates === undefined) return out
+  let sum = 0
+  for (const fault of faults) {
+    const rate = rates[fault]
+    if (rate === undefined || !Number.isFinite(rate) || rate <= 0) continue
+    sum = Math.min(1, sum + rate)
+    out.push([fault, sum])
+  }
+  return out
+}
+
+/** A fault that is answered without processing the request. */
+const answerOf = (drawn: DrawnFault): SimResponse | undefined => {
+  switch (drawn.fault) {
+    case "reset-before-body":
+      return RESET_BEFORE_BODY
+    case "silent":
+      return SILENT
+    case "html-502":
+      return RESPONSES["502-html"]
+    case "html-503":
+      return RESPONSES["503-html"]
+    case "html-504":
+      return HTML_504
+    case "malformed-json":
+      return MALFORMED_JSON
+    case "429":
+      return RESPONSES["429"]
+    case "429-retry-after":
+      return responseOf("429", drawn.retryAfter)
+    case "WA500":
+      return RESPONSES.WA500
+    default:
+      return undefined
+  }
+}
+
+const isSuccess = (response: SimResponse): boolean => response.status >= 200 && response.status < 300
+
+/** A fault applied to the answer of a processed request. */
+const applyFault = (drawn: DrawnFault, response: SimResponse): SimResponse => {
+  switch (drawn.fault) {
+    case "reset-after-body":
+      return RESET_AFTER_BODY
+    case "latency":
+      return { ...response, fault: { kind: "latency", millis: drawn.latencyMillis } }
+    case "drip":
+      return { ...response, fault: { kind: "drip", millis: drawn.dripMillis } }
+    case "truncated-json":
+      return isSuccess(response)
+        ? { status: 202, headers: JSON_HEADERS, body: response.body.slice(0, Math.floor(response.body.length / 2)) }
+        : response
+    case "empty-body":
+      return isSuccess(response) ? RESPONSES["empty-body"] : response
+    case "unexpected-2xx":
+      return isSuccess(response) ? UNEXPECTED_2XX : response
+    case "huge-response":
+      return isSuccess(response)
+        ? {
+          status: 200,
+          headers: JSON_HEADERS,
+          body: "",
+          fault: { kind: "huge", bytes: drawn.hugeBytes, chunked: drawn.hugeChunked }
+        }
+        : response
+    default:
+      return response
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Payload validation (hand-written: it is on the hot path)
@@ -771,7 +1188,10 @@ const resolveOptions = (options: SimulatorOptions): ResolvedOptions => ({
   account: options.account ?? "postpaid",
   balance: options.balance ?? 1_000_000,
   dailyLimit: options.dailyLimit,
-  historyLimit: Math.max(0, Math.floor(options.historyLimit ?? 10_000))
+  historyLimit: Math.max(0, Math.floor(options.historyLimit ?? 10_000)),
+  seed: options.seed ?? 1,
+  faults: resolveFaultOptions(options.faults, DEFAULT_FAULT_OPTIONS),
+  countRefs: options.countRefs ?? true
 })
 
 /**
@@ -824,6 +1244,51 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
   const sentLog = new History<SentRecord>(resolved.historyLimit)
   const uploadLog = new History<UploadedMedia>(resolved.historyLimit)
   const requestLog = new History<RequestRecord>(resolved.historyLimit)
+
+  // Faults, their generator, and the counts.
+  const faultQueue: Array<{ readonly drawn: DrawnFault; remaining: number }> = []
+  const ratesOf = (rates: FaultRates | undefined): Array<readonly [DrawnFault, number]> =>
+    thresholdsOf(rates).map(([fault, threshold]) => [{ ...resolved.faults, fault }, threshold] as const)
+  let thresholds = ratesOf(options.faultRates)
+  let random = makeGenerator(resolved.seed)
+  let requestCount = 0
+  let acceptedCount = 0
+  let duplicateRefs = 0
+  const zeroFaults = (): Record<Fault, number> => {
+    const out = {} as Record<Fault, number>
+    for (const fault of faults) out[fault] = 0
+    return out
+  }
+  let faultCounts = zeroFaults()
+  const refCounts = new Map<string, number>()
+
+  const drawFault = (): DrawnFault | undefined => {
+    const head = faultQueue[0]
+    if (head !== undefined) {
+      head.remaining--
+      if (head.remaining <= 0) faultQueue.shift()
+      return head.drawn
+    }
+    if (thresholds.length === 0) return undefined
+    const draw = random()
+    for (let i = 0; i < thresholds.length; i++) {
+      if (draw < thresholds[i][1]) return thresholds[i][0]
+    }
+    return undefined
+  }
+
+  const countAccepted = (extraInfo: MediaMessage.ExtraInfo | undefined): void => {
+    acceptedCount++
+    const ref = extraInfo?.ref
+    if (ref === undefined || !resolved.countRefs) return
+    const seen = refCounts.get(ref)
+    if (seen === undefined) {
+      refCounts.set(ref, 1)
+    } else {
+      if (seen === 1) duplicateRefs++
+      refCounts.set(ref, seen + 1)
+    }
+  }
 
   const takeScripted = (): Scripted | undefined => {
     const head = queue[0]
@@ -879,6 +1344,7 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
       sentToday += count
     }
     balance -= count
+    countAccepted(valid.extraInfo)
     const id = messageId(++counter)
     const sentRecord: SentRecord = {
       messageId: id,
@@ -959,12 +1425,23 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
   }
 
   const run = (request: SimRequest, now: number): Effect.Effect<SimResponse> => {
+    requestCount++
     currentText = undefined
+    const drawn = request.fault === undefined ? drawFault() : request.fault ?? undefined
+    if (drawn !== undefined) {
+      faultCounts[drawn.fault]++
+      const answer = answerOf(drawn)
+      // Answered in front of Kaleyra: nothing is processed.
+      if (answer !== undefined) return Effect.succeed(record(request, undefined, answer))
+    }
     const routed = route(request, now)
     if (routed instanceof UploadRoute) {
-      return Effect.map(upload(request, routed.sender), (response) => record(request, undefined, response))
+      return Effect.map(
+        upload(request, routed.sender),
+        (response) => record(request, undefined, drawn === undefined ? response : applyFault(drawn, response))
+      )
     }
-    const response = record(request, currentText, routed)
+    const response = record(request, currentText, drawn === undefined ? routed : applyFault(drawn, routed))
     return acceptedNow === undefined ? Effect.succeed(response) : Effect.as(scheduleAccepted(), response)
   }
 
@@ -994,14 +1471,14 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
       Effect.matchEffect(request.arrayBuffer, {
         onFailure: () => Effect.succeed(toServerResponse(RESPONSES.WA400)),
         onSuccess: (buffer) =>
-          Effect.map(
+          Effect.flatMap(
             handle({
               method: request.method,
               path: request.url,
               headers: request.headers,
               body: new Uint8Array(buffer)
             }),
-            toServerResponse
+            performServerResponse
           )
       })
   )
@@ -1077,17 +1554,48 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
         sentLog.clear()
         uploadLog.clear()
         requestLog.clear()
+        faultQueue.length = 0
+        thresholds = ratesOf(options.faultRates)
+        random = makeGenerator(resolved.seed)
+        requestCount = 0
+        acceptedCount = 0
+        duplicateRefs = 0
+        faultCounts = zeroFaults()
+        refCounts.clear()
       }),
       callbacks?.clear ?? Effect.void
     ),
     callbacksDelivered: Effect.sync(() => callbacks?.delivered() ?? 0),
     callbackFailures: Effect.sync(() => callbacks?.failures() ?? 0),
-    awaitCallbacks: callbacks?.await ?? Effect.void
+    awaitCallbacks: callbacks?.await ?? Effect.void,
+    injectNext: (fault, injectOptions) =>
+      Effect.sync(() => {
+        const times = Math.floor(injectOptions?.times ?? 1)
+        if (times > 0) {
+          faultQueue.push({
+            drawn: { ...resolveFaultOptions(injectOptions, resolved.faults), fault },
+            remaining: times
+          })
+        }
+      }),
+    setFaultRates: (rates) =>
+      Effect.sync(() => {
+        thresholds = ratesOf(rates)
+      }),
+    stats: Effect.sync((): SimulatorStats => ({
+      requests: requestCount,
+      accepted: acceptedCount,
+      uploads: uploadCounter,
+      faults: { ...faultCounts },
+      duplicateRefs
+    })),
+    acceptedRefs: Effect.sync((): ReadonlyMap<string, number> => new Map(refCounts)),
+    unsafeDrawFault: drawFault
   }
 }
 
 /**
- * A simulator answer as an `HttpServerResponse`.
+ * A simulator answer as an `HttpServerResponse` (its `fault`, if any, is ignored: see {@link performServerResponse}).
  *
  * @since 0.1.0
  * @category conversions
@@ -1098,6 +1606,63 @@ export const toServerResponse = (response: SimResponse): HttpServerResponse.Http
     headers: response.headers,
     contentType: response.headers["content-type"] ?? "application/json"
   })
+
+/**
+ * A simulator answer as an `HttpServerResponse`, its transport-level fault performed as closely as an `HttpApp` can:
+ * `latency` delays the response and `silent` never completes (on the `Clock`); `drip` streams the body a few bytes at
+ * a time; `huge` streams its generated body (pulled as the server writes it); a `reset` interrupts the handler, which
+ * a platform server turns into an aborted or failed response (an `HttpApp` cannot reset its socket: serve the
+ * simulator with the node package's `SimulatorServer` for real resets). An ordinary answer is {@link toServerResponse}.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const performServerResponse = (response: SimResponse): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+  const fault = response.fault
+  if (fault === undefined) return Effect.succeed(toServerResponse(response))
+  const contentType = response.headers["content-type"] ?? "application/json"
+  switch (fault.kind) {
+    case "reset":
+      return Effect.interrupt
+    case "silent":
+      return Effect.never
+    case "latency":
+      return Effect.as(Effect.sleep(fault.millis), toServerResponse(response))
+    case "drip": {
+      const bytes = new TextEncoder().encode(response.body)
+      const ticks = Math.max(1, Math.min(bytes.length, Math.floor(fault.millis)))
+      const pieces = Array.from(
+        { length: ticks },
+        (_, i) => bytes.subarray(Math.round(bytes.length * i / ticks), Math.round(bytes.length * (i + 1) / ticks))
+      )
+      const body = Stream.mapEffect(
+        Stream.fromIterable(pieces),
+        (piece) => Effect.as(Effect.sleep(fault.millis / ticks), piece)
+      )
+      return Effect.succeed(HttpServerResponse.stream(body, {
+        status: response.status,
+        headers: response.headers,
+        contentType,
+        contentLength: bytes.length
+      }))
+    }
+    case "huge": {
+      const body = Stream.suspend(() => {
+        const chunks = hugeBodyChunks(fault.bytes)
+        return Stream.repeatEffectOption(Effect.suspend(() => {
+          const next = chunks.next()
+          return next.done === true ? Effect.fail(Option.none()) : Effect.succeed(next.value)
+        }))
+      })
+      return Effect.succeed(HttpServerResponse.stream(body, {
+        status: response.status,
+        headers: response.headers,
+        contentType,
+        ...(fault.chunked ? {} : { contentLength: fault.bytes })
+      }))
+    }
+  }
+}
 
 /**
  * The bodies the simulator answers with for each {@link FailCode} (statuses and exact bodies), e.g. to serve them

@@ -17,12 +17,19 @@
  * The layer also provides `KaleyraEvents`: the client's events and the simulator's status callbacks, delivered in
  * memory on the `Clock`, so that `awaitStatus` works in unit tests (`TestClock.adjust("150 millis")` reaches `read`).
  *
+ * Faults (`KaleyraSimulator.Fault`) are injected with `KaleyraTest.injectNext("reset-after-body")` or drawn at rates
+ * (`KaleyraTest.setFaultRates`, the `seed` option); the in-memory transport imitates the transport-level ones on the
+ * `Clock` (resets as `ECONNRESET`, `silent` and `latency` as waits) and enforces the client's timeout itself, so a
+ * `TestClock.adjust` past the timeout gives the `TransportError` a socket would. `KaleyraTest.stats` and
+ * `KaleyraTest.acceptedRefs` tell what the simulator accepted.
+ *
  * The simulator holds state (balance, ids, history). `@effect/vitest`'s `layer(...)` builds a layer once and shares
  * it between the tests of its block, and tests may run concurrently: provide `KaleyraTest.layer()` inside each test
  * (`Effect.provide(KaleyraTest.layer())`) so that every test gets a fresh simulator and the same message ids.
  *
  * @since 0.1.0
  */
+import * as HttpTransport from "@effect-kaleyra/core/HttpTransport"
 import { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import {
@@ -39,7 +46,11 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import type * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -91,6 +102,36 @@ const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
 }
 
 /**
+ * The cause of the transport failures the in-memory transport imitates: the `code` a socket would give
+ * (`ECONNRESET`, `ETIMEDOUT`) and whether the whole request had been received (`requestSent`), as
+ * `HttpTransport` expects.
+ */
+class SimulatedTransportFailure extends Error {
+  constructor(message: string, readonly code: string, readonly requestSent: boolean) {
+    super(message)
+    this.name = "SimulatedTransportFailure"
+  }
+}
+
+const timeoutFailure = (timeout: Duration.Duration) =>
+  new SimulatedTransportFailure(
+    `no complete response within ${Duration.format(timeout)}`,
+    HttpTransport.TIMEOUT_CODE,
+    true
+  )
+
+/** A body that arrives over time (the `drip` fault): complete at `until`, unless the deadline comes first. */
+interface SlowBody {
+  /** Clock millis when the last byte arrives. */
+  readonly until: number
+  /** Clock millis of the attempt's deadline, and the timeout it came from. */
+  readonly deadline: number | undefined
+  readonly timeout: Duration.Duration | undefined
+}
+
+const HUGE_CHUNK = 64 * 1024
+
+/**
  * A response of the in-memory transport: a plain object over the simulator's answer (no web `Response`, no
  * `AbortController`, no `FinalizationRegistry`).
  */
@@ -98,10 +139,12 @@ class SimClientResponse extends Inspectable.Class implements HttpClientResponse.
   declare readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId
   declare readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId
   private cachedHeaders: Headers.Headers | undefined
+  private arrived = false
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: KaleyraSimulator.SimResponse
+    private readonly source: KaleyraSimulator.SimResponse,
+    private readonly slow?: SlowBody
   ) {
     super()
   }
@@ -114,8 +157,44 @@ class SimClientResponse extends Inspectable.Class implements HttpClientResponse.
     if (this.cachedHeaders !== undefined) return this.cachedHeaders
     const input: Record<string, string> = {}
     for (const name in this.source.headers) input[name.toLowerCase()] = this.source.headers[name]
-    if (input["content-length"] === undefined) input["content-length"] = String(utf8Length(this.source.body))
+    const huge = this.source.fault?.kind === "huge" ? this.source.fault : undefined
+    if (huge !== undefined) {
+      if (!huge.chunked) input["content-length"] = String(huge.bytes)
+      else delete input["content-length"]
+    } else if (input["content-length"] === undefined) {
+      input["content-length"] = String(utf8Length(this.source.body))
+    }
     return this.cachedHeaders = Headers.fromInput(input)
+  }
+
+  /** Waits until the body has arrived (a `drip`), or fails like a socket at the attempt's deadline. */
+  private get ready(): Effect.Effect<void, HttpClientError.ResponseError> {
+    const slow = this.slow
+    if (slow === undefined || this.arrived) return Effect.void
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (slow.deadline !== undefined && slow.timeout !== undefined && slow.until > slow.deadline) {
+        const timeout = slow.timeout
+        return Effect.zipRight(
+          Effect.sleep(Math.max(0, slow.deadline - now)),
+          Effect.fail(this.decodeError(timeoutFailure(timeout)))
+        )
+      }
+      return Effect.map(Effect.sleep(Math.max(0, slow.until - now)), () => {
+        this.arrived = true
+      })
+    })
+  }
+
+  /** The whole body as text (for `huge`, generated: only a caller that asks for all of it pays for it). */
+  private get bodyText(): string {
+    const fault = this.source.fault
+    if (fault?.kind !== "huge") return this.source.body
+    const decoder = new TextDecoder()
+    let text = ""
+    for (const chunk of KaleyraSimulator.hugeBodyChunks(fault.bytes, HUGE_CHUNK)) {
+      text += decoder.decode(chunk, { stream: true })
+    }
+    return text + decoder.decode()
   }
 
   get cookies(): Cookies.Cookies {
@@ -128,37 +207,53 @@ class SimClientResponse extends Inspectable.Class implements HttpClientResponse.
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.succeed(this.source.body)
+    if (this.source.fault === undefined) return Effect.succeed(this.source.body)
+    return Effect.zipRight(this.ready, Effect.sync(() => this.bodyText))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.try({
-      try: (): unknown => this.source.body === "" ? null : JSON.parse(this.source.body),
-      catch: (cause) => this.decodeError(cause)
-    })
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: (): unknown => text === "" ? null : JSON.parse(text),
+        catch: (cause) => this.decodeError(cause)
+      }))
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return Effect.sync(() => encoder.encode(this.source.body).buffer)
+    return Effect.map(this.text, (text) => encoder.encode(text).buffer)
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return this.source.body === "" ? Stream.empty : Stream.sync(() => encoder.encode(this.source.body))
+    const fault = this.source.fault
+    if (fault?.kind === "huge") {
+      // One chunk per pull, generated on demand: a reader that stops early never builds the rest.
+      return Stream.suspend(() => {
+        const chunks = KaleyraSimulator.hugeBodyChunks(fault.bytes, HUGE_CHUNK)
+        return Stream.repeatEffectOption(Effect.suspend(() => {
+          const next = chunks.next()
+          return next.done === true ? Effect.fail(Option.none()) : Effect.succeed(next.value)
+        }))
+      })
+    }
+    const body = this.source.body
+    const whole = body === "" ? Stream.empty : Stream.sync(() => encoder.encode(body))
+    return fault === undefined ? whole : Stream.unwrap(Effect.as(this.ready, whole))
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.try({
-      try: () => UrlParams.fromInput(new URLSearchParams(this.source.body)),
-      catch: (cause) => this.decodeError(cause)
-    })
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.decodeError(cause)
+      }))
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      try: () =>
-        new Response(this.source.body, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
-      catch: (cause) => this.decodeError(cause)
-    })
+    return Effect.flatMap(this.text, (text) =>
+      Effect.tryPromise({
+        try: () => new Response(text, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
   }
 
   toJSON(): unknown {
@@ -220,20 +315,122 @@ const rawBytes = (body: unknown): Uint8Array | undefined => {
   return undefined
 }
 
+const transportError = (request: HttpClientRequest.HttpClientRequest, cause: SimulatedTransportFailure) =>
+  new HttpClientError.RequestError({ request, reason: "Transport", cause })
+
+/** Fails like a socket whose deadline passed after `timeout` (on the `Clock`). */
+const timeoutAfter = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
+  Effect.zipRight(Effect.sleep(timeout), Effect.fail(transportError(request, timeoutFailure(timeout))))
+
+/**
+ * Imitates a transport-level fault of the simulator (see `KaleyraSimulator.TransportFault`) within the attempt's
+ * timeout (`HttpTransport.currentTimeout`), on the `Clock`.
+ */
+const imitate = (
+  request: HttpClientRequest.HttpClientRequest,
+  response: KaleyraSimulator.SimResponse,
+  fault: KaleyraSimulator.TransportFault
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  switch (fault.kind) {
+    case "reset":
+      return Effect.fail(transportError(
+        request,
+        new SimulatedTransportFailure(
+          fault.phase === "before-body"
+            ? "the connection was reset before the request was received"
+            : "the connection was reset after the request was received",
+          "ECONNRESET",
+          fault.phase === "after-body"
+        )
+      ))
+    case "huge":
+      return Effect.succeed(new SimClientResponse(request, response))
+    case "silent":
+      return Effect.flatMap(
+        FiberRef.get(HttpTransport.currentTimeout),
+        (timeout) => timeout === undefined ? Effect.never : timeoutAfter(request, timeout)
+      )
+    case "latency":
+      return Effect.flatMap(
+        FiberRef.get(HttpTransport.currentTimeout),
+        (timeout) =>
+          timeout !== undefined && Duration.toMillis(timeout) <= fault.millis
+            ? timeoutAfter(request, timeout)
+            : Effect.as(
+              Effect.sleep(fault.millis),
+              new SimClientResponse(request, {
+                status: response.status,
+                headers: response.headers,
+                body: response.body
+              })
+            )
+      )
+    case "drip":
+      return Effect.flatMap(
+        FiberRef.get(HttpTransport.currentTimeout),
+        (timeout) =>
+          Effect.map(Clock.currentTimeMillis, (now) =>
+            new SimClientResponse(request, response, {
+              until: now + fault.millis,
+              deadline: timeout === undefined ? undefined : now + Duration.toMillis(timeout),
+              timeout
+            }))
+      )
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpClientOptions {
+  /**
+   * Declares that `handle` never waits on the `Clock` (the simulator's own `handle` does not: it answers sends at
+   * once), so that its time need not be raced against the attempt's timeout. Default `false`: a `handle` whose
+   * effect is not already complete is raced against `HttpTransport.currentTimeout`.
+   */
+  readonly prompt?: boolean | undefined
+}
+
 /**
  * An `HttpClient` that answers every request with `handle` (typically `simulator.handle`), in memory. Request
  * bodies of every kind are supported: bytes and text as they are, `FormData` as a `multipart/form-data` body with
  * its boundary, streams collected. Whatever the request's origin, only its path and query reach `handle`.
  *
+ * The simulator's transport-level faults (`SimResponse.fault`) are imitated: a `reset` fails with a `RequestError`
+ * whose cause has `code: "ECONNRESET"` and `requestSent` (`false` before the body was read, `true` after); `silent`
+ * and `latency` wait on the `Clock`; `drip` delays reading the body; `huge` generates its body on demand.
+ *
+ * The client enforces the attempt's timeout itself (it is marked with `HttpTransport.withNativeTimeout`): when an
+ * imitated fault would take longer than `HttpTransport.currentTimeout`, it fails at the deadline with a cause whose
+ * code is `ETIMEDOUT` and `requestSent` is `true`. An answer without a fault costs no timer and no fiber.
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const makeHttpClient = (handle: Handle): HttpClient.HttpClient => {
-  const respond = (request: HttpClientRequest.HttpClientRequest, headers: Headers.Headers, body: Uint8Array) =>
-    Effect.map(
-      handle({ method: request.method, path: pathOf(request), headers, body }),
-      (response): HttpClientResponse.HttpClientResponse => new SimClientResponse(request, response)
-    )
+export const makeHttpClient = (handle: Handle, options: HttpClientOptions = {}): HttpClient.HttpClient => {
+  const prompt = options.prompt === true
+  const toResponse = (
+    request: HttpClientRequest.HttpClientRequest,
+    response: KaleyraSimulator.SimResponse
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+    response.fault === undefined
+      ? Effect.succeed(new SimClientResponse(request, response))
+      : imitate(request, response, response.fault)
+
+  const respond = (request: HttpClientRequest.HttpClientRequest, headers: Headers.Headers, body: Uint8Array) => {
+    const answer = handle({ method: request.method, path: pathOf(request), headers, body })
+    if (prompt || Exit.isExit(answer)) return Effect.flatMap(answer, (response) => toResponse(request, response))
+    // A handle that may take time: its own time counts against the attempt's timeout.
+    return Effect.flatMap(FiberRef.get(HttpTransport.currentTimeout), (timeout) =>
+      Effect.flatMap(
+        timeout === undefined ? answer : Effect.timeoutFail(answer, {
+          duration: timeout,
+          onTimeout: () => transportError(request, timeoutFailure(timeout))
+        }),
+        (response) => toResponse(request, response)
+      ))
+  }
 
   const viaWeb = (request: HttpClientRequest.HttpClientRequest, body: BodyInit) =>
     Effect.flatMap(
@@ -268,10 +465,10 @@ export const makeHttpClient = (handle: Handle): HttpClient.HttpClient => {
     }
   }
 
-  return HttpClient.makeWith(
+  return HttpTransport.withNativeTimeout(HttpClient.makeWith(
     (effect) => Effect.flatMap(effect, execute),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-  )
+  ))
 }
 
 /**
@@ -281,7 +478,7 @@ export const makeHttpClient = (handle: Handle): HttpClient.HttpClient => {
  * @category layers
  */
 export const layerHttpClient = (simulator: KaleyraSimulator.Simulator): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.succeed(HttpClient.HttpClient, makeHttpClient(simulator.handle))
+  Layer.succeed(HttpClient.HttpClient, makeHttpClient(simulator.handle, { prompt: true }))
 
 /**
  * The in-memory `HttpClient` over the simulator in context.
@@ -293,7 +490,10 @@ export const layerHttpClientFromSimulator: Layer.Layer<
   HttpClient.HttpClient,
   never,
   KaleyraSimulator.KaleyraSimulator
-> = Layer.effect(HttpClient.HttpClient, Effect.map(KaleyraSimulator.KaleyraSimulator, (s) => makeHttpClient(s.handle)))
+> = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(KaleyraSimulator.KaleyraSimulator, (s) => makeHttpClient(s.handle, { prompt: true }))
+)
 
 /**
  * A fresh simulator as a layer.
@@ -517,3 +717,44 @@ export const reset: Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator
   KaleyraSimulator.KaleyraSimulator,
   (s) => s.reset
 )
+
+/**
+ * Injects `fault` into the next requests (see `Simulator.injectNext` and `KaleyraSimulator.Fault`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const injectNext = (
+  fault: KaleyraSimulator.Fault,
+  options?: KaleyraSimulator.InjectNextOptions
+): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
+  Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.injectNext(fault, options))
+
+/**
+ * Replaces the simulator's fault rates (see `Simulator.setFaultRates`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const setFaultRates = (
+  rates: KaleyraSimulator.FaultRates
+): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
+  Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.setFaultRates(rates))
+
+/**
+ * The simulator's counts: requests, accepted messages, faults (see `Simulator.stats`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stats: Effect.Effect<KaleyraSimulator.SimulatorStats, never, KaleyraSimulator.KaleyraSimulator> = Effect
+  .flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.stats)
+
+/**
+ * How many times each `extra_info.ref` was accepted (see `Simulator.acceptedRefs`).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const acceptedRefs: Effect.Effect<ReadonlyMap<string, number>, never, KaleyraSimulator.KaleyraSimulator> = Effect
+  .flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.acceptedRefs)
