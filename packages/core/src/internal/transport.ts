@@ -50,7 +50,10 @@ const factsOf = (cause: unknown): CauseFacts => {
     const c = cursor as { readonly code?: unknown; readonly requestSent?: unknown; readonly message?: unknown }
     if (facts.code === undefined && typeof c.code === "string") facts.code = c.code
     if (facts.requestSent === undefined && typeof c.requestSent === "boolean") facts.requestSent = c.requestSent
-    if (facts.detail === "" && typeof c.message === "string" && c.message !== "") facts.detail = c.message
+    // The platform's own errors describe the request (method and URL), not what went wrong: skip their message.
+    const platform = (cursor as { readonly _tag?: unknown })._tag === "RequestError" ||
+      (cursor as { readonly _tag?: unknown })._tag === "ResponseError"
+    if (facts.detail === "" && !platform && typeof c.message === "string" && c.message !== "") facts.detail = c.message
     cursor = (cursor as { readonly cause?: unknown }).cause
   }
   return facts
@@ -114,8 +117,14 @@ export const readResponse = (
     return Effect.mapBoth(response.text, { onFailure: failed, onSuccess: make })
   }
   if (length !== undefined) {
-    // Announced as too large: do not read it.
-    return Effect.succeed(make(undefined))
+    // Announced as too large: read nothing more, and end the stream so that the transport aborts the exchange
+    // instead of buffering the rest.
+    return response.stream.pipe(
+      Stream.take(1),
+      Stream.runDrain,
+      Effect.ignore,
+      Effect.as(make(undefined))
+    )
   }
   return response.stream.pipe(
     Stream.mapError(failed),
