@@ -130,6 +130,22 @@ export class KaleyraEvents extends Context.Tag("@effect-kaleyra/core/KaleyraEven
    * @since 0.1.0
    */
   static readonly layerShared = (options?: Options) => layerShared(options)
+  /**
+   * Every event from now on (the service's `events`, as a stream that needs the service).
+   *
+   * @since 0.1.0
+   */
+  static get events(): Stream.Stream<KaleyraEvent, never, KaleyraEvents> {
+    return events
+  }
+  /**
+   * @since 0.1.0
+   */
+  static readonly awaitStatus = (
+    messageId: string,
+    status: MessageStatus,
+    options?: { readonly timeout?: Duration.DurationInput }
+  ) => awaitStatus(messageId, status, options)
 }
 
 /**

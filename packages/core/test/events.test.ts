@@ -268,3 +268,15 @@ describe("the client publishes what it does", () => {
       assert.strictEqual(Chunk.size(after), 1)
     }).pipe(Effect.provide(withEvents([accepted()]))))
 })
+
+describe("KaleyraEvents accessors", () => {
+  it.scoped("KaleyraEvents.events and KaleyraEvents.awaitStatus, on the tag", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      const collected = yield* KaleyraEvents.events.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      yield* Effect.repeatN(Effect.yieldNow(), 50) // let the stream subscribe
+      yield* events.ingestPayload(statusOf("delivered"))
+      assert.strictEqual(Chunk.size(yield* Fiber.join(collected)), 1)
+      assert.strictEqual((yield* KaleyraEvents.awaitStatus("m-1", "sent")).status, "delivered")
+    }).pipe(Effect.provide(KaleyraEvents.layer())))
+})
