@@ -194,7 +194,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const statuses = new Map<string, MessageStatusUpdated>()
     const waiters = new Map<string, Set<Waiter>>()
 
-    const publish = (event: KaleyraEvent) => PubSub.publish(pubsub, event)
+    // After the service's scope closed there is nobody to tell: publishing is then a no-op, never an interruption
+    // of the sender (or of a callback receiver still answering Kaleyra).
+    const publish = (event: KaleyraEvent): Effect.Effect<boolean> =>
+      Effect.flatMap(PubSub.isShutdown(pubsub), (down) => down ? Effect.succeed(false) : PubSub.publish(pubsub, event))
 
     const track = (event: MessageStatusUpdated): boolean => {
       const current = statuses.get(event.messageId)
@@ -224,7 +227,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       Effect.suspend(() => {
         if (event._tag === "IncomingMessage") return Effect.as(publish(event), true)
         if (!track(event)) return Effect.succeed(false)
-        return Effect.zipRight(wake(event), Effect.as(publish(event), true))
+        // Published first, so that whoever awaitStatus wakes finds the event on the stream too.
+        return Effect.zipRight(publish(event), Effect.as(wake(event), true))
       })
 
     const awaitStatus: Service["awaitStatus"] = (messageId, status, awaitOptions) =>

@@ -11,7 +11,7 @@ import {
   uploadMedia
 } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, FastCheck, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { Chunk, Effect, Either, Exit, FastCheck, Fiber, Layer, Option, Scope, Stream, TestClock } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { files } from "./files.js"
 import { accepted, baseOptions, imageByLink, scripted, seedFailures } from "./utils.js"
@@ -279,4 +279,15 @@ describe("KaleyraEvents accessors", () => {
       assert.strictEqual(Chunk.size(yield* Fiber.join(collected)), 1)
       assert.strictEqual((yield* KaleyraEvents.awaitStatus("m-1", "sent")).status, "delivered")
     }).pipe(Effect.provide(KaleyraEvents.layer())))
+})
+
+describe("KaleyraEvents lifetime", () => {
+  it.effect("publishing after the service's scope closed is a no-op, not an interruption", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const events = yield* KaleyraEvents.make().pipe(Scope.extend(scope))
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(events.ingestPayload(statusOf("sent")))
+      assert.isTrue(Exit.isSuccess(exit))
+    }))
 })
