@@ -520,9 +520,10 @@ export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<Call
  * import { decodeCallback } from "@effect-kaleyra/core"
  * import { Effect } from "effect"
  *
- * const event = decodeCallback({ id: "m-1", status: "DELIVERED", mobile: "919876543210", ref: "order-7" })
- * // Effect<MessageStatusUpdated { messageId: "m-1", status: "delivered", refs: { ref: "order-7" }, ... }>
- * Effect.runSync(event)
+ * const program = decodeCallback({ id: "m-1", status: "DELIVERED", mobile: "919876543210", ref: "order-7" }).pipe(
+ *   // MessageStatusUpdated { messageId: "m-1", status: "delivered", refs: { ref: "order-7" }, ... }
+ *   Effect.map((event) => event._tag === "MessageStatusUpdated" ? event.status : "incoming")
+ * )
  * ```
  *
  * @since 0.1.0

@@ -33,7 +33,7 @@ import { basename } from "node:path"
  * - `NotFound`: no such file (`ENOENT`, `ENOTDIR`).
  * - `PermissionDenied`: the process may not read it (`EACCES`, `EPERM`).
  * - `NotAFile`: a directory, a FIFO, a device, ... (only regular files are uploaded).
- * - `Unreadable`: any other failure to open it (`code` says which).
+ * - `Unreadable`: every other failure to open it (`code` says which).
  *
  * @since 0.1.0
  * @category models
