@@ -321,21 +321,25 @@ const takesCaption = (type: MediaMessage.MediaType): boolean =>
 // send-media
 // ---------------------------------------------------------------------------------------------------------------
 
-interface SendMediaOptions {
-  readonly to: ReadonlyArray<string>
-  readonly type: MediaMessage.MediaType
+/** The message flags both commands take, and where to send. */
+interface MessageFlags {
   readonly link: Option.Option<string>
   readonly id: Option.Option<string>
   readonly caption: Option.Option<string>
   readonly filename: Option.Option<string>
-  readonly replyTo: Option.Option<string>
   readonly ref: Option.Option<string>
   readonly ref1: Option.Option<string>
   readonly ref2: Option.Option<string>
   readonly waSource: Option.Option<MediaMessage.WaSource>
-  readonly json: boolean
   readonly simulator: boolean
   readonly baseUrl: Option.Option<string>
+}
+
+interface SendMediaOptions extends MessageFlags {
+  readonly to: ReadonlyArray<string>
+  readonly type: MediaMessage.MediaType
+  readonly replyTo: Option.Option<string>
+  readonly json: boolean
 }
 
 const sendMediaInput = (options: SendMediaOptions): Record<string, unknown> => {
@@ -426,22 +430,12 @@ export const sendMediaCommand = Command.make("send-media", {
 // campaign
 // ---------------------------------------------------------------------------------------------------------------
 
-interface CampaignOptions {
+interface CampaignOptions extends MessageFlags {
   readonly csv: string
   readonly type: Option.Option<MediaMessage.MediaType>
-  readonly link: Option.Option<string>
-  readonly id: Option.Option<string>
-  readonly caption: Option.Option<string>
-  readonly filename: Option.Option<string>
-  readonly ref: Option.Option<string>
-  readonly ref1: Option.Option<string>
-  readonly ref2: Option.Option<string>
-  readonly waSource: Option.Option<MediaMessage.WaSource>
   readonly concurrency: number
   readonly rate: number
   readonly out: Option.Option<string>
-  readonly simulator: boolean
-  readonly baseUrl: Option.Option<string>
 }
 
 /**
