@@ -239,6 +239,13 @@ export const failCodes: ReadonlyArray<FailCode> = [
   "empty-body"
 ]
 
+const canonicalFailCode = (code: string): Effect.Effect<FailCode> => {
+  const canonical = code === "WA-401" ? "WA-401-account" : code
+  return (failCodes as ReadonlyArray<string>).includes(canonical)
+    ? Effect.succeed(canonical as FailCode)
+    : Effect.dieMessage(`unknown fail code ${JSON.stringify(code)}: one of ${failCodes.join(", ")}`)
+}
+
 /**
  * A message the simulator accepted.
  *
@@ -509,9 +516,13 @@ export interface Simulator {
    * The next requests that reach the scripted step (after the route, the credentials, the account and the sender
    * number were checked) answer `code`. Calls queue up in order.
    */
-  readonly failNext: (code: FailCode, options?: FailNextOptions) => Effect.Effect<void>
+  /**
+   * The next request(s) answer `code`. `"WA-401"` alone (as the seed writes it) is the account variant; an
+   * unknown code is a defect that names the known ones.
+   */
+  readonly failNext: (code: FailCode | "WA-401", options?: FailNextOptions) => Effect.Effect<void>
   /** Any send with `recipient` (E.164, `+` optional) among its recipients answers `code`, until `reset`. */
-  readonly setScenario: (recipient: string, code: FailCode) => Effect.Effect<void>
+  readonly setScenario: (recipient: string, code: FailCode | "WA-401") => Effect.Effect<void>
   /** Removes the scenario of `recipient`. */
   readonly clearScenario: (recipient: string) => Effect.Effect<void>
   readonly setBalance: (balance: number) => Effect.Effect<void>
@@ -1520,15 +1531,17 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
     app,
     options: resolved,
     failNext: (code, failOptions) =>
-      Effect.sync(() => {
-        const times = Math.floor(failOptions?.times ?? 1)
-        if (times > 0) queue.push({ code, retryAfter: failOptions?.retryAfter, remaining: times })
-      }),
+      Effect.flatMap(canonicalFailCode(code), (canonical) =>
+        Effect.sync(() => {
+          const times = Math.floor(failOptions?.times ?? 1)
+          if (times > 0) queue.push({ code: canonical, retryAfter: failOptions?.retryAfter, remaining: times })
+        })),
     setScenario: (recipient, code) =>
-      Effect.sync(() => {
-        const normalized = normalizeNumber(recipient)
-        if (normalized !== undefined) scenarios.set(normalized, code)
-      }),
+      Effect.flatMap(canonicalFailCode(code), (canonical) =>
+        Effect.sync(() => {
+          const normalized = normalizeNumber(recipient)
+          if (normalized !== undefined) scenarios.set(normalized, canonical)
+        })),
     clearScenario: (recipient) =>
       Effect.sync(() => {
         const normalized = normalizeNumber(recipient)

@@ -634,7 +634,7 @@ export const simulator: typeof KaleyraSimulator.KaleyraSimulator = KaleyraSimula
  * @category accessors
  */
 export const failNext = (
-  code: KaleyraSimulator.FailCode,
+  code: KaleyraSimulator.FailCode | "WA-401",
   options?: KaleyraSimulator.FailNextOptions
 ): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
   Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.failNext(code, options))
@@ -647,7 +647,7 @@ export const failNext = (
  */
 export const setScenario = (
   recipient: string,
-  code: KaleyraSimulator.FailCode
+  code: KaleyraSimulator.FailCode | "WA-401"
 ): Effect.Effect<void, never, KaleyraSimulator.KaleyraSimulator> =>
   Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.setScenario(recipient, code))
 

@@ -2,7 +2,7 @@ import { KaleyraEvents, MediaMessage, sendMedia, type SendMediaInput, uploadMedi
 import { Arbitraries, KaleyraSimulator, KaleyraTest } from "@effect-kaleyra/testing"
 import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Either, Layer, Queue, Redacted, Stream } from "effect"
+import { Cause, Chunk, Duration, Effect, Either, Exit, Layer, Queue, Redacted, Stream } from "effect"
 import { seed, type SeedCode } from "./seed.js"
 
 const image: SendMediaInput = {
@@ -492,4 +492,18 @@ describe("KaleyraTest", () => {
         })
       ))
   })
+})
+
+describe("failNext as the seed writes codes", () => {
+  it.effect("WA-401 alone is the account variant; an unknown code is a clear defect", () =>
+    Effect.gen(function*() {
+      yield* KaleyraTest.failNext("WA-401")
+      const error = yield* Effect.flip(
+        sendMedia(MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png" }))
+      )
+      assert.strictEqual(error._tag, "ApiNotAvailable")
+      const unknown = yield* Effect.exit(KaleyraTest.failNext("WA999" as never))
+      assert.isTrue(Exit.isFailure(unknown) && Cause.isDie(unknown.cause))
+      assert.include(Cause.pretty(Exit.isFailure(unknown) ? unknown.cause : Cause.empty), "unknown fail code")
+    }).pipe(Effect.provide(KaleyraTest.layer())))
 })
