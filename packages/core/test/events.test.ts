@@ -130,8 +130,10 @@ describe("callback decoding", () => {
       }
     }))
 
-  it.prop("never throws on anything", [FastCheck.anything()], ([body]) => {
-    decodeCallbacks(body)
+  it.prop("never throws on anything: events, or a typed CallbackDecodeError", [FastCheck.anything()], ([body]) => {
+    const decoded = decodeCallbacks(body)
+    if (Either.isLeft(decoded)) assert.strictEqual(decoded.left._tag, "CallbackDecodeError")
+    else assert.isAbove(decoded.right.length, 0)
   }, { fastCheck: { numRuns: 1000 } })
 })
 
