@@ -202,7 +202,7 @@ describe("MediaUpload.sendMediaFile", () => {
 
   it.effect("a prepaid account's upload 401 fails at the upload step as ApiNotAvailable; nothing sent", () =>
     Effect.gen(function*() {
-      const { layer, seen } = clientLayer([failure("WA-401 account"), accepted()])
+      const { layer, seen } = clientLayer([failure("WA-401-account"), accepted()])
       const error = yield* Effect.flip(
         MediaUpload.sendMediaFile({ to: TO, data: files.jpeg(), filename: "a.jpg" }).pipe((effect) =>
           provide(effect, layer)

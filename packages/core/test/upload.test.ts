@@ -177,7 +177,7 @@ describe("uploadMedia", () => {
 
   it.effect("a prepaid account's 401 is ApiNotAvailable", () =>
     Effect.gen(function*() {
-      const { layer } = clientLayer([{ status: 401, body: JSON.stringify(seedFailures["WA-401 account"].body) }])
+      const { layer } = clientLayer([{ status: 401, body: JSON.stringify(seedFailures["WA-401-account"].body) }])
       const error = yield* Effect.flip(
         uploadMedia({ data: files.jpeg(), filename: "a.jpg" }).pipe(Effect.provide(layer))
       )

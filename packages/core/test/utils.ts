@@ -1,6 +1,7 @@
 import { KaleyraClient, type KaleyraConfig } from "@effect-kaleyra/core"
 import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Layer, Redacted } from "effect"
+import { readFileSync } from "node:fs"
 
 export const API_KEY = "sk-LIVE-9f8e7d6c5b4a-secret"
 
@@ -77,78 +78,31 @@ export const accepted = (id = "AXXXXXXXXXXXXXXXXXXX") => ({
   body: JSON.stringify({ code: "WA202", message: "Request Accepted", data: { message_id: id }, error: {} })
 })
 
-/** The seed's failure responses, verbatim. */
-export const seedFailures = {
-  RBC001: {
-    status: 401,
-    body: {
-      code: "RBC001",
-      message: "Incorrect SID or API key.",
-      data: [],
-      error: { error: "Incorrect SID or API key." }
-    },
-    tag: "IncorrectCredentials"
-  },
-  WA401: {
-    status: 401,
-    body: {
-      code: "WA401",
-      message: "Phone number is not present or does not belong to the account.",
-      data: {},
-      error: { phone_number: "Phone number is not present or does not belong to the account." }
-    },
-    tag: "PhoneNumberNotFound"
-  },
-  WA400: {
-    status: 400,
-    body: {
-      code: "WA400",
-      message: "Refer to correct payload format",
-      data: {},
-      error: { payload: "Incorrect payload format" }
-    },
-    tag: "IncorrectPayload"
-  },
-  WA500: {
-    status: 500,
-    body: { code: "WA500", message: "Please try again later", data: {}, error: { error: "Internal server error" } },
-    tag: "KaleyraServerError"
-  },
-  E110: {
-    status: 400,
-    body: {
-      code: "E110",
-      message: "Please check your balance, You have a low balance!",
-      data: {},
-      error: { balance: "Please check your balance, You have a low balance!" }
-    },
-    tag: "LowBalance"
-  },
-  "WA-401 account": {
-    status: 401,
-    body: {
-      code: "WA-401",
-      message: "API is not available for given customer.Please contact support for more info",
-      data: {},
-      error: { account: "API is not available for given customer.Please contact support for more info" }
-    },
-    tag: "ApiNotAvailable"
-  },
-  "WA-401 phone_number": {
-    status: 401,
-    body: {
-      code: "WA-401",
-      message:
-        "The phone number you're using is associated with different Version of our WA API. Please use the appropriate endpoint.",
-      data: {},
-      error: {
-        phone_number:
-          "The phone number you're using is associated with different Version of our WA API. Please use the appropriate endpoint."
-      }
-    },
-    tag: "PhoneNumberVersionMismatch"
+/** The seed's failure responses, verbatim (shared with the testing package's tests). */
+export const seedFailures: Readonly<Record<SeedCode, SeedFailure>> = JSON.parse(
+  readFileSync(new URL("./fixtures/seed-failures.json", import.meta.url), "utf8")
+).failures
+
+export type SeedCode =
+  | "RBC001"
+  | "WA401"
+  | "WA400"
+  | "WA500"
+  | "E110"
+  | "WA-401-account"
+  | "WA-401-phone_number"
+
+export interface SeedFailure {
+  readonly status: number
+  readonly body: {
+    readonly code: string
+    readonly message: string
+    readonly data: unknown
+    readonly error: Readonly<Record<string, string>>
   }
-} as const
+  /** The error tag the library must give it. */
+  readonly tag: string
+}
 
 export const imageByLink = {
   type: "image",
