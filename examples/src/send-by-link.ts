@@ -8,7 +8,7 @@
 import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Redacted } from "effect"
+import { Console, Effect } from "effect"
 
 const to = process.argv[2] ?? "+919876543210"
 
@@ -39,14 +39,6 @@ const program = Effect.gen(function*() {
 // Against real Kaleyra when configured, else against a local simulator.
 const KaleyraLive = process.env.KALEYRA_SID !== undefined
   ? KaleyraNode.layerConfig
-  : Layer.unwrapScoped(
-    Effect.map(SimulatorServer.serve(), ({ simulator, url }) =>
-      KaleyraNode.layer({
-        sid: simulator.options.sid,
-        apiKey: Redacted.make(simulator.options.apiKey),
-        senderNumber: simulator.options.senderNumbers[0],
-        baseUrl: url
-      }))
-  )
+  : SimulatorServer.layerClient()
 
 program.pipe(Effect.provide(KaleyraLive), NodeRuntime.runMain)

@@ -8,7 +8,7 @@
 import { MediaUpload, sendMedia } from "@effect-kaleyra/core"
 import { KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Redacted } from "effect"
+import { Console, Effect } from "effect"
 import { writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -37,14 +37,6 @@ const program = Effect.gen(function*() {
 
 const KaleyraLive = process.env.KALEYRA_SID !== undefined
   ? KaleyraNode.layerConfig
-  : Layer.unwrapScoped(
-    Effect.map(SimulatorServer.serve(), ({ simulator, url }) =>
-      KaleyraNode.layer({
-        sid: simulator.options.sid,
-        apiKey: Redacted.make(simulator.options.apiKey),
-        senderNumber: simulator.options.senderNumbers[0],
-        baseUrl: url
-      }))
-  )
+  : SimulatorServer.layerClient()
 
 program.pipe(Effect.provide(KaleyraLive), NodeRuntime.runMain)

@@ -27,6 +27,7 @@
  */
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
+import type { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
 import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -398,7 +399,7 @@ export interface ClientOptions extends ServeOptions {
 export const layerClient = (
   options: ClientOptions = {}
 ): Layer.Layer<
-  KaleyraClient.KaleyraClient | SimulatorServer | KaleyraSimulator.KaleyraSimulator,
+  KaleyraClient.KaleyraClient | KaleyraEvents | SimulatorServer | KaleyraSimulator.KaleyraSimulator,
   ServeError | ConfigError.ConfigError
 > => {
   const server = layer(options)
