@@ -14,6 +14,7 @@ import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -22,6 +23,7 @@ import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import * as HttpTransport from "./HttpTransport.js"
 import { errorFromResponse, findId, parseJson, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
 import { fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
@@ -185,6 +187,9 @@ export class KaleyraClient extends Context.Tag("@effect-kaleyra/core/KaleyraClie
 }
 
 const MAX_BACKOFF_MILLIS = 30_000
+
+/** Effect's default tracer: its spans go nowhere unless they are made current. */
+const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /**
  * The delay before retry number `retry` (1-based): the `Retry-After` of a 429 when it came, otherwise exponential
@@ -548,18 +553,23 @@ export const make = (
     }
     // One span per send. With the lean transports nothing nests under it, so it is created and ended directly;
     // making it the current span (Effect.withSpan) copies the fiber's context, which costs a third of the send path.
-    // A stock HttpClient records its own http.client span, which is nested under the send span.
+    // Under Effect's default tracer, which records nothing, such a span could never be seen: it is not made at all
+    // (a native span draws 48 random hex digits for its ids). A stock HttpClient records its own http.client span,
+    // which is nested under the send span.
+    const spanned = (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
+      Effect.flatMap(Effect.makeSpan("Kaleyra.sendMedia", spanOptions(message)), (span) =>
+        Effect.onExit(effect, (exit) =>
+          Effect.flatMap(Clock.currentTimeNanos, (now) =>
+            Effect.sync(() => {
+              if (exit._tag === "Success") {
+                annotate(span, exit.value)
+              }
+              span.end(now, exit)
+            }))))
     const traced = nativeTimeout
       ? (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
-        Effect.flatMap(Effect.makeSpan("Kaleyra.sendMedia", spanOptions(message)), (span) =>
-          Effect.onExit(effect, (exit) =>
-            Effect.flatMap(Clock.currentTimeNanos, (now) =>
-              Effect.sync(() => {
-                if (exit._tag === "Success") {
-                  annotate(span, exit.value)
-                }
-                span.end(now, exit)
-              }))))
+        Effect.flatMap(Effect.tracer, (tracer) =>
+          tracer === defaultTracer ? effect : spanned(effect, message))
       : (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
         effect.pipe(
           Effect.tap((result) =>

@@ -208,10 +208,40 @@ const RecipientsInputSchema = Schema.declare(
   { identifier: "RecipientsInput" }
 )
 
-const recipientIssue = (ast: AST.AST, actual: unknown, path: ReadonlyArray<number>, message: string) =>
-  path.length === 0
-    ? new ParseResult.Type(ast, actual, message)
-    : new ParseResult.Pointer(path[0], actual, new ParseResult.Type(ast, actual, message))
+/** Why `to` is refused: the offending value, where it is (`[]` for `to` itself, `[i]` for an element), and why. */
+interface RecipientsProblem {
+  readonly actual: unknown
+  readonly path: ReadonlyArray<number>
+  readonly message: string
+}
+
+/** Normalises `to` (one number or an array) into distinct E.164 numbers, or says what is wrong with it. */
+const normaliseRecipients = (input: unknown): ReadonlyArray<string> | RecipientsProblem => {
+  const list: ReadonlyArray<unknown> | undefined = typeof input === "string"
+    ? [input]
+    : Array.isArray(input)
+    ? input
+    : undefined
+  if (list === undefined) {
+    return { actual: input, path: [], message: "must be a phone number or a non-empty array of them" }
+  }
+  if (list.length === 0) return { actual: input, path: [], message: "must hold at least one recipient" }
+  const out: Array<string> = []
+  const seen = list.length > 32 ? new Set<string>() : undefined
+  for (let i = 0; i < list.length; i++) {
+    const raw = list[i]
+    const path = typeof input === "string" ? [] : [i]
+    if (typeof raw !== "string") return { actual: raw, path, message: "must be a phone number string" }
+    const n = normalizePhoneNumber(raw)
+    if (Either.isLeft(n)) return { actual: raw, path, message: n.left }
+    if (seen !== undefined ? seen.has(n.right) : out.includes(n.right)) {
+      return { actual: raw, path, message: `duplicate recipient ${n.right}: it would get the message twice` }
+    }
+    out.push(n.right)
+    seen?.add(n.right)
+  }
+  return out
+}
 
 // The target is structural: the transformation below checks every rule of `Recipients` itself (numbers and
 // duplicates), so that decoding does not check them twice.
@@ -226,56 +256,24 @@ const NormalisedRecipients = Schema.NonEmptyArray(Schema.String)
 export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema, NormalisedRecipients, {
   strict: true,
   decode: (input: unknown, _, ast) => {
-    const list: ReadonlyArray<unknown> | undefined = typeof input === "string"
-      ? [input]
-      : Array.isArray(input)
-      ? input
-      : undefined
-    if (list === undefined) {
-      return ParseResult.fail(new ParseResult.Type(ast, input, "must be a phone number or a non-empty array of them"))
-    }
-    if (list.length === 0) return ParseResult.fail(new ParseResult.Type(ast, input, "must hold at least one recipient"))
-    const out: Array<string> = []
-    const seen = list.length > 32 ? new Set<string>() : undefined
-    for (let i = 0; i < list.length; i++) {
-      const raw = list[i]
-      const where = typeof input === "string" ? [] : [i]
-      if (typeof raw !== "string") {
-        return ParseResult.fail(recipientIssue(ast, raw, where, "must be a phone number string"))
-      }
-      const n = normalizePhoneNumber(raw)
-      if (Either.isLeft(n)) return ParseResult.fail(recipientIssue(ast, raw, where, n.left))
-      if (seen !== undefined ? seen.has(n.right) : out.includes(n.right)) {
-        return ParseResult.fail(
-          recipientIssue(ast, raw, where, `duplicate recipient ${n.right}: it would get the message twice`)
-        )
-      }
-      out.push(n.right)
-      seen?.add(n.right)
-    }
-    return ParseResult.succeed(out as unknown as readonly [string, ...Array<string>])
+    const result = normaliseRecipients(input)
+    if (Array.isArray(result)) return ParseResult.succeed(result as unknown as readonly [string, ...Array<string>])
+    const { actual, message, path } = result as RecipientsProblem
+    const issue = new ParseResult.Type(ast, actual, message)
+    return ParseResult.fail(path.length === 0 ? issue : new ParseResult.Pointer(path[0], actual, issue))
   },
   encode: (to) => ParseResult.succeed(to)
 })
 
-/**
- * An uploaded media id.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const MediaId = Schema.String.pipe(
-  Schema.filter((s) =>
-    s.length === 0
-      ? "must not be empty"
-      : WHITESPACE_OR_CONTROL.test(s)
-      ? "must not contain spaces or control characters"
-      : s.length > limits.mediaIdLength
-      ? `must be at most ${limits.mediaIdLength} characters`
-      : true
-  ),
-  Schema.annotations({ identifier: "MediaId" })
-)
+/** One token (a media id, a message id): not empty, no spaces or control characters, at most `max` characters. */
+const tokenOf = (max: number) => (s: string): string | true =>
+  s.length === 0
+    ? "must not be empty"
+    : WHITESPACE_OR_CONTROL.test(s)
+    ? "must not contain spaces or control characters"
+    : s.length > max
+    ? `must be at most ${max} characters`
+    : true
 
 const checkLink = (s: string): string | true => {
   if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
@@ -294,12 +292,33 @@ const checkLink = (s: string): string | true => {
 }
 
 /**
+ * Each rule on a string field, once: the schemas below filter with them, and `validate`'s fast path for plainly
+ * valid inputs calls the same functions. `true` when the value is valid, otherwise the reason.
+ */
+const rules = {
+  id: tokenOf(limits.mediaIdLength),
+  link: checkLink,
+  caption: textOf(limits.captionLength, "caption", { allowEmpty: true }),
+  filename: textOf(limits.filenameLength, "filename", { oneLine: true }),
+  ref: textOf(limits.refLength, "ref", { allowEmpty: true }),
+  replyTo: tokenOf(limits.replyToLength)
+} as const
+
+/**
+ * An uploaded media id.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MediaId = Schema.String.pipe(Schema.filter(rules.id), Schema.annotations({ identifier: "MediaId" }))
+
+/**
  * A public `http(s)` URL that Meta fetches the media from.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const MediaLink = Schema.String.pipe(Schema.filter(checkLink), Schema.annotations({ identifier: "MediaLink" }))
+export const MediaLink = Schema.String.pipe(Schema.filter(rules.link), Schema.annotations({ identifier: "MediaLink" }))
 
 /**
  * A caption: image, video and document only, at most 1024 characters.
@@ -307,10 +326,7 @@ export const MediaLink = Schema.String.pipe(Schema.filter(checkLink), Schema.ann
  * @since 0.1.0
  * @category schemas
  */
-export const Caption = Schema.String.pipe(
-  Schema.filter(textOf(limits.captionLength, "caption", { allowEmpty: true })),
-  Schema.annotations({ identifier: "Caption" })
-)
+export const Caption = Schema.String.pipe(Schema.filter(rules.caption), Schema.annotations({ identifier: "Caption" }))
 
 /**
  * A document's file name as shown to the recipient (with its extension): one line, at most 255 characters.
@@ -319,7 +335,7 @@ export const Caption = Schema.String.pipe(
  * @category schemas
  */
 export const Filename = Schema.String.pipe(
-  Schema.filter(textOf(limits.filenameLength, "filename", { oneLine: true })),
+  Schema.filter(rules.filename),
   Schema.annotations({ identifier: "Filename" })
 )
 
@@ -330,10 +346,7 @@ export const Filename = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const Ref = Schema.String.pipe(
-  Schema.filter(textOf(limits.refLength, "ref", { allowEmpty: true })),
-  Schema.annotations({ identifier: "Ref" })
-)
+export const Ref = Schema.String.pipe(Schema.filter(rules.ref), Schema.annotations({ identifier: "Ref" }))
 
 /**
  * The id of the message being replied to (`context.message_id` on the wire).
@@ -341,18 +354,7 @@ export const Ref = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const ReplyTo = Schema.String.pipe(
-  Schema.filter((s) =>
-    s.length === 0
-      ? "must not be empty"
-      : WHITESPACE_OR_CONTROL.test(s)
-      ? "must not contain spaces or control characters"
-      : s.length > limits.replyToLength
-      ? `must be at most ${limits.replyToLength} characters`
-      : true
-  ),
-  Schema.annotations({ identifier: "ReplyTo" })
-)
+export const ReplyTo = Schema.String.pipe(Schema.filter(rules.replyTo), Schema.annotations({ identifier: "ReplyTo" }))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Media objects
@@ -638,6 +640,129 @@ const decoders = {
 const isMediaType = (u: unknown): u is MediaType =>
   u === "audio" || u === "document" || u === "image" || u === "sticker" || u === "video"
 
+// ---------------------------------------------------------------------------------------------------------------
+// The fast path: accept a plainly valid input, or defer to the schema
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The keys of each media object, in the order of its schema (which is the order decoding writes them in). */
+const mediaKeys = {
+  audio: ["id", "link"],
+  sticker: ["id", "link"],
+  image: ["id", "link", "caption"],
+  video: ["id", "link", "caption"],
+  document: ["id", "link", "caption", "filename"]
+} as const satisfies Record<MediaType, ReadonlyArray<keyof typeof rules>>
+
+const extraInfoKeys = ["ref", "ref1", "ref2", "waSource"] as const
+
+const isWaSource = (u: unknown): u is WaSource =>
+  typeof u === "string" && (waSources as ReadonlyArray<string>).includes(u)
+
+/**
+ * The own keys of a plain object (an object literal or `Object.create(null)`), every one of them (`Reflect.ownKeys`,
+ * as the schema's check for unknown keys reads them), or `undefined` for anything else or a symbol key.
+ */
+const plainKeys = (u: unknown): ReadonlyArray<string> | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  const prototype = Object.getPrototypeOf(u)
+  if (prototype !== Object.prototype && prototype !== null) return undefined
+  const keys = Reflect.ownKeys(u)
+  for (let i = 0; i < keys.length; i++) {
+    if (typeof keys[i] !== "string") return undefined
+  }
+  return keys as Array<string>
+}
+
+/** The media object when every key is allowed, every value a string that passes its rule, and exactly one source. */
+const plainMedia = (type: MediaType, input: unknown): Record<string, string> | undefined => {
+  const keys = plainKeys(input)
+  if (keys === undefined) return undefined
+  const fields = input as Record<string, unknown>
+  const allowed: ReadonlyArray<keyof typeof rules> = mediaKeys[type]
+  for (let i = 0; i < keys.length; i++) {
+    if (!(allowed as ReadonlyArray<string>).includes(keys[i])) return undefined
+  }
+  const out: Record<string, string> = {}
+  for (let i = 0; i < allowed.length; i++) {
+    const key = allowed[i]
+    if (!Object.hasOwn(fields, key)) continue
+    const value = fields[key]
+    if (typeof value !== "string" || rules[key](value) !== true) return undefined
+    out[key] = value
+  }
+  return (out.id === undefined) === (out.link === undefined) ? undefined : out
+}
+
+const plainExtraInfo = (input: unknown): ExtraInfo | undefined => {
+  const keys = plainKeys(input)
+  if (keys === undefined) return undefined
+  const fields = input as Record<string, unknown>
+  for (let i = 0; i < keys.length; i++) {
+    if (!(extraInfoKeys as ReadonlyArray<string>).includes(keys[i])) return undefined
+  }
+  const out: { ref?: string; ref1?: string; ref2?: string; waSource?: WaSource } = {}
+  for (let i = 0; i < extraInfoKeys.length; i++) {
+    const key = extraInfoKeys[i]
+    if (!Object.hasOwn(fields, key)) continue
+    const value = fields[key]
+    if (key === "waSource") {
+      if (!isWaSource(value)) return undefined
+      out.waSource = value
+    } else {
+      if (typeof value !== "string" || rules.ref(value) !== true) return undefined
+      out[key] = value
+    }
+  }
+  return out
+}
+
+/**
+ * @internal
+ * The message, when the input is plainly valid: plain objects, only known keys, no `undefined` values, every rule
+ * passed. `undefined` means "let the schema decide": this never rejects, so every refusal, and every unusual input,
+ * goes through the schema and its messages. It calls the same rule functions as the schemas and writes the keys in
+ * the order decoding does; a property test holds the two paths equal.
+ */
+export const acceptPlain = (type: MediaType, input: object): MediaMessage | undefined => {
+  try {
+    const keys = plainKeys(input)
+    if (keys === undefined) return undefined
+    const fields = input as Record<string, unknown>
+    let to: ReadonlyArray<string> | undefined
+    let media: Record<string, string> | undefined
+    let replyTo: string | undefined
+    let extraInfo: ExtraInfo | undefined
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      const value = fields[key]
+      if (key === "type") continue
+      if (key === "to") {
+        const recipients = normaliseRecipients(value)
+        if (!Array.isArray(recipients)) return undefined
+        to = recipients
+      } else if (key === type) {
+        if ((media = plainMedia(type, value)) === undefined) return undefined
+      } else if (key === "replyTo") {
+        if (typeof value !== "string" || rules.replyTo(value) !== true) return undefined
+        replyTo = value
+      } else if (key === "extraInfo") {
+        if ((extraInfo = plainExtraInfo(value)) === undefined) return undefined
+      } else {
+        return undefined
+      }
+    }
+    if (to === undefined || media === undefined) return undefined
+    const out: Record<string, unknown> = { type, to }
+    if (replyTo !== undefined) out.replyTo = replyTo
+    if (extraInfo !== undefined) out.extraInfo = extraInfo
+    out[type] = media
+    return out as unknown as MediaMessage
+  } catch {
+    // A throwing getter or proxy: the schema path reports it.
+    return undefined
+  }
+}
+
 /**
  * Validates and normalises anything into a {@link MediaMessage}, or says which field is wrong and why. Never throws,
  * whatever the input (hostile getters and proxies included).
@@ -661,6 +786,8 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
         )
       )
     }
+    const accepted = acceptPlain(type, input)
+    if (accepted !== undefined) return Either.right(accepted)
     const decoded: Either.Either<MediaMessage, ParseResult.ParseError> = decoders[type](input)
     return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
   } catch (cause) {
@@ -781,21 +908,44 @@ export const SendMediaRequest = Schema.Union(
  */
 export type SendMediaRequest = typeof SendMediaRequest.Encoded
 
-const wireEncoders = Object.fromEntries(mediaTypes.map((type) => {
-  const encode = Schema.encodeSync(wireMessage(type))
-  const { encode: shape } = reshape(type)
-  return [type, (message: MediaMessage) => encode(shape(message) as never) as SendMediaRequest]
-})) as Record<MediaType, (message: MediaMessage) => SendMediaRequest>
-
 /**
- * Encodes a message that {@link validate} returned into Kaleyra's wire body, with the wire side of
- * {@link SendMediaRequest} (the message's rules were checked when it was validated, so they are not checked again;
- * use `Schema.encode(SendMediaRequest)` for a message of unknown origin).
+ * Encodes a message that {@link validate} returned into Kaleyra's wire body: exactly what
+ * `Schema.encodeSync(SendMediaRequest)` gives, key order included (a property test holds them equal), without
+ * checking the message's rules again (they were checked when it was validated; use `Schema.encode(SendMediaRequest)`
+ * for a message of unknown origin). Only the known fields are copied.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const toWire = (message: MediaMessage): SendMediaRequest => wireEncoders[message.type](message)
+export const toWire = (message: MediaMessage): SendMediaRequest => {
+  const type = message.type
+  const source = (message as unknown as Record<string, Record<string, unknown>>)[type]
+  const keys = mediaKeys[type]
+  const media: Record<string, unknown> = {}
+  for (let i = 0; i < keys.length; i++) {
+    const value = source[keys[i]]
+    if (value !== undefined) media[keys[i]] = value
+  }
+  const messagingObject: Record<string, unknown> = {
+    messaging_product: "whatsapp",
+    recipient_type: "individual",
+    to: message.to.join(","),
+    type,
+    [type]: media
+  }
+  if (message.replyTo !== undefined) messagingObject.context = { message_id: message.replyTo }
+  const wire: Record<string, unknown> = { messaging_object: messagingObject }
+  const extra = message.extraInfo
+  if (extra !== undefined) {
+    const extraInfo: Record<string, string> = {}
+    if (extra.ref !== undefined) extraInfo.ref = extra.ref
+    if (extra.ref1 !== undefined) extraInfo.ref1 = extra.ref1
+    if (extra.ref2 !== undefined) extraInfo.ref2 = extra.ref2
+    if (extra.waSource !== undefined) extraInfo.wa_source = extra.waSource
+    wire.extra_info = extraInfo
+  }
+  return wire as unknown as SendMediaRequest
+}
 
 /**
  * Decodes a wire body (as Kaleyra receives it) back into a message.

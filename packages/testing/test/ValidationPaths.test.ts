@@ -1,0 +1,180 @@
+/**
+ * `MediaMessage.validate` accepts plainly valid inputs without running the schema (`acceptPlain`), and `toWire`
+ * encodes without it. These properties hold both fast paths equal to the public schemas, which stay the
+ * specification: `SendMediaInput` for validation, `SendMediaRequest` for the wire body.
+ */
+import { MediaMessage } from "@effect-kaleyra/core"
+import { Arbitraries } from "@effect-kaleyra/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Either, FastCheck, Schema } from "effect"
+
+const decodeInput = Schema.decodeUnknownEither(MediaMessage.SendMediaInput, {
+  errors: "all",
+  onExcessProperty: "error"
+})
+const encodeWire = Schema.encodeSync(MediaMessage.SendMediaRequest)
+
+type Fields = Record<string, unknown>
+
+const typeOf = (input: unknown): unknown =>
+  typeof input === "object" && input !== null ? (input as { readonly type?: unknown }).type : undefined
+
+const fastPath = (input: unknown): MediaMessage.MediaMessage | undefined => {
+  const type = typeOf(input)
+  return typeof input === "object" && input !== null &&
+      (MediaMessage.mediaTypes as ReadonlyArray<unknown>).includes(type)
+    ? MediaMessage.acceptPlain(type as MediaMessage.MediaType, input)
+    : undefined
+}
+
+/** `validate` and the schema agree: both accept, with the same message (key order included), or both refuse. */
+const assertAgree = (input: unknown) => {
+  const validated = MediaMessage.validate(input)
+  const decoded = decodeInput(input)
+  assert.strictEqual(
+    Either.isRight(validated),
+    Either.isRight(decoded),
+    Either.isLeft(validated) ? `validate refused: ${validated.left.message}` : "validate accepted, the schema refused"
+  )
+  if (Either.isRight(validated) && Either.isRight(decoded)) {
+    assert.strictEqual(JSON.stringify(validated.right), JSON.stringify(decoded.right))
+    assert.deepStrictEqual(validated.right, decoded.right)
+  }
+  // The fast path never accepts what the schema refuses, and what it accepts is what the schema decodes.
+  const fast = fastPath(input)
+  if (fast !== undefined) {
+    assert.isTrue(Either.isRight(decoded), "the fast path accepted an input the schema refuses")
+    if (Either.isRight(decoded)) assert.strictEqual(JSON.stringify(fast), JSON.stringify(decoded.right))
+  }
+}
+
+class Media {
+  constructor(readonly link: string) {}
+}
+
+/** A valid message written another way a program may write it. Some of these leave the fast path (on purpose). */
+const rewritten: FastCheck.Arbitrary<unknown> = FastCheck.tuple(
+  Arbitraries.validMessage,
+  FastCheck.constantFrom(
+    "as-is",
+    "prototype-less",
+    "undefined replyTo",
+    "undefined caption",
+    "symbol key",
+    "class instance media",
+    "keys reversed",
+    "non-enumerable extra key"
+  )
+).map(([message, how]) => {
+  const fields: Fields = { ...message }
+  const type = message.type
+  const media = fields[type] as Fields
+  switch (how) {
+    case "as-is":
+      return fields
+    case "prototype-less":
+      return Object.assign(Object.create(null), fields, { [type]: Object.assign(Object.create(null), media) })
+    case "undefined replyTo":
+      return { ...fields, replyTo: undefined }
+    case "undefined caption":
+      return { ...fields, [type]: { ...media, caption: undefined } }
+    case "symbol key":
+      return { ...fields, [Symbol.for("trace")]: "x" }
+    case "class instance media":
+      return { ...fields, [type]: new Media("https://example.com/a.png") }
+    case "keys reversed":
+      return Object.fromEntries(
+        Object.entries(fields).reverse().map(([k, v]) =>
+          k === type ? [k, Object.fromEntries(Object.entries(v as Fields).reverse())] : [k, v]
+        )
+      )
+    case "non-enumerable extra key":
+      return Object.defineProperty({ ...fields }, "hidden", { value: 1, enumerable: false })
+  }
+})
+
+/** A valid message with one field (top level, media object or extraInfo) set to an awkward value. */
+const awkwardValue = FastCheck.oneof(
+  FastCheck.constantFrom(undefined, null, 0, "", " ", "\ud800", "x".repeat(3000), "+919876543210", [], {}, "api"),
+  FastCheck.string(),
+  FastCheck.anything()
+)
+const mutated: FastCheck.Arbitrary<unknown> = FastCheck.tuple(
+  Arbitraries.validMessage,
+  FastCheck.constantFrom("top", "media", "extraInfo"),
+  FastCheck.constantFrom(
+    "to",
+    "type",
+    "replyTo",
+    "extraInfo",
+    "id",
+    "link",
+    "caption",
+    "filename",
+    "ref",
+    "ref1",
+    "ref2",
+    "waSource",
+    "image",
+    "audio",
+    "other"
+  ),
+  awkwardValue
+).map(([message, where, key, value]) => {
+  const fields: Fields = { ...message }
+  const type = message.type
+  if (where === "top") return { ...fields, [key]: value }
+  if (where === "media") return { ...fields, [type]: { ...(fields[type] as Fields), [key]: value } }
+  return { ...fields, extraInfo: { ...(fields.extraInfo as Fields | undefined), [key]: value } }
+})
+
+describe("validate's fast path agrees with the SendMediaInput schema", () => {
+  it.prop("valid messages, as generated", [Arbitraries.validMessage], ([input]) => {
+    assertAgree(input)
+    // The common case never needs the schema.
+    assert.isDefined(fastPath(input), "a plainly valid message left the fast path")
+  }, { fastCheck: { numRuns: 2000 } })
+
+  it.prop("valid messages written in other ways", [rewritten], ([input]) => assertAgree(input), {
+    fastCheck: { numRuns: 2000 }
+  })
+
+  it.prop("valid messages with one awkward field", [mutated], ([input]) => assertAgree(input), {
+    fastCheck: { numRuns: 4000 }
+  })
+
+  it.prop("invalid messages: both refuse, the fast path defers", [Arbitraries.invalidMessage], ([{ input }]) => {
+    assertAgree(input)
+    assert.isUndefined(fastPath(input))
+  }, { fastCheck: { numRuns: 3000 } })
+
+  it("a throwing getter defers to the schema, which reports it", () => {
+    const input = {
+      type: "image",
+      to: "+919876543210",
+      get image(): never {
+        throw new Error("boom")
+      }
+    }
+    assert.isUndefined(fastPath(input))
+    const result = MediaMessage.validate(input)
+    assert.isTrue(Either.isLeft(result))
+  })
+})
+
+describe("toWire agrees with the SendMediaRequest schema", () => {
+  it.prop(
+    "byte for byte, key order included",
+    [FastCheck.oneof(Arbitraries.validMessage, rewritten)],
+    ([input]) => {
+      const validated = MediaMessage.validate(input)
+      if (Either.isLeft(validated)) return
+      const message = validated.right
+      assert.strictEqual(JSON.stringify(MediaMessage.toWire(message)), JSON.stringify(encodeWire(message)))
+      // And the body decodes back into the same message.
+      const back = MediaMessage.fromWireBody(JSON.parse(JSON.stringify(MediaMessage.toWire(message))))
+      assert.deepStrictEqual(Either.getOrThrow(back), JSON.parse(JSON.stringify(message)))
+    },
+    { fastCheck: { numRuns: 2000 } }
+  )
+})
