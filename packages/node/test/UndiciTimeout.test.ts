@@ -68,4 +68,65 @@ describe("UndiciHttpClient enforces HttpTransport.currentTimeout natively", () =
       // 50 uncleared 5-second deadlines would still be pending here (other tests' timers stay far below that)
       assert.isBelow(timers() - before, 25)
     }))
+
+  it.scopedLive("concurrent requests each time out at their own deadline", () =>
+    Effect.gen(function*() {
+      // Answers the requests whose path ends in "ok", never the others.
+      const server = yield* rawServer((request, response) => {
+        if (request.url?.endsWith("ok")) response.end("ok")
+      })
+      const http = yield* client
+      const attempt = (path: string, delayMillis: number) =>
+        Effect.delay(
+          Effect.suspend(() => {
+            const started = Date.now()
+            return withDeadline(http.execute(HttpClientRequest.get(`${server.url}/${path}`)), 300).pipe(
+              Effect.flatMap((response) => response.text),
+              Effect.either,
+              Effect.map((outcome) => ({ outcome, elapsed: Date.now() - started }))
+            )
+          }),
+          Duration.millis(delayMillis)
+        )
+      // Started 0, 100 and 200 ms apart: silent ones must fail 300 ms after their own start, not the first one's.
+      const results = yield* Effect.all([
+        attempt("silent-1", 0),
+        attempt("ok", 50),
+        attempt("silent-2", 100),
+        attempt("ok", 150),
+        attempt("silent-3", 200)
+      ], { concurrency: "unbounded" })
+      for (const [i, { elapsed, outcome }] of results.entries()) {
+        if (i % 2 === 1) {
+          assert.deepStrictEqual(outcome._tag === "Right" ? outcome.right : outcome.left, "ok")
+        } else {
+          assert.strictEqual(outcome._tag, "Left", `request ${i}`)
+          const cause = outcome._tag === "Left" ? outcome.left.cause as UndiciHttpClient.TransportFailure : undefined
+          assert.strictEqual(cause?.code, "ETIMEDOUT")
+          assert.isTrue(elapsed >= 290 && elapsed < 450, `request ${i} failed after ${elapsed} ms`)
+        }
+      }
+    }))
+
+  it.scopedLive("requests with different deadlines, concurrently: each gets its own", () =>
+    Effect.gen(function*() {
+      const server = yield* rawServer(() => {})
+      const http = yield* client
+      const timed = (millis: number) =>
+        Effect.suspend(() => {
+          const started = Date.now()
+          return Effect.map(
+            Effect.flip(withDeadline(http.execute(HttpClientRequest.post(server.url)), millis)),
+            (error) => ({
+              code: (error.cause as UndiciHttpClient.TransportFailure).code,
+              elapsed: Date.now() - started
+            })
+          )
+        })
+      const [long, short] = yield* Effect.all([timed(400), timed(100)], { concurrency: "unbounded" })
+      assert.strictEqual(short.code, "ETIMEDOUT")
+      assert.isTrue(short.elapsed >= 90 && short.elapsed < 380, `short failed after ${short.elapsed} ms`)
+      assert.strictEqual(long.code, "ETIMEDOUT")
+      assert.isTrue(long.elapsed >= 390, `long failed after ${long.elapsed} ms`)
+    }))
 })
