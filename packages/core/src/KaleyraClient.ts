@@ -207,10 +207,10 @@ const retryDelay = (config: KaleyraConfig.Resolved, error: SendMediaError, retry
 const toResult = (
   message: MediaMessage.MediaMessage,
   { attempts, response }: { readonly response: RawResponse; readonly attempts: number }
-): Effect.Effect<SendMediaResult, UnexpectedResponse> => {
+): Either.Either<SendMediaResult, UnexpectedResponse> => {
   const success = sendSuccessFromResponse(response)
-  if (Either.isLeft(success)) return Effect.fail(success.left)
-  return Effect.succeed({
+  if (Either.isLeft(success)) return Either.left(success.left)
+  return Either.right({
     messageId: success.right.messageId,
     recipients: message.to,
     type: message.type,
@@ -466,11 +466,29 @@ export const make = (
         HttpBody.text(JSON.stringify(wire), "application/json")
       )
       if (events === undefined) {
-        return Effect.flatMap(execute(request, hooks), (outcome) => Effect.mapError(toResult(message, outcome), scrub))
+        return Effect.flatMap(execute(request, hooks), (outcome) => {
+          const result = toResult(message, outcome)
+          return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(scrub(result.left))
+        })
       }
       let attempts = 1
-      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        execute(request, {
+      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+        const failed = (error: SendMediaError): Effect.Effect<never, SendMediaError> =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.zipRight(
+              events.publish(
+                new KaleyraEvent.SendFailed({
+                  error,
+                  recipients: message.to,
+                  type: message.type,
+                  refs: refsOf(message),
+                  attempts,
+                  durationMillis: now - startedAt
+                })
+              ),
+              Effect.fail(error)
+            ))
+        return execute(request, {
           ...(hooks?.beforeAttempt !== undefined ? { beforeAttempt: hooks.beforeAttempt } : {}),
           onRetry: (error, attempt, delay) => {
             attempts = attempt + 1
@@ -489,34 +507,31 @@ export const make = (
               : Effect.zipRight(published, hooks.onRetry(error, attempt, delay))
           }
         }).pipe(
-          Effect.flatMap((outcome) => Effect.mapError(toResult(message, outcome), scrub)),
-          Effect.tapBoth({
-            onFailure: (error) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                events.publish(
-                  new KaleyraEvent.SendFailed({
-                    error,
-                    recipients: message.to,
-                    type: message.type,
-                    refs: refsOf(message),
-                    attempts,
-                    durationMillis: now - startedAt
-                  })
-                )),
-            onSuccess: (result) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                events.publish(
-                  new KaleyraEvent.SendAccepted({
-                    messageId: result.messageId,
-                    recipients: result.recipients,
-                    type: result.type,
-                    refs: refsOf(message),
-                    attempts: result.attempts,
-                    durationMillis: now - startedAt
-                  })
+          // One step for the result and its event (a send is the hot path: every combinator costs).
+          Effect.matchEffect({
+            onFailure: (error) => failed(error),
+            onSuccess: (outcome) => {
+              const result = toResult(message, outcome)
+              if (Either.isLeft(result)) return failed(scrub(result.left))
+              const sent = result.right
+              return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                Effect.as(
+                  events.publish(
+                    new KaleyraEvent.SendAccepted({
+                      messageId: sent.messageId,
+                      recipients: sent.recipients,
+                      type: sent.type,
+                      refs: refsOf(message),
+                      attempts: sent.attempts,
+                      durationMillis: now - startedAt
+                    })
+                  ),
+                  sent
                 ))
+            }
           })
-        ))
+        )
+      })
     }
 
     const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
