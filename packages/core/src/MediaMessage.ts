@@ -6,8 +6,11 @@
  * - the **input** (`SendMediaInput`): what a program passes to `sendMedia`, Meta's message object in camelCase;
  *   `to` may be one number or several, in any common notation (`+91 98765-43210`);
  * - the **message** (`MediaMessage`): the validated, normalised form (recipients in E.164, as an array);
- * - the **wire body** (`SendMediaRequest`): Kaleyra's JSON (`messaging_object`, `extra_info`, `wa_source`), produced
- *   from the message by Schema encoding and decoded back by the same schema.
+ * - the **wire body** (`SendMediaRequest`): Kaleyra's JSON (`messaging_object`, `extra_info`, `wa_source`); the schema
+ *   decodes a body back into a message and specifies the encoding, which `toWire` performs directly.
+ *
+ * The schemas are the specification. `validate` and `toWire` take a direct path for the common case (a plain, valid
+ * input), calling the same rule functions; property tests hold them equal to the schemas.
  *
  * @since 0.1.0
  */
