@@ -148,6 +148,22 @@ describe("validate's fast path agrees with the SendMediaInput schema", () => {
     assert.isUndefined(fastPath(input))
   }, { fastCheck: { numRuns: 3000 } })
 
+  it("what the builders make takes the fast path", () => {
+    const to = ["+919876543210", "+14155550123"] as const
+    const extraInfo = { ref: "order-1", waSource: "api" } as const
+    const built = [
+      MediaMessage.image({ to, link: "https://example.com/a.png", caption: "Hi", extraInfo }),
+      MediaMessage.video({ to: "+919876543210", id: "1012345678901291", replyTo: "wamid.HBgL" }),
+      MediaMessage.document({ to, link: "https://example.com/a.pdf", filename: "a.pdf" }),
+      MediaMessage.audio({ to: "+91 98765-43210", id: "1012345678901291" }),
+      MediaMessage.sticker({ to, link: "https://example.com/a.webp", extraInfo })
+    ]
+    for (const input of built) {
+      assert.isDefined(fastPath(input), JSON.stringify(input))
+      assertAgree(input)
+    }
+  })
+
   it("a throwing getter defers to the schema, which reports it", () => {
     const input = {
       type: "image",
