@@ -2,10 +2,17 @@
  * (1) Sends per second at concurrency 64 against the simulator served by another process: raw undici `Pool`,
  * global `fetch`, and the library (`KaleyraNode.layer`), with the same body and headers. The runs are interleaved
  * (undici, library, fetch, undici, ...) and each contender is warmed up first; the medians are reported.
+ *
+ * A fourth contender, "transport only", is the library's own `HttpClient` (`UndiciHttpClient`, with the client's
+ * per-attempt timeout) sending the pre-encoded body and reading the answer, with no Kaleyra client around it: the
+ * floor under the library's figure, and what is left for validation, encoding, decoding and events.
  */
-import { KaleyraConfig, MediaMessage, sendMedia } from "@effect-kaleyra/core"
-import { KaleyraNode } from "@effect-kaleyra/node"
-import { Effect, Either, ManagedRuntime, Redacted } from "effect"
+import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { KaleyraNode, UndiciHttpClient } from "@effect-kaleyra/node"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Effect, Either, Layer, ManagedRuntime, Redacted } from "effect"
 import { Pool } from "undici"
 import { imageMessage } from "./message.js"
 import type { ServerProcess } from "./serverProcess.js"
@@ -32,6 +39,11 @@ export interface RunResult {
 export interface HttpResult {
   readonly undici: ReadonlyArray<number>
   readonly library: ReadonlyArray<number>
+  /** The library's transport alone (see the module's comment); empty when it did not run. */
+  readonly transport: ReadonlyArray<number>
+  readonly transportMedian: number
+  /** The transport's median over undici's: the best ratio the library could reach on this machine. */
+  readonly transportOverUndici: number
   readonly fetch: ReadonlyArray<number>
   readonly undiciMedian: number
   readonly libraryMedian: number
@@ -45,6 +57,7 @@ export interface HttpResult {
   readonly undiciCpuMicros: number
   readonly libraryCpuMicros: number
   readonly fetchCpuMicros: number
+  readonly transportCpuMicros: number
 }
 
 interface Counts {
@@ -149,10 +162,56 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
       )
     )
 
+  // The same request through the library's transport alone, with the client's timeout in force (as the library
+  // sets it: once, for every request).
+  const transportRuntime = ManagedRuntime.make(
+    Layer.merge(
+      UndiciHttpClient.layer,
+      Layer.scopedDiscard(Effect.locallyScoped(HttpTransport.currentTimeout, config.timeout))
+    )
+  )
+  const prebuilt = HttpClientRequest.post(url).pipe(
+    HttpClientRequest.setHeaders(headers),
+    HttpClientRequest.setBody(HttpBody.text(body, "application/json"))
+  )
+  const transportOnce = Effect.flatMap(
+    HttpClient.HttpClient,
+    (client) =>
+      Effect.flatMap(
+        client.execute(prebuilt),
+        (response) => Effect.map(response.text, () => response.status === 202)
+      )
+  )
+  const transport: Contender = (deadline) =>
+    transportRuntime.runPromise(
+      Effect.map(
+        Effect.all(
+          Array.from({ length: options.concurrency }, () =>
+            Effect.suspend(() => {
+              const counts: Counts = { ok: 0, failed: 0 }
+              return Effect.as(
+                Effect.whileLoop({
+                  while: () => performance.now() < deadline,
+                  body: () => Effect.either(transportOnce),
+                  step: (outcome) => {
+                    if (Either.isRight(outcome) && outcome.right) counts.ok++
+                    else counts.failed++
+                  }
+                }),
+                counts
+              )
+            })),
+          { concurrency: "unbounded" }
+        ),
+        sum
+      )
+    )
+
   const contenders = [
     { id: "undici", name: "undici Pool", run: undici },
     { id: "library", name: "library (KaleyraNode.layer)", run: library },
-    { id: "fetch", name: "fetch", run: fetchContender }
+    { id: "fetch", name: "fetch", run: fetchContender },
+    { id: "transport", name: "transport only (UndiciHttpClient)", run: transport }
   ].filter((c) => options.contenders === undefined || options.contenders.includes(c.id))
   const results = new Map<string, Array<RunResult>>(contenders.map((c) => [c.name, []]))
   try {
@@ -171,6 +230,7 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
     }
   } finally {
     await runtime.dispose()
+    await transportRuntime.dispose()
     await pool.close()
   }
 
@@ -178,6 +238,8 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
   const undiciRates = rates("undici Pool")
   const libraryRates = rates("library (KaleyraNode.layer)")
   const fetchRates = rates("fetch")
+  const transportRates = rates("transport only (UndiciHttpClient)")
+  const transportMedian = median(transportRates)
   const undiciMedian = median(undiciRates)
   const libraryMedian = median(libraryRates)
   const fetchMedian = median(fetchRates)
@@ -223,6 +285,13 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
       libraryRates.map((r, i) => fixed(r / fetchRates[i], 2)).join(" "),
       "",
       ""
+    ],
+    [
+      "transport only / undici (the floor)",
+      fixed(transportMedian / undiciMedian, 3),
+      transportRates.map((r, i) => fixed(r / undiciRates[i], 2)).join(" "),
+      "",
+      ""
     ]
   ])
   console.log(
@@ -234,6 +303,10 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
     undiciCpuMicros: cpuOf("undici Pool"),
     libraryCpuMicros: cpuOf("library (KaleyraNode.layer)"),
     fetchCpuMicros: cpuOf("fetch"),
+    transportCpuMicros: cpuOf("transport only (UndiciHttpClient)"),
+    transport: transportRates,
+    transportMedian,
+    transportOverUndici: transportMedian / undiciMedian,
     undici: undiciRates,
     library: libraryRates,
     fetch: fetchRates,

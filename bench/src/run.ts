@@ -35,7 +35,7 @@ interface Args {
   readonly json: boolean
   /** `--wait-quiet N`: wait up to N seconds for the CPUs to be mostly idle before starting. */
   readonly waitQuietSeconds: number
-  /** `--contenders undici,library,fetch`: which clients the http benchmark runs (default all). */
+  /** `--contenders undici,library,fetch,transport`: which clients the http benchmark runs (default all). */
   readonly contenders: ReadonlyArray<string> | undefined
 }
 
@@ -55,7 +55,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
       if (!Number.isFinite(waitQuietSeconds) || waitQuietSeconds < 0) return `--wait-quiet takes seconds\n${usage}`
     } else if (arg === "--contenders") {
       contenders = (argv[++i] ?? "").split(",")
-      const unknown = contenders.find((c) => c !== "undici" && c !== "library" && c !== "fetch")
+      const unknown = contenders.find((c) => c !== "undici" && c !== "library" && c !== "fetch" && c !== "transport")
       if (unknown !== undefined) return `unknown contender "${unknown}" (expected undici, library or fetch)\n${usage}`
     } else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length)
@@ -186,6 +186,12 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     rows.push([
       "    library / fetch",
       `${fixed(http.libraryOverFetch, 2)} (${int(http.libraryMedian)} vs ${int(http.fetchMedian)}/s)`,
+      "",
+      ""
+    ])
+    rows.push([
+      "    transport only / undici (the floor)",
+      `${fixed(http.transportOverUndici, 3)} (${int(http.transportMedian)}/s, ${fixed(http.transportCpuMicros, 1)} us)`,
       "",
       ""
     ])
