@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -154,17 +155,52 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     const source: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
       ? inputs as Stream.Stream<A, E, R>
       : Stream.fromIterable(inputs as Iterable<A>)
-    // Groups of up to 4 x concurrency inputs (or what arrived within 10 ms), each sent with `concurrency` fibers and
+    // Groups of up to 4 x concurrency inputs (or what arrived within 10 ms), each sent by `concurrency` workers and
     // emitted in order: far cheaper per message than a concurrent `Stream.mapEffect`, and memory stays bounded by
     // one group whatever the length of the input.
     const groupSize = Math.max(concurrency * 4, 64)
     return source.pipe(
       Stream.zipWithIndex,
       Stream.groupedWithin(groupSize, "10 millis"),
-      Stream.mapEffect((group) => Effect.forEach(group, ([input, index]) => sendOne(input, index), { concurrency })),
+      Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
       Stream.flattenIterables
     )
   }))
+
+/**
+ * Runs `f` over a group with at most `concurrency` at once, the results in input order. `min(concurrency, size)`
+ * workers take the next item as they finish one. Cheaper than `Effect.forEach` with `concurrency` (which keeps an
+ * `Exit` and a fiber per item until the whole group ends): about half the per-message time of the batch's
+ * plumbing, and half the objects that outlive a young-generation collection. `f` must not fail; a defect or an
+ * interruption interrupts every worker.
+ */
+const runGroup = <A, B>(
+  group: Chunk.Chunk<A>,
+  concurrency: number,
+  f: (item: A) => Effect.Effect<B>
+): Effect.Effect<Array<B>> =>
+  Effect.suspend(() => {
+    const items = Chunk.toReadonlyArray(group)
+    const results = new Array<B>(items.length)
+    let next = 0
+    const worker = Effect.whileLoop({
+      while: () => next < items.length,
+      body: () => {
+        const i = next++
+        return Effect.map(f(items[i]), (result) => {
+          results[i] = result
+        })
+      },
+      step: () => {}
+    })
+    const workers = Math.min(concurrency, items.length)
+    return workers === 1
+      ? Effect.as(worker, results)
+      : Effect.as(
+        Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true }),
+        results
+      )
+  })
 
 /**
  * A rate limiter (the `effect/RateLimiter` shape) that spaces operations evenly: `limit` per `interval`, each start
