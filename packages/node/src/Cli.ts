@@ -105,18 +105,40 @@ const writeTo = (stream: NodeJS.WritableStream, text: string): Effect.Effect<voi
     stream.write(text, () => resume(Effect.void))
   })
 
+// eslint-disable-next-line no-control-regex
+const ANSI_STYLE = /\u001b\[[0-9;]*m/g
+
 /**
- * {@link CliOutput} on the process's `stdout` and `stderr`.
+ * {@link CliOutput} on two streams. Colours and styles (which `@effect/cli` writes in its help and flag errors) are
+ * kept only on a terminal, and never when `NO_COLOR` is set (https://no-color.org): a file or a pipe gets plain text.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerProcessOutput: Layer.Layer<CliOutput> = Layer.sync(CliOutput, () =>
-  CliOutput.of({
-    stdout: (text) => writeTo(process.stdout, text),
-    stderr: (text) => writeTo(process.stderr, text),
-    stderrIsTTY: process.stderr.isTTY === true
-  }))
+export const layerOutput = (
+  stdout: NodeJS.WritableStream & { readonly isTTY?: boolean },
+  stderr: NodeJS.WritableStream & { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>> = process.env
+): Layer.Layer<CliOutput> =>
+  Layer.sync(CliOutput, () => {
+    const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== ""
+    const styled = (stream: { readonly isTTY?: boolean }) => stream.isTTY === true && !noColor
+    const to = (stream: NodeJS.WritableStream & { readonly isTTY?: boolean }) =>
+      styled(stream)
+        ? (text: string) => writeTo(stream, text)
+        : (text: string) => writeTo(stream, text.replace(ANSI_STYLE, ""))
+    return CliOutput.of({ stdout: to(stdout), stderr: to(stderr), stderrIsTTY: stderr.isTTY === true })
+  })
+
+/**
+ * {@link CliOutput} on the process's `stdout` and `stderr` (see {@link layerOutput}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerProcessOutput: Layer.Layer<CliOutput> = Layer.suspend(() =>
+  layerOutput(process.stdout, process.stderr)
+)
 
 /**
  * How a command ends when it does not end with 0: the exit code (its diagnostics are already printed).

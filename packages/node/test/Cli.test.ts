@@ -5,6 +5,7 @@ import { existsSync } from "node:fs"
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { PassThrough } from "node:stream"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
 import { SimulatorServer } from "../src/index.js"
@@ -660,4 +661,35 @@ describe("CsvCampaign", () => {
     assert.strictEqual(CsvCampaign.defaultResultsPath("dir/contacts.csv"), "dir/contacts.results.csv")
     assert.strictEqual(CsvCampaign.defaultResultsPath("contacts"), "contacts.results.csv")
   })
+})
+
+describe("kaleyra-wa output", () => {
+  /** A stream that keeps what is written to it, a terminal or not. */
+  const sink = (isTTY: boolean) => {
+    const stream = new PassThrough() as PassThrough & { isTTY?: boolean }
+    if (isTTY) stream.isTTY = true
+    const chunks: Array<string> = []
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk.toString("utf8")))
+    return { stream, text: () => chunks.join("") }
+  }
+  const help = (stdoutIsTTY: boolean, env: Record<string, string>) =>
+    Effect.gen(function*() {
+      const out = sink(stdoutIsTTY)
+      const err = sink(false)
+      const code = yield* Cli.run(["--help"]).pipe(Effect.provide(Cli.layerOutput(out.stream, err.stream, env)))
+      assert.strictEqual(code, Cli.exitCodes.ok)
+      return out.text()
+    })
+
+  it.effect("help is plain text on a pipe or a file, styled on a terminal, plain again under NO_COLOR", () =>
+    Effect.gen(function*() {
+      const piped = yield* help(false, {})
+      assert.include(piped, "USAGE")
+      assert.notInclude(piped, "\u001b[")
+      const terminal = yield* help(true, {})
+      assert.include(terminal, "\u001b[")
+      const noColor = yield* help(true, { NO_COLOR: "1" })
+      assert.include(noColor, "USAGE")
+      assert.notInclude(noColor, "\u001b[")
+    }))
 })
