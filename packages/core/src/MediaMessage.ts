@@ -728,33 +728,31 @@ const plainExtraInfo = (input: unknown): ExtraInfo | undefined => {
  */
 export const acceptPlain = (type: MediaType, input: object): MediaMessage | undefined => {
   try {
+    // Like the schema: the own keys only decide which keys are unknown; each field is present when it is an own
+    // property (`Object.hasOwn`), which a Proxy may report differently from its key list.
     const keys = plainKeys(input)
     if (keys === undefined) return undefined
-    const fields = input as Record<string, unknown>
-    let to: ReadonlyArray<string> | undefined
-    let media: Record<string, string> | undefined
-    let replyTo: string | undefined
-    let extraInfo: ExtraInfo | undefined
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]
-      const value = fields[key]
-      if (key === "type") continue
-      if (key === "to") {
-        const recipients = normaliseRecipients(value)
-        if (!Array.isArray(recipients)) return undefined
-        to = recipients
-      } else if (key === type) {
-        if ((media = plainMedia(type, value)) === undefined) return undefined
-      } else if (key === "replyTo") {
-        if (typeof value !== "string" || rules.replyTo(value) !== true) return undefined
-        replyTo = value
-      } else if (key === "extraInfo") {
-        if ((extraInfo = plainExtraInfo(value)) === undefined) return undefined
-      } else {
-        return undefined
-      }
+      if (key !== "type" && key !== "to" && key !== type && key !== "replyTo" && key !== "extraInfo") return undefined
     }
-    if (to === undefined || media === undefined) return undefined
+    const fields = input as Record<string, unknown>
+    if (!Object.hasOwn(fields, "type") || fields.type !== type) return undefined
+    if (!Object.hasOwn(fields, "to") || !Object.hasOwn(fields, type)) return undefined
+    const to = normaliseRecipients(fields.to)
+    if (!Array.isArray(to)) return undefined
+    const media = plainMedia(type, fields[type])
+    if (media === undefined) return undefined
+    let replyTo: string | undefined
+    if (Object.hasOwn(fields, "replyTo")) {
+      const value = fields.replyTo
+      if (typeof value !== "string" || rules.replyTo(value) !== true) return undefined
+      replyTo = value
+    }
+    let extraInfo: ExtraInfo | undefined
+    if (Object.hasOwn(fields, "extraInfo") && (extraInfo = plainExtraInfo(fields.extraInfo)) === undefined) {
+      return undefined
+    }
     const out: Record<string, unknown> = { type, to }
     if (replyTo !== undefined) out.replyTo = replyTo
     if (extraInfo !== undefined) out.extraInfo = extraInfo

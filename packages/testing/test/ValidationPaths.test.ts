@@ -8,10 +8,19 @@ import { Arbitraries } from "@effect-kaleyra/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck, Schema } from "effect"
 
-const decodeInput = Schema.decodeUnknownEither(MediaMessage.SendMediaInput, {
-  errors: "all",
-  onExcessProperty: "error"
-})
+const options = { errors: "all", onExcessProperty: "error" } as const
+const decodeUnion = Schema.decodeUnknownEither(MediaMessage.SendMediaInput, options)
+const decodeMember = Object.fromEntries(
+  MediaMessage.SendMediaInput.members.map((member) => [
+    member.fields.type.literals[0],
+    Schema.decodeUnknownEither(member as Schema.Schema<MediaMessage.MediaMessage, unknown>, options)
+  ])
+)
+/** The schema, chosen as `validate` chooses it: by the input's `type`, read once. */
+const decodeInput = (input: unknown) => {
+  const type = typeOf(input)
+  return typeof type === "string" && type in decodeMember ? decodeMember[type](input) : decodeUnion(input)
+}
 const encodeWire = Schema.encodeSync(MediaMessage.SendMediaRequest)
 
 type Fields = Record<string, unknown>
@@ -162,6 +171,35 @@ describe("validate's fast path agrees with the SendMediaInput schema", () => {
       assert.isDefined(fastPath(input), JSON.stringify(input))
       assertAgree(input)
     }
+  })
+
+  it("the fast path checks type itself: a wrong, missing or changing type defers to the schema", () => {
+    const image = { to: "+919876543210", image: { id: "1012345678901291" } }
+    assert.isUndefined(MediaMessage.acceptPlain("image", { ...image, type: "video" }))
+    assert.isUndefined(MediaMessage.acceptPlain("image", image))
+    let reads = 0
+    const changing = {
+      ...image,
+      get type() {
+        return reads++ === 0 ? "image" : "video"
+      }
+    }
+    // validate dispatches on the first read; the schema, reading again, sees a video without a video object.
+    assert.isTrue(Either.isLeft(MediaMessage.validate(changing)))
+  })
+
+  it("proxies whose key list and properties disagree: validate still agrees with the schema", () => {
+    const hiding = (fields: Fields, hidden: string) =>
+      new Proxy(fields, { ownKeys: (target) => Reflect.ownKeys(target).filter((key) => key !== hidden) })
+    const base = { type: "image", to: "+919876543210", image: { id: "1012345678901291" } }
+    // A field left out of the key list is still read when it is an own property, as the schema reads it.
+    assertAgree(hiding({ ...base, replyTo: "not valid" }, "replyTo"))
+    assertAgree(hiding({ ...base, replyTo: "wamid.HBgL" }, "replyTo"))
+    assertAgree(hiding({ ...base, extraInfo: { ref: "x".repeat(300) } }, "extraInfo"))
+    assertAgree(hiding({ ...base, extraInfo: { ref: "order-1" } }, "extraInfo"))
+    // Keys listed but not own properties: present to the key check, absent to the fields.
+    const fields: Fields = { ...base, replyTo: "wamid.HBgL" }
+    assertAgree(new Proxy({}, { ownKeys: () => Object.keys(fields), get: (_, key) => fields[key as string] }))
   })
 
   it("a throwing getter defers to the schema, which reports it", () => {
