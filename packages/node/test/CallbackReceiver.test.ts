@@ -10,9 +10,9 @@ import { HttpApp, HttpRouter, HttpServerResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, FastCheck, Layer, Logger, LogLevel, Queue, Redacted, Runtime, type Scope } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
-import { request as httpRequest } from "node:http"
 import * as Receiver from "../src/CallbackReceiver.js"
 import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { type Answer, type RawRequest, rawRequest } from "./rawClient.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 
 const SECRET = "cb-secret-9d1e4f7a2b-do-not-print"
@@ -22,50 +22,13 @@ const FIXTURES = new URL("../../core/test/fixtures/callbacks/", import.meta.url)
 const fixtureNames = readdirSync(FIXTURES).filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -5))
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), "utf8"))
 
-interface Answer {
-  readonly status: number
-  readonly headers: Record<string, string | Array<string> | undefined>
-  readonly body: string
-}
-
-interface Send {
-  readonly method?: string
+interface Send extends RawRequest {
   readonly path?: string
-  readonly headers?: Record<string, string>
-  readonly body?: string | Uint8Array
-  /** Sends the body in pieces, without a content-length. */
-  readonly chunked?: boolean
 }
 
 /** One request on a fresh connection. */
-const send = (origin: string, options: Send = {}) =>
-  Effect.async<Answer, Error>((resume) => {
-    const req = httpRequest(`${origin}${options.path ?? PATH}`, {
-      method: options.method ?? "POST",
-      headers: options.headers ?? {},
-      agent: false
-    }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () =>
-        resume(Effect.succeed({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8")
-        })))
-      res.on("error", (error) => resume(Effect.fail(error)))
-    })
-    req.on("error", (error) => resume(Effect.fail(error)))
-    const body = options.body
-    if (body === undefined) return void req.end()
-    if (options.chunked === true) {
-      const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body)
-      for (let i = 0; i < bytes.length; i += 16 * 1024) req.write(bytes.subarray(i, i + 16 * 1024))
-      req.end()
-    } else {
-      req.end(body)
-    }
-  })
+const send = (origin: string, options: Send = {}): Effect.Effect<Answer, Error> =>
+  rawRequest(`${origin}${options.path ?? PATH}`, options)
 
 const json = { "content-type": "application/json" }
 const withSecret = { ...json, "x-kaleyra-secret": SECRET }

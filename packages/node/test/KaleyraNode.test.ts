@@ -322,19 +322,23 @@ describe("KaleyraNode over a loopback socket", () => {
       }))
   })
 
+  /** The KALEYRA_* variables of the test account, Kaleyra at `baseUrl`. */
+  const kaleyraEnv = (baseUrl: string) =>
+    ConfigProvider.fromMap(
+      new Map([
+        ["KALEYRA_SID", SID],
+        ["KALEYRA_API_KEY", API_KEY],
+        ["KALEYRA_SENDER_NUMBER", SENDER],
+        ["KALEYRA_BASE_URL", baseUrl]
+      ]),
+      { pathDelim: "_" }
+    )
+
   describe("other layers", () => {
     it.scopedLive("layerConfig reads KALEYRA_* from the ConfigProvider", () =>
       Effect.gen(function*() {
         const { simulator, url } = yield* SimulatorServer.serve({ simulator: { apiKey: API_KEY, sid: SID } })
-        const provider = ConfigProvider.fromMap(
-          new Map([
-            ["KALEYRA_SID", SID],
-            ["KALEYRA_API_KEY", API_KEY],
-            ["KALEYRA_SENDER_NUMBER", SENDER],
-            ["KALEYRA_BASE_URL", url]
-          ]),
-          { pathDelim: "_" }
-        )
+        const provider = kaleyraEnv(url)
         const context = yield* Layer.build(
           Layer.provide(KaleyraNode.layerConfig, Layer.setConfigProvider(provider))
         )
@@ -355,15 +359,7 @@ describe("KaleyraNode over a loopback socket", () => {
     it.scopedLive("layerConfigWith applies overrides over configuration", () =>
       Effect.gen(function*() {
         const { simulator, url } = yield* SimulatorServer.serve({ simulator: { apiKey: API_KEY, sid: SID } })
-        const provider = ConfigProvider.fromMap(
-          new Map([
-            ["KALEYRA_SID", SID],
-            ["KALEYRA_API_KEY", API_KEY],
-            ["KALEYRA_SENDER_NUMBER", SENDER],
-            ["KALEYRA_BASE_URL", "http://127.0.0.1:9"]
-          ]),
-          { pathDelim: "_" }
-        )
+        const provider = kaleyraEnv("http://127.0.0.1:9")
         const context = yield* Layer.build(
           Layer.provide(KaleyraNode.layerConfigWith({ baseUrl: url }), Layer.setConfigProvider(provider))
         )

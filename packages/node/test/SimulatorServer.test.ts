@@ -2,25 +2,12 @@ import { KaleyraClient, MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { KaleyraSimulator } from "@effect-kaleyra/testing/KaleyraSimulator"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope } from "effect"
-import { request as httpRequest } from "node:http"
 import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { rawRequest } from "./rawClient.js"
 import { API_KEY, clientOptions, SENDER, SID } from "./utils.js"
 
 const post = (url: string, path: string, body: string, headers: Record<string, string>) =>
-  Effect.async<{ status: number; headers: Record<string, unknown>; body: string }, Error>((resume) => {
-    const req = httpRequest(`${url}${path}`, { method: "POST", headers, agent: false }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () =>
-        resume(Effect.succeed({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8")
-        })))
-    })
-    req.on("error", (error) => resume(Effect.fail(error)))
-    req.end(body)
-  })
+  rawRequest(`${url}${path}`, { body, headers })
 
 const wire = JSON.stringify({
   messaging_object: {
