@@ -7,7 +7,8 @@
  *
  * Flags: `--only http|cpu|campaign` (repeatable, or comma-separated), `--quick` (a short smoke run), `--json` (a
  * last line `BENCH_JSON {...}` with every figure), `--profile` (a CPU profile of the benchmark process, summarised
- * at the end), `--tsx` (run the sources through tsx instead of a bundle).
+ * at the end), `--tsx` (run the sources through tsx instead of a bundle), `--campaign-node-flag --FLAG` (repeatable:
+ * a node or V8 flag for the campaign's process, e.g. `--no-allocation-site-pretenuring`).
  *
  * This launcher builds the benchmark into plain JavaScript first (`build.ts`: the workspace packages bundled from
  * their sources, everything else loaded from node_modules as an application would) and runs it on bare `node`, so

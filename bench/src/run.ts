@@ -37,6 +37,8 @@ interface Args {
   readonly waitQuietSeconds: number
   /** `--contenders undici,library,fetch,transport`: which clients the http benchmark runs (default all). */
   readonly contenders: ReadonlyArray<string> | undefined
+  /** `--campaign-node-flag F` (repeatable): extra flags for the campaign's node process, e.g. a V8 GC setting. */
+  readonly campaignNodeFlags: ReadonlyArray<string>
 }
 
 const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
@@ -45,6 +47,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
   let json = false
   let contenders: Array<string> | undefined
   let waitQuietSeconds = 0
+  const campaignNodeFlags: Array<string> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === "--") continue
@@ -53,6 +56,12 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
     else if (arg === "--wait-quiet") {
       waitQuietSeconds = Number(argv[++i])
       if (!Number.isFinite(waitQuietSeconds) || waitQuietSeconds < 0) return `--wait-quiet takes seconds\n${usage}`
+    } else if (arg === "--campaign-node-flag") {
+      const flag = argv[++i]
+      if (flag === undefined || !flag.startsWith("--")) {
+        return `--campaign-node-flag takes a node flag (--...)\n${usage}`
+      }
+      campaignNodeFlags.push(flag)
     } else if (arg === "--contenders") {
       contenders = (argv[++i] ?? "").split(",")
       const unknown = contenders.find((c) => c !== "undici" && c !== "library" && c !== "fetch" && c !== "transport")
@@ -66,7 +75,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
     } else if (arg === "--help" || arg === "-h") return usage
     else return `unknown flag ${arg}\n${usage}`
   }
-  return { only: only.length === 0 ? BENCHES : only, quick, json, contenders, waitQuietSeconds }
+  return { only: only.length === 0 ? BENCHES : only, quick, json, contenders, waitQuietSeconds, campaignNodeFlags }
 }
 
 const versionOf = (name: string): string => {
@@ -116,10 +125,14 @@ const printMachine = async (args: Args): Promise<void> => {
 }
 
 /** Runs the campaign in a fresh process (with its own server) and returns what it reported. */
-const campaignInChild = (quick: boolean): Promise<CampaignResult> =>
+const campaignInChild = (quick: boolean, nodeFlags: ReadonlyArray<string>): Promise<CampaignResult> =>
   new Promise((resolve, reject) => {
-    // --expose-gc: the campaign forces a full GC before and after, to tell live memory from garbage not yet collected.
-    const child = spawnPart("campaign", quick ? ["--quick"] : [], ["ignore", "pipe", "inherit"], ["--expose-gc"])
+    // --expose-gc: once the campaign is over, it forces a full GC to tell live memory from garbage not yet collected
+    // (never before: that would change V8's heap limits, and the peak RSS with them).
+    const child = spawnPart("campaign", quick ? ["--quick"] : [], ["ignore", "pipe", "inherit"], [
+      "--expose-gc",
+      ...nodeFlags
+    ])
     let result: CampaignResult | undefined
     const lines = createInterface({ input: child.stdout! })
     lines.on("line", (line) => {
@@ -161,7 +174,7 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   if (args.only.includes("cpu")) cpu = await runCpu(config.cpu)
   if (args.only.includes("campaign")) {
     // In a fresh process that loads only what a campaign needs, so that the peak RSS is the campaign's own.
-    campaign = await campaignInChild(args.quick)
+    campaign = await campaignInChild(args.quick, args.campaignNodeFlags)
   }
 
   heading(

@@ -6,7 +6,7 @@ import type { CpuOptions } from "./cpu.js"
 import type { HttpOptions } from "./http.js"
 
 export const usage = "usage: pnpm bench [--only http|cpu|campaign] [--quick] [--json] [--profile] [--tsx] " +
-  "[--wait-quiet SECONDS] [--contenders undici,library,fetch,transport]"
+  "[--wait-quiet SECONDS] [--contenders undici,library,fetch,transport] [--campaign-node-flag --FLAG ...]"
 
 /** The prefix of the line the campaign process reports its result on. */
 export const CAMPAIGN_RESULT = "@@bench-campaign-result "
