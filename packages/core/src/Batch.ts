@@ -152,13 +152,24 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       )
     }
 
-    const source: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
-      ? inputs as Stream.Stream<A, E, R>
-      : Stream.fromIterable(inputs as Iterable<A>)
     // Groups of up to 4 x concurrency inputs (or what arrived within 10 ms), each sent by `concurrency` workers and
     // emitted in order: far cheaper per message than a concurrent `Stream.mapEffect`, and memory stays bounded by
     // one group whatever the length of the input.
     const groupSize = Math.max(concurrency * 4, 64)
+    // An iterable is read one group at a time (`Stream.fromIterable` reads 4 096 inputs ahead: a generator's inputs
+    // would then be held for seconds at a slow rate).
+    const source: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
+      ? inputs as Stream.Stream<A, E, R>
+      : Stream.suspend(() => {
+        const iterator = (inputs as Iterable<A>)[Symbol.iterator]()
+        const iterable: IterableIterator<A> = {
+          next: () => iterator.next(),
+          [Symbol.iterator]() {
+            return this
+          }
+        }
+        return Stream.fromIteratorSucceed(iterable, groupSize)
+      })
     return source.pipe(
       Stream.zipWithIndex,
       Stream.groupedWithin(groupSize, "10 millis"),

@@ -199,6 +199,27 @@ describe("sendMediaBatch", () => {
       assert.strictEqual(hits.length, before)
     }))
 
+  it.effect("reads an iterable a group at a time, not thousands of inputs ahead", () =>
+    Effect.gen(function*() {
+      const { layer } = fakeKaleyra((to) => ok(to))
+      let pulled = 0
+      function* inputs() {
+        for (let i = 0; i < 1000; i++) {
+          pulled++
+          yield message(i)
+        }
+      }
+      // concurrency 4: groups of 64 inputs
+      const first = yield* collect(
+        sendMediaBatch(inputs(), { concurrency: 4, rateLimit: { limit: 10 } }).pipe(
+          Stream.take(1),
+          Stream.provideLayer(layer)
+        )
+      )
+      assert.strictEqual(first.length, 1)
+      assert.isAtMost(pulled, 4 * 64)
+    }))
+
   it.effect("takes a Stream of inputs", () =>
     Effect.gen(function*() {
       const { layer } = fakeKaleyra((to) => ok(to))
