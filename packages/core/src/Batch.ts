@@ -1,6 +1,7 @@
 /**
  * Sending many media messages: bounded concurrency, a rate limit per sender number, the client's safe retries, a
- * pause of the whole batch on a 429, and exactly one result per input, in input order.
+ * pause of the whole batch on a 429, and exactly one result per input, in input order (or as sends complete, with
+ * `ordered: false`).
  *
  * @since 0.1.0
  */
@@ -51,6 +52,13 @@ export interface BatchOptions<A, K> {
   /** How many sends run at once (default 16). */
   readonly concurrency?: number
   /**
+   * Results in input order (`true`, the default), or each as soon as its send completes (`false`; every result still
+   * carries its `index` and `key`). In order, a slow send holds back the results behind it, and the inputs of its
+   * group (4 x `concurrency`) wait for it: one request near its timeout stalls the batch that long. Unordered, a slow
+   * send holds back nothing but itself.
+   */
+  readonly ordered?: boolean
+  /**
    * Sends (attempts, retries included) allowed per interval for the client's sender number (default 80 per second,
    * Meta's default throughput); `false` turns the limit off.
    */
@@ -67,9 +75,10 @@ export interface BatchOptions<A, K> {
 }
 
 /**
- * Sends every input and streams one result per input. Memory does not grow with the number of inputs (the input is
- * pulled as sends complete). A 429 pauses every send of the batch for its `Retry-After` (or the backoff delay).
- * Failures never fail the stream: each is a `Failed` result; only the input stream's own error can.
+ * Sends every input and streams one result per input, in input order unless `ordered: false`. Memory does not grow
+ * with the number of inputs (the input is pulled as sends complete). A 429 pauses every send of the batch for its
+ * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result; only the input
+ * stream's own error can.
  *
  * @example
  * ```ts
@@ -108,7 +117,15 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       Clock.currentTimeMillis,
       (now) => pausedUntil > now ? Effect.zipRight(Effect.sleep(pausedUntil - now), waitForPause) : Effect.void
     )
-    const waitTurn = limiter === undefined ? waitForPause : Effect.zipRight(waitForPause, limiter(Effect.void))
+    // A send waits out any pause, then its rate-limit slot; a pause that began while it waited for the slot (a 429
+    // answered meanwhile) is waited out too, and a new slot taken after it, so that nothing is sent during a pause
+    // and the sends held back do not all leave together when it ends.
+    const waitTurn: Effect.Effect<void> = limiter === undefined ? waitForPause : Effect.zipRight(
+      waitForPause,
+      limiter(Clock.currentTimeMillis).pipe(
+        Effect.flatMap((now) => pausedUntil > now ? Effect.suspend(() => waitTurn) : Effect.void)
+      )
+    )
 
     // Set once `options.stop` completes: no send starts after it.
     let stopped = false
@@ -170,6 +187,12 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
         }
         return Stream.fromIteratorSucceed(iterable, groupSize)
       })
+    if (options.ordered === false) {
+      return source.pipe(
+        Stream.zipWithIndex,
+        Stream.mapEffect(([input, index]) => sendOne(input, index), { concurrency, unordered: true })
+      )
+    }
     return source.pipe(
       Stream.zipWithIndex,
       Stream.groupedWithin(groupSize, "10 millis"),

@@ -1,7 +1,7 @@
 import { emptySummary, KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Clock, Deferred, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { Chunk, Clock, Deferred, type Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { baseOptions, seedFailures } from "./utils.js"
 
 interface Hit {
@@ -11,7 +11,9 @@ interface Hit {
 
 /** A fake Kaleyra that answers by recipient, and records when each request arrived (on the TestClock). */
 const fakeKaleyra = (
-  answer: (to: string, hit: number) => { status: number; body: string; headers?: Record<string, string> }
+  answer: (to: string, hit: number) => { status: number; body: string; headers?: Record<string, string> },
+  /** How long Kaleyra takes to answer this recipient (default: at once). */
+  delay?: (to: string) => Duration.DurationInput | undefined
 ) => {
   const hits: Array<Hit> = []
   const client = HttpClient.make((request) =>
@@ -20,7 +22,7 @@ const fakeKaleyra = (
       const to = JSON.parse(body).messaging_object.to as string
       hits.push({ at, to })
       const reply = answer(to, hits.filter((h) => h.to === to).length)
-      return Effect.succeed(
+      const response = Effect.sync(() =>
         HttpClientResponse.fromWeb(
           request,
           new Response(reply.body, {
@@ -29,6 +31,8 @@ const fakeKaleyra = (
           })
         )
       )
+      const wait = delay?.(to)
+      return wait === undefined ? response : Effect.delay(response, wait)
     })
   )
   const layer = KaleyraClient.layer({ ...baseOptions, retryBaseDelay: "100 millis" }).pipe(
@@ -219,6 +223,70 @@ describe("sendMediaBatch", () => {
       assert.strictEqual(first.length, 1)
       assert.isAtMost(pulled, 4 * 64)
     }))
+
+  it.effect("ordered: false emits each result when its send completes: a slow send holds back nothing else", () =>
+    Effect.gen(function*() {
+      const inputs = Array.from({ length: 20 }, (_, i) => message(i))
+      const slow = (to: string) => to === inputs[0].to ? "5 seconds" : undefined
+      const indices = Array.from({ length: 20 }, (_, i) => i)
+
+      const unordered = fakeKaleyra((to) => ok(to), slow)
+      const results = yield* collect(
+        sendMediaBatch(inputs, { concurrency: 4, rateLimit: false, ordered: false, key: (input) => input.to }).pipe(
+          Stream.provideLayer(unordered.layer)
+        )
+      )
+      assert.deepStrictEqual(results.map((r) => r.index).sort((a, b) => a - b), indices)
+      assert.isTrue(results.every((r) => r._tag === "Sent" && r.key === inputs[r.index].to))
+      assert.strictEqual(results[19].index, 0, "the slow send comes last, after everything that started behind it")
+      assert.strictEqual(unordered.hits.length, 20)
+
+      // In order (the default), the same slow send holds back every result behind it.
+      const ordered = fakeKaleyra((to) => ok(to), slow)
+      const inOrder = yield* collect(
+        sendMediaBatch(inputs, { concurrency: 4, rateLimit: false }).pipe(Stream.provideLayer(ordered.layer))
+      )
+      assert.deepStrictEqual(inOrder.map((r) => r.index), indices)
+    }))
+
+  it.effect("rate-limited: nothing is sent during a 429's pause, in order or not, and one result per input", () =>
+    Effect.forEach([true, false], (ordered) => rateLimitedPause(ordered), { discard: true }))
+
+  const rateLimitedPause = (ordered: boolean) =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to, hit) =>
+        to.endsWith("7") && hit === 1
+          ? {
+            status: 429,
+            body: JSON.stringify({ code: "WA429", message: "slow down" }),
+            headers: { "retry-after": "3" }
+          }
+          : ok(to)
+      )
+      const results = yield* collect(
+        sendMediaBatch(Array.from({ length: 30 }, (_, i) => message(i)), {
+          concurrency: 8,
+          rateLimit: { limit: 10, interval: "1 second" },
+          ordered
+        }).pipe(Stream.provideLayer(layer))
+      )
+      assert.deepStrictEqual(
+        results.map((r) => r.index).sort((a, b) => a - b),
+        Array.from({ length: 30 }, (_, i) => i)
+      )
+      assert.isTrue(results.every((r) => r._tag === "Sent"))
+      // 30 first attempts and 3 retries (inputs 7, 17, 27), at most 10 in any second...
+      assert.strictEqual(hits.length, 33)
+      for (const hit of hits) {
+        assert.isAtMost(hits.filter((h) => h.at >= hit.at && h.at < hit.at + 1000).length, 10)
+      }
+      // ...and nothing sent within 3 seconds after either 429 (inputs 7 and 17, first attempts).
+      for (const to of [message(7).to, message(17).to]) {
+        const refused = hits.find((h) => h.to === to)!.at
+        assert.isFalse(hits.some((h) => h.at > refused && h.at < refused + 3000), `sent during the pause of ${to}`)
+      }
+      if (ordered) assert.deepStrictEqual(results.map((r) => r.index), Array.from({ length: 30 }, (_, i) => i))
+    })
 
   it.effect("takes a Stream of inputs", () =>
     Effect.gen(function*() {
