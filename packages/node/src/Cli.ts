@@ -458,6 +458,7 @@ interface CampaignOptions extends MessageFlags {
   readonly concurrency: number
   readonly rate: number
   readonly out: Option.Option<string>
+  readonly unordered: boolean
 }
 
 /**
@@ -605,6 +606,7 @@ const sendCampaign = (
     yield* sendMediaBatch(rows.map((row) => CsvCampaign.toInput(row.message)), {
       concurrency: options.concurrency,
       rateLimit: options.rate === 0 ? false : { limit: options.rate },
+      ordered: !options.unordered,
       stop: Effect.tap(stop, () => {
         stopped = true
       })
@@ -690,6 +692,12 @@ export const campaignCommand = Command.make("campaign", {
   out: Options.file("out").pipe(
     Options.withDescription("The results CSV (default: <csv without .csv>.results.csv)"),
     Options.optional
+  ),
+  unordered: Options.boolean("unordered").pipe(
+    Options.withDescription(
+      "Write each result as its send completes (the line column names the row), so that a slow send does not " +
+        "hold back the others; by default results are in file order"
+    )
   ),
   ...targetOptions
 }, runCampaign).pipe(Command.withDescription("Send one media message per row of a CSV file"))

@@ -425,6 +425,41 @@ describe("kaleyra-wa campaign", () => {
       assert.notInclude(result.stderr, "\r")
     }))
 
+  it.scopedLive("--unordered: one results line per row, named by its line, whatever the order", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      const dir = yield* tempDir
+      const csv = join(dir, "list.csv")
+      const numbers = Array.from({ length: 200 }, (_, i) => `+4477009${String(i).padStart(5, "0")}`)
+      yield* write(csv, ["to", ...numbers].join("\n"))
+      const result = yield* runCli(
+        [
+          "campaign",
+          "--csv",
+          csv,
+          "--type",
+          "sticker",
+          "--id",
+          "998877",
+          "--rate",
+          "0",
+          "--unordered",
+          "--base-url",
+          url
+        ],
+        credentials
+      )
+      assert.strictEqual(result.code, 0, result.stderr)
+      const records = yield* readRecords(join(dir, "list.results.csv"))
+      const sent = byRecipient(yield* simulator.sent)
+      assert.deepStrictEqual(records[0], ["line", "to", "status", "message_id", "error_tag", "error_message"])
+      assert.deepStrictEqual(
+        records.slice(1).sort((a, b) => Number(a[0]) - Number(b[0])),
+        numbers.map((to, i) => [String(i + 2), to, "Sent", sent.get(to)!.messageId, "", ""])
+      )
+      assert.strictEqual(sent.size, 200)
+    }))
+
   it.scopedLive("on a terminal, the progress line is redrawn in place", () =>
     Effect.gen(function*() {
       const { url } = yield* serve()
