@@ -91,6 +91,13 @@ const captionOf = (message: SentMessage): string | undefined => {
 
 const LINK = "https://example.com/offer.png"
 
+/** `count` UK mobile numbers, one per campaign row. */
+const ukNumbers = (count: number) => Array.from({ length: count }, (_, i) => `+4477009${String(i).padStart(5, "0")}`)
+
+/** The results lines of a campaign whose rows (one number each, from line 2) were all sent. */
+const sentRows = (numbers: ReadonlyArray<string>, sent: Map<string, SentMessage>) =>
+  numbers.map((to, i) => [String(i + 2), to, "Sent", sent.get(to)!.messageId, "", ""])
+
 // ---------------------------------------------------------------------------------------------------------------
 // send-media
 // ---------------------------------------------------------------------------------------------------------------
@@ -404,7 +411,7 @@ describe("kaleyra-wa campaign", () => {
       const { simulator, url } = yield* serve()
       const dir = yield* tempDir
       const csv = join(dir, "list.CSV")
-      const numbers = Array.from({ length: 50 }, (_, i) => `+4477009${String(i).padStart(5, "0")}`)
+      const numbers = ukNumbers(50)
       yield* write(csv, ["To", ...numbers].join("\n"))
       const result = yield* runCli(
         ["campaign", "--csv", csv, "--type", "sticker", "--id", "998877", "--rate", "0", "--base-url", url],
@@ -415,7 +422,7 @@ describe("kaleyra-wa campaign", () => {
       const sent = byRecipient(yield* simulator.sent)
       assert.deepStrictEqual(
         records.slice(1),
-        numbers.map((to, i) => [String(i + 2), to, "Sent", sent.get(to)!.messageId, "", ""])
+        sentRows(numbers, sent)
       )
       assert.strictEqual(
         result.stdout.replace(/ in [0-9.]+ s\./, " in _ s."),
@@ -430,7 +437,7 @@ describe("kaleyra-wa campaign", () => {
       const { simulator, url } = yield* serve()
       const dir = yield* tempDir
       const csv = join(dir, "list.csv")
-      const numbers = Array.from({ length: 200 }, (_, i) => `+4477009${String(i).padStart(5, "0")}`)
+      const numbers = ukNumbers(200)
       yield* write(csv, ["to", ...numbers].join("\n"))
       const result = yield* runCli(
         [
@@ -455,7 +462,7 @@ describe("kaleyra-wa campaign", () => {
       assert.deepStrictEqual(records[0], ["line", "to", "status", "message_id", "error_tag", "error_message"])
       assert.deepStrictEqual(
         records.slice(1).sort((a, b) => Number(a[0]) - Number(b[0])),
-        numbers.map((to, i) => [String(i + 2), to, "Sent", sent.get(to)!.messageId, "", ""])
+        sentRows(numbers, sent)
       )
       assert.strictEqual(sent.size, 200)
     }))
@@ -467,7 +474,7 @@ describe("kaleyra-wa campaign", () => {
       const csv = join(dir, "tty.csv")
       yield* write(
         csv,
-        ["to", ...Array.from({ length: 20 }, (_, i) => `+4477009${String(i).padStart(5, "0")}`)].join("\n")
+        ["to", ...ukNumbers(20)].join("\n")
       )
       const result = yield* runCli(
         ["campaign", "--csv", csv, "--type", "image", "--link", LINK, "--rate", "0", "--base-url", url],
