@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -53,9 +54,9 @@ export interface BatchOptions<A, K> {
   readonly concurrency?: number
   /**
    * Results in input order (`true`, the default), or each as soon as its send completes (`false`; every result still
-   * carries its `index` and `key`). In order, a slow send holds back the results behind it, and the inputs of its
-   * group (4 x `concurrency`) wait for it: one request near its timeout stalls the batch that long. Unordered, a slow
-   * send holds back nothing but itself.
+   * carries its `index` and `key`). In order, a slow send holds back the results behind it, and the next group of
+   * inputs (4 x `concurrency`, at least 64) waits for it: one request near its timeout stalls the batch that long.
+   * Unordered, a slow send holds back nothing but itself.
    */
   readonly ordered?: boolean
   /**
@@ -174,7 +175,8 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     // one group whatever the length of the input.
     const groupSize = Math.max(concurrency * 4, 64)
     // An iterable is read one group at a time (`Stream.fromIterable` reads 4 096 inputs ahead: a generator's inputs
-    // would then be held for seconds at a slow rate).
+    // would then be held for seconds at a slow rate), and its iterator is closed (`return()`, so a generator's
+    // `finally` runs) when the batch ends early.
     const source: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
       ? inputs as Stream.Stream<A, E, R>
       : Stream.suspend(() => {
@@ -185,13 +187,31 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
             return this
           }
         }
-        return Stream.fromIteratorSucceed(iterable, groupSize)
+        return Stream.fromIteratorSucceed(iterable, groupSize).pipe(
+          Stream.ensuring(Effect.sync(() => {
+            try {
+              iterator.return?.()
+            } catch {
+              // the input's own cleanup failed: nothing to report it to, and every result is already out
+            }
+          }))
+        )
       })
     if (options.ordered === false) {
-      return source.pipe(
-        Stream.zipWithIndex,
-        Stream.mapEffect(([input, index]) => sendOne(input, index), { concurrency, unordered: true })
-      )
+      // If the input fails, the sends already started still finish and report their results; the failure comes
+      // after them (failing at once would interrupt sends whose requests may have reached Kaleyra, with no result).
+      return Stream.suspend(() => {
+        let failure: Cause.Cause<E> | undefined
+        return source.pipe(
+          Stream.catchAllCause((cause) => {
+            failure = cause
+            return Stream.empty
+          }),
+          Stream.zipWithIndex,
+          Stream.mapEffect(([input, index]) => sendOne(input, index), { concurrency, unordered: true }),
+          Stream.concat(Stream.suspend(() => failure === undefined ? Stream.empty : Stream.failCause(failure)))
+        )
+      })
     }
     return source.pipe(
       Stream.zipWithIndex,

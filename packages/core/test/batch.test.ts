@@ -1,7 +1,7 @@
 import { emptySummary, KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Clock, Deferred, type Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { Chunk, Clock, Deferred, type Duration, Effect, Either, Fiber, Layer, Stream, TestClock } from "effect"
 import { baseOptions, seedFailures } from "./utils.js"
 
 interface Hit {
@@ -55,6 +55,9 @@ const message = (i: number): MediaMessage.SendMediaInput => ({
   to: `+9198765${String(i).padStart(5, "0")}`,
   image: { link: `https://example.com/${i}.png` }
 })
+
+/** The recipients of `message(0)` to `message(29)`. */
+const inputs30 = Array.from({ length: 30 }, (_, i) => message(i).to)
 
 /** Runs a stream to completion, advancing the TestClock as needed. */
 const collect = <A, E>(stream: Stream.Stream<A, E>) =>
@@ -207,10 +210,15 @@ describe("sendMediaBatch", () => {
     Effect.gen(function*() {
       const { layer } = fakeKaleyra((to) => ok(to))
       let pulled = 0
+      let closed = false
       function* inputs() {
-        for (let i = 0; i < 1000; i++) {
-          pulled++
-          yield message(i)
+        try {
+          for (let i = 0; i < 1000; i++) {
+            pulled++
+            yield message(i)
+          }
+        } finally {
+          closed = true
         }
       }
       // concurrency 4: groups of 64 inputs
@@ -222,7 +230,33 @@ describe("sendMediaBatch", () => {
       )
       assert.strictEqual(first.length, 1)
       assert.isAtMost(pulled, 4 * 64)
+      assert.isTrue(closed, "the generator was closed when the batch ended early")
     }))
+
+  it.effect("a failing input: every send started reports its result before the failure, in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
+        const inputs = Stream.range(0, 29).pipe(Stream.map(message), Stream.concat(Stream.fail("the input broke")))
+        const seen: Array<number> = []
+        const fiber = yield* sendMediaBatch(inputs, { concurrency: 4, rateLimit: false, ordered }).pipe(
+          Stream.runForEach((result) => Effect.sync(() => seen.push(result.index))),
+          Effect.either,
+          Effect.provide(layer),
+          Effect.fork
+        )
+        for (let i = 0; i < 1000 && fiber.unsafePoll() === null; i++) {
+          yield* Effect.yieldNow()
+          yield* TestClock.adjust("100 millis")
+        }
+        assert.deepStrictEqual(yield* Fiber.join(fiber), Either.left("the input broke"))
+        // Whatever was sent has its result; nothing is reported that was not sent.
+        assert.deepStrictEqual(
+          [...seen].sort((a, b) => a - b),
+          hits.map((hit) => inputs30.indexOf(hit.to)).sort((a, b) => a - b),
+          `ordered: ${ordered}`
+        )
+      }), { discard: true }))
 
   it.effect("ordered: false emits each result when its send completes: a slow send holds back nothing else", () =>
     Effect.gen(function*() {
