@@ -238,16 +238,8 @@ class BodyUnreadable {
   readonly _tag = "BodyUnreadable"
 }
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
-}
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array =>
+  chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
 
 /**
  * Drops the rest of a refused body as it arrives, so that the client, still sending, reads the 413 instead of a reset

@@ -458,24 +458,29 @@ describe("CallbackReceiver", () => {
 describe("end to end over loopback: simulator -> callbacks -> receiver -> awaitStatus", () => {
   const TO = "+919876543210"
 
-  /** The receiver, the simulator with its callbacks pointed at it, and the Node client, sharing one KaleyraEvents. */
-  const stack = Effect.gen(function*() {
-    const events = yield* Layer.build(KaleyraEvents.layer())
-    const receiver = yield* Receiver.serve({ secret: Redacted.make(SECRET) }).pipe(Effect.provide(events))
-    const served = yield* SimulatorServer.serve({
-      simulator: {
-        apiKey: API_KEY,
-        sid: SID,
-        callbacks: {
-          url: receiver.url,
-          secret: SECRET,
-          delays: { sent: "10 millis", delivered: "20 millis", read: "30 millis" }
+  /**
+   * The receiver, the simulator with its callbacks pointed at it (signed with `callbackSecret`), and the Node client,
+   * sharing one KaleyraEvents.
+   */
+  const makeStack = (callbackSecret: string) =>
+    Effect.gen(function*() {
+      const events = yield* Layer.build(KaleyraEvents.layer())
+      const receiver = yield* Receiver.serve({ secret: Redacted.make(SECRET) }).pipe(Effect.provide(events))
+      const served = yield* SimulatorServer.serve({
+        simulator: {
+          apiKey: API_KEY,
+          sid: SID,
+          callbacks: {
+            url: receiver.url,
+            secret: callbackSecret,
+            delays: { sent: "10 millis", delivered: "20 millis", read: "30 millis" }
+          }
         }
-      }
+      })
+      const client = yield* Layer.build(KaleyraNode.layer(clientOptions(served.url))).pipe(Effect.provide(events))
+      return { receiver, served, client }
     })
-    const client = yield* Layer.build(KaleyraNode.layer(clientOptions(served.url))).pipe(Effect.provide(events))
-    return { receiver, served, client }
-  })
+  const stack = makeStack(SECRET)
 
   it.scopedLive("an image by link reaches read", () =>
     Effect.gen(function*() {
@@ -521,20 +526,7 @@ describe("end to end over loopback: simulator -> callbacks -> receiver -> awaitS
 
   it.scopedLive("a wrong secret: the callbacks are refused and counted as failures", () =>
     Effect.gen(function*() {
-      const events = yield* Layer.build(KaleyraEvents.layer())
-      const receiver = yield* Receiver.serve({ secret: Redacted.make(SECRET) }).pipe(Effect.provide(events))
-      const served = yield* SimulatorServer.serve({
-        simulator: {
-          apiKey: API_KEY,
-          sid: SID,
-          callbacks: {
-            url: receiver.url,
-            secret: "wrong",
-            delays: { sent: "1 millis", delivered: "1 millis", read: "1 millis" }
-          }
-        }
-      })
-      const client = yield* Layer.build(KaleyraNode.layer(clientOptions(served.url))).pipe(Effect.provide(events))
+      const { client, served } = yield* makeStack("wrong")
       yield* sendMedia(MediaMessage.image({ to: TO, link: "https://example.com/a.png" })).pipe(Effect.provide(client))
       yield* served.simulator.awaitCallbacks
       assert.strictEqual(yield* served.simulator.callbackFailures, 3)

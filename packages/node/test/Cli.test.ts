@@ -2,14 +2,13 @@ import type { SentMessage } from "@effect-kaleyra/testing/KaleyraSimulator"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, FastCheck, Fiber } from "effect"
 import { existsSync } from "node:fs"
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { PassThrough } from "node:stream"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
 import { SimulatorServer } from "../src/index.js"
-import { API_KEY, SENDER, SID } from "./utils.js"
+import { API_KEY, SENDER, SID, tempDir as utilsTempDir } from "./utils.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
@@ -53,11 +52,7 @@ const runCli = (
 const serve = (apiKey: string = API_KEY) =>
   SimulatorServer.serve({ simulator: { sid: SID, apiKey, senderNumbers: [SENDER] } })
 
-/** A temporary directory, removed with the test's scope. */
-const tempDir = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "kaleyra-cli-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
+const tempDir = utilsTempDir("kaleyra-cli-")
 
 const write = (path: string, text: string) => Effect.promise(() => writeFile(path, text))
 

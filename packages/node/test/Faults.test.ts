@@ -252,36 +252,23 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
         assertCounts(outcome, { requests: 3, accepted: 0 })
       }))
 
-    it.live("html-504: UnexpectedResponse InvalidJson, not retried, not accepted", () =>
-      Effect.gen(function*() {
-        const outcome = yield* sendWith("html-504")
-        assertUnexpected(errorOf(outcome), 504, "InvalidJson")
-        assertCounts(outcome, { requests: 1, accepted: 0 })
-      }))
-
-    it.live("truncated-json (202): UnexpectedResponse InvalidJson, accepted, not retried", () =>
-      Effect.gen(function*() {
-        const outcome = yield* sendWith("truncated-json")
-        const error = assertUnexpected(errorOf(outcome), 202, "InvalidJson")
-        assert.isTrue(error.accepted)
-        assertCounts(outcome, { requests: 1, accepted: 1 })
-      }))
-
-    it.live("malformed-json (500): UnexpectedResponse InvalidJson, not retried, not accepted", () =>
-      Effect.gen(function*() {
-        const outcome = yield* sendWith("malformed-json")
-        const error = assertUnexpected(errorOf(outcome), 500, "InvalidJson")
-        assert.isFalse(error.accepted)
-        assertCounts(outcome, { requests: 1, accepted: 0 })
-      }))
-
-    it.live("empty-body (202): UnexpectedResponse EmptyBody, accepted, not retried", () =>
-      Effect.gen(function*() {
-        const outcome = yield* sendWith("empty-body")
-        const error = assertUnexpected(errorOf(outcome), 202, "EmptyBody")
-        assert.isTrue(error.accepted)
-        assertCounts(outcome, { requests: 1, accepted: 1 })
-      }))
+    // Answers that are not Kaleyra's JSON: one UnexpectedResponse, never retried; `accepted` follows the status.
+    const unusable = [
+      { fault: "html-504", status: 504, reason: "InvalidJson" },
+      { fault: "truncated-json", status: 202, reason: "InvalidJson" },
+      { fault: "malformed-json", status: 500, reason: "InvalidJson" },
+      { fault: "empty-body", status: 202, reason: "EmptyBody" }
+    ] as const
+    for (const { fault, reason, status } of unusable) {
+      const accepted = status < 300
+      it.live(`${fault} (${status}): UnexpectedResponse ${reason}, ${accepted ? "" : "not "}accepted, not retried`, () =>
+        Effect.gen(function*() {
+          const outcome = yield* sendWith(fault)
+          const error = assertUnexpected(errorOf(outcome), status, reason)
+          assert.strictEqual(error.accepted, accepted)
+          assertCounts(outcome, { requests: 1, accepted: accepted ? 1 : 0 })
+        }))
+    }
 
     it.live("unexpected-2xx (200 {\"status\":\"ok\"}): UnexpectedResponse MissingId, accepted, not retried", () =>
       Effect.gen(function*() {

@@ -3,23 +3,18 @@ import * as MediaUpload from "@effect-kaleyra/core/MediaUpload"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { samplePdf, samplePng } from "../src/bin/demoUpload.js"
 import { KaleyraNode, NodeMedia } from "../src/index.js"
 import { rawServer } from "./rawServer.js"
-import { buildClient, clientOptions, SENDER, SID, stack } from "./utils.js"
+import { buildClient, clientOptions, SENDER, SID, stack, tempDir as utilsTempDir } from "./utils.js"
 
 const TO = "+919876543210"
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
-/** A temporary directory, removed with the test's scope. */
-const tempDir = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "kaleyra-node-media-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
+const tempDir = utilsTempDir("kaleyra-node-media-")
 
 const write = (dir: string, name: string, bytes: Uint8Array) =>
   Effect.promise(async () => {

@@ -2,6 +2,9 @@ import type { KaleyraClient, KaleyraConfig } from "@effect-kaleyra/core"
 import type { SimulatorOptions } from "@effect-kaleyra/testing/KaleyraSimulator"
 import { HttpClient } from "@effect/platform"
 import { Effect, Layer, Redacted } from "effect"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { KaleyraNode, SimulatorServer } from "../src/index.js"
 
 /** A distinctive key, so that a leak is easy to find in any printout. */
@@ -56,3 +59,10 @@ export const stack = (options: {
   })
 
 export type Stack = Effect.Effect.Success<ReturnType<typeof stack>>
+
+/** A temporary directory (its name starts with `prefix`), removed with the test's scope. */
+export const tempDir = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.promise(() => mkdtemp(join(tmpdir(), prefix))),
+    (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  )

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs"
+import type * as KaleyraSimulator from "../src/KaleyraSimulator.js"
 
 /**
  * The failure responses of the specification (`seed/send-media-messages.txt`), copied by hand into a fixture that
@@ -8,14 +9,8 @@ export const seed: Readonly<Record<SeedCode, SeedFailure>> = JSON.parse(
   readFileSync(new URL("../../core/test/fixtures/seed-failures.json", import.meta.url), "utf8")
 ).failures
 
-export type SeedCode =
-  | "RBC001"
-  | "WA401"
-  | "WA400"
-  | "WA500"
-  | "E110"
-  | "WA-401-account"
-  | "WA-401-phone_number"
+/** The simulator's failure codes that the seed specifies (not its own `WAV2101` and `429`). */
+export type SeedCode = Exclude<KaleyraSimulator.FailCode, "WAV2101" | "429">
 
 export interface SeedFailure {
   readonly status: number
