@@ -138,7 +138,14 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       const key = keyOf(input, index)
       const validated = MediaMessage.validate(input)
       if (Either.isLeft(validated)) {
-        return Effect.succeed({ _tag: "Failed", index, key, input, error: validated.left })
+        // Refused by the client as any invalid input is (the same error, and its SendFailed event), before waiting
+        // for a rate-limit slot: nothing is sent.
+        return client.sendMedia(input, { beforeAttempt: waitTurn }).pipe(
+          Effect.match({
+            onFailure: (error): BatchResult<A, K> => ({ _tag: "Failed", index, key, input, error }),
+            onSuccess: (result): BatchResult<A, K> => ({ _tag: "Sent", index, key, input, result })
+          })
+        )
       }
       const notAttempted: BatchResult<A, K> = { _tag: "NotAttempted", index, key, input }
       let first = true

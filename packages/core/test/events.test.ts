@@ -8,6 +8,7 @@ import {
   type KaleyraEventType,
   MessageStatusUpdated,
   sendMedia,
+  sendMediaBatch,
   uploadMedia
 } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
@@ -257,6 +258,20 @@ describe("the client publishes what it does", () => {
       accepted("m-b"),
       { status: 200, body: JSON.stringify({ id: "media-1" }) }
     ]))))
+
+  it.scoped("sendMediaBatch reports an invalid input as sendMedia does: a SendFailed event, and nothing sent", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      const queue = yield* events.subscribe
+      const results = yield* sendMediaBatch([imageByLink, { ...imageByLink, to: "nope" }], { rateLimit: false }).pipe(
+        Stream.runCollect
+      )
+      assert.deepStrictEqual(Chunk.toArray(results).map((r) => r._tag), ["Sent", "Failed"])
+      const got: Array<KaleyraEventType> = Chunk.toArray(yield* queue.takeAll)
+      assert.deepStrictEqual(got.map((e) => e._tag).sort(), ["SendAccepted", "SendFailed"])
+      const failed = got.find((e) => e._tag === "SendFailed")
+      assert.strictEqual(failed?._tag === "SendFailed" && failed.error._tag, "InvalidMessage")
+    }).pipe(Effect.provide(withEvents([accepted("m-a")]))))
 
   it.effect("with nobody listening, sends complete and nothing is kept for a late subscriber", () =>
     Effect.gen(function*() {
