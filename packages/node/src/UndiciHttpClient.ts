@@ -299,6 +299,13 @@ class Exchange {
     this.abortFn = undefined
     this.clearTimer()
     if (this.interrupted) return
+    this.report(error)
+  }
+
+  // --- helpers --------------------------------------------------------------
+
+  /** A failure of the exchange: fails the request if no response came yet, otherwise the body being read. */
+  private report(error: unknown): void {
     const callback = this.resume
     if (callback !== undefined) {
       this.resume = undefined
@@ -308,8 +315,6 @@ class Exchange {
     this.failure = error
     if (this.waiters !== undefined) this.notify()
   }
-
-  // --- helpers --------------------------------------------------------------
 
   /** Whether the request may have reached the server. */
   private sent(code: string | undefined): boolean {
@@ -345,15 +350,8 @@ class Exchange {
       const error = new TimeoutError(millis)
       const abort = this.abortFn
       this.abortFn = undefined
-      const callback = this.resume
-      if (callback !== undefined) {
-        this.resume = undefined
-        callback(Effect.fail(this.requestError(error)))
-      } else {
-        this.failure = error
-        if (this.waiters !== undefined) this.notify()
-      }
-      // Abort after resuming: undici then calls onError, which finds nothing left to report.
+      this.report(error)
+      // Abort after reporting: undici then calls onError, which finds nothing left to report.
       if (abort !== undefined) abort(error)
     }, millis)
   }
