@@ -158,80 +158,110 @@ describe("sendMediaBatch", () => {
       for (const h of hits) assert.isAtMost(hits.filter((x) => x.at >= h.at && x.at < h.at + 1000).length, 5)
     }))
 
-  it.effect("stop: no send starts after it, the rest are NotAttempted, nothing runs afterwards", () =>
-    Effect.gen(function*() {
-      const { hits, layer } = fakeKaleyra((to) => ok(to))
-      const stop = yield* Deferred.make<void>()
-      const results: Array<{ _tag: string; index: number }> = []
-      const fiber = yield* sendMediaBatch(Array.from({ length: 100 }, (_, i) => message(i)), {
-        concurrency: 2,
-        rateLimit: { limit: 10 },
-        stop: Deferred.await(stop)
-      }).pipe(
-        Stream.tap((r) => Effect.sync(() => results.push(r))),
-        Stream.runDrain,
-        Effect.provide(layer),
-        Effect.fork
-      )
-      yield* TestClock.adjust("1500 millis")
-      yield* Deferred.succeed(stop, undefined)
-      for (let i = 0; i < 50; i++) {
-        yield* Effect.yieldNow()
-        yield* TestClock.adjust("100 millis")
-      }
-      yield* Fiber.join(fiber)
-      assert.strictEqual(results.length, 100)
-      assert.deepStrictEqual(results.map((r) => r.index), Array.from({ length: 100 }, (_, i) => i))
-      const sent = results.filter((r) => r._tag === "Sent").length
-      const notAttempted = results.filter((r) => r._tag === "NotAttempted")
-      assert.strictEqual(sent + notAttempted.length, 100)
-      assert.strictEqual(sent, hits.length, "every request that left has a Sent result")
-      assert.isAbove(notAttempted.length, 50)
-      const before = hits.length
-      yield* TestClock.adjust("1 minute")
-      assert.strictEqual(hits.length, before, "nothing is sent after the batch ended")
-    }))
-
-  it.effect("interrupting the consumer stops the batch: no fiber keeps sending", () =>
-    Effect.gen(function*() {
-      const { hits, layer } = fakeKaleyra((to) => ok(to))
-      const fiber = yield* sendMediaBatch(Array.from({ length: 1000 }, (_, i) => message(i)), {
-        rateLimit: { limit: 10 }
-      }).pipe(Stream.runDrain, Effect.provide(layer), Effect.fork)
-      yield* TestClock.adjust("2 seconds")
-      yield* Fiber.interrupt(fiber)
-      const before = hits.length
-      assert.isAbove(before, 0)
-      yield* TestClock.adjust("1 minute")
-      assert.strictEqual(hits.length, before)
-    }))
-
-  it.effect("reads an iterable a group at a time, not thousands of inputs ahead", () =>
-    Effect.gen(function*() {
-      const { layer } = fakeKaleyra((to) => ok(to))
-      let pulled = 0
-      let closed = false
-      function* inputs() {
-        try {
-          for (let i = 0; i < 1000; i++) {
-            pulled++
-            yield message(i)
-          }
-        } finally {
-          closed = true
-        }
-      }
-      // concurrency 4: groups of 64 inputs
-      const first = yield* collect(
-        sendMediaBatch(inputs(), { concurrency: 4, rateLimit: { limit: 10 } }).pipe(
-          Stream.take(1),
-          Stream.provideLayer(layer)
+  it.effect("stop: no send starts after it, the rest are NotAttempted, nothing runs afterwards, in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { hits, layer } = fakeKaleyra((to) => ok(to))
+        const stop = yield* Deferred.make<void>()
+        const results: Array<{ _tag: string; index: number }> = []
+        const fiber = yield* sendMediaBatch(Array.from({ length: 100 }, (_, i) => message(i)), {
+          concurrency: 2,
+          rateLimit: { limit: 10 },
+          ordered,
+          stop: Deferred.await(stop)
+        }).pipe(
+          Stream.tap((r) => Effect.sync(() => results.push(r))),
+          Stream.runDrain,
+          Effect.provide(layer),
+          Effect.fork
         )
-      )
-      assert.strictEqual(first.length, 1)
-      assert.isAtMost(pulled, 4 * 64)
-      assert.isTrue(closed, "the generator was closed when the batch ended early")
-    }))
+        yield* TestClock.adjust("1500 millis")
+        yield* Deferred.succeed(stop, undefined)
+        for (let i = 0; i < 50; i++) {
+          yield* Effect.yieldNow()
+          yield* TestClock.adjust("100 millis")
+        }
+        yield* Fiber.join(fiber)
+        assert.strictEqual(results.length, 100)
+        assert.deepStrictEqual(
+          ordered ? results.map((r) => r.index) : results.map((r) => r.index).sort((a, b) => a - b),
+          Array.from({ length: 100 }, (_, i) => i)
+        )
+        const sent = results.filter((r) => r._tag === "Sent").length
+        const notAttempted = results.filter((r) => r._tag === "NotAttempted")
+        assert.strictEqual(sent + notAttempted.length, 100)
+        assert.strictEqual(sent, hits.length, "every request that left has a Sent result")
+        assert.isAbove(notAttempted.length, 50)
+        const before = hits.length
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual(hits.length, before, "nothing is sent after the batch ended")
+      }), { discard: true }))
+
+  it.effect("interrupting the consumer stops the batch: no fiber keeps sending, in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { hits, layer } = fakeKaleyra((to) => ok(to))
+        const fiber = yield* sendMediaBatch(Array.from({ length: 1000 }, (_, i) => message(i)), {
+          rateLimit: { limit: 10 },
+          ordered
+        }).pipe(Stream.runDrain, Effect.provide(layer), Effect.fork)
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.interrupt(fiber)
+        const before = hits.length
+        assert.isAbove(before, 0)
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual(hits.length, before, `ordered: ${ordered}`)
+      }), { discard: true }))
+
+  it.effect("at most `concurrency` sends are in flight at once, and that many are; no empty chunk; in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        // every answer takes 1 s: the requests arrive in waves of 4
+        const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
+        const fiber = yield* sendMediaBatch(Array.from({ length: 10 }, (_, i) => message(i)), {
+          concurrency: 4,
+          rateLimit: false,
+          ordered
+        }).pipe(Stream.chunks, Stream.runCollect, Effect.provide(layer), Effect.fork)
+        const waves: Array<number> = []
+        for (let second = 0; second < 4; second++) {
+          for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+          waves.push(hits.length)
+          yield* TestClock.adjust("1 second")
+        }
+        assert.deepStrictEqual(waves, [4, 8, 10, 10], `ordered: ${ordered}`)
+        const sizes = Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map(Chunk.size)
+        assert.strictEqual(sizes.reduce((a, b) => a + b, 0), 10)
+        assert.isTrue(sizes.every((size) => size > 0), `no empty chunk (a consumer may write each one out): ${sizes}`)
+      }), { discard: true }))
+
+  it.effect("reads an iterable a group at a time, not thousands of inputs ahead, in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { layer } = fakeKaleyra((to) => ok(to))
+        let pulled = 0
+        let closed = false
+        function* inputs() {
+          try {
+            for (let i = 0; i < 1000; i++) {
+              pulled++
+              yield message(i)
+            }
+          } finally {
+            closed = true
+          }
+        }
+        // concurrency 4: groups of 64 inputs
+        const first = yield* collect(
+          sendMediaBatch(inputs(), { concurrency: 4, rateLimit: { limit: 10 }, ordered }).pipe(
+            Stream.take(1),
+            Stream.provideLayer(layer)
+          )
+        )
+        assert.strictEqual(first.length, 1)
+        assert.isAtMost(pulled, 4 * 64, `ordered: ${ordered}`)
+        assert.isTrue(closed, `the generator was closed when the batch ended early (ordered: ${ordered})`)
+      }), { discard: true }))
 
   it.effect("a failing input: every send started reports its result before the failure, in order or not", () =>
     Effect.forEach([true, false], (ordered) =>

@@ -616,7 +616,10 @@ const sendCampaign = (
         return CsvCampaign.formatResult(rows[result.index], result)
       }),
       Stream.runForEachChunk((chunk) =>
-        file.writeAll(encoder.encode(Chunk.toReadonlyArray(chunk).join(""))).pipe(Effect.mapError(writeFailed))
+        // an empty chunk (which a stream may emit) has nothing to write: writeAll would fail on 0 bytes written
+        Chunk.isEmpty(chunk) ? Effect.void : file.writeAll(encoder.encode(Chunk.toReadonlyArray(chunk).join(""))).pipe(
+          Effect.mapError(writeFailed)
+        )
       ),
       Effect.provide(context)
     )
