@@ -19,6 +19,6 @@ export const settings = (quick: boolean) => ({
     ? { warmup: 2_000, sends: 5_000, reps: 3, partIterations: 20_000 }
     : { warmup: 20_000, sends: 30_000, reps: 3, partIterations: 200_000 }) satisfies CpuOptions,
   campaign: (quick
-    ? { count: 5_000, rate: 2_000, concurrency: 64, progressMillis: 0 }
-    : { count: 100_000, rate: 2_000, concurrency: 64, progressMillis: 10_000 }) satisfies CampaignOptions
+    ? { count: 5_000, rate: 2_000, concurrency: 64, ordered: true, progressMillis: 0 }
+    : { count: 100_000, rate: 2_000, concurrency: 64, ordered: true, progressMillis: 10_000 }) satisfies CampaignOptions
 })
