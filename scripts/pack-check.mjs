@@ -34,6 +34,27 @@ if (typeof result.messageId !== "string") throw new Error("no message id")
 console.log("pack-check: installed from tarballs and sent", result.messageId, KaleyraClient.key)
 `)
   process.stdout.write(run("node", ["check.mjs"], app))
+  // The lean client through a real socket: a send and an upload (multipart) to the served simulator. It loads
+  // undici's Agent and FormData by file, never undici's index (fetch, WebSocket, ...: 8 MB of memory it does not use).
+  writeFileSync(join(app, "lean.mjs"), `
+import { createRequire } from "node:module"
+import { MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
+import * as SimulatorServer from "@effect-kaleyra/node/SimulatorServer"
+import { Effect } from "effect"
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52])
+const [sent, uploaded] = await Effect.runPromise(
+  Effect.all([
+    sendMedia(MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png" })),
+    uploadMedia({ data: png, filename: "a.png" })
+  ]).pipe(Effect.provide(SimulatorServer.layerClient()))
+)
+if (typeof sent.messageId !== "string" || typeof uploaded.id !== "string") throw new Error("no ids")
+const loaded = Object.keys(createRequire(import.meta.url).cache).filter((file) => file.includes("/undici/"))
+if (loaded.some((file) => file.endsWith("/undici/index.js"))) throw new Error("undici's index was loaded")
+if (!loaded.some((file) => file.endsWith("/undici/lib/dispatcher/agent.js"))) throw new Error("undici's Agent was not")
+console.log("pack-check: sent", sent.messageId, "and uploaded", uploaded.id, "over a socket; undici's index not loaded")
+`)
+  process.stdout.write(run("node", ["lean.mjs"], app))
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

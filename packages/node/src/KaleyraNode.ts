@@ -16,8 +16,6 @@
 import * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Undici from "@effect/platform-node/Undici"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -78,17 +76,6 @@ export const layerConfigWith = (
 ): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
   withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config, overrides), UndiciHttpClient.layer))
 
-const toStockFormData = (formData: FormData): FormData => {
-  if (formData instanceof Undici.FormData) return formData
-  const copy = new Undici.FormData()
-  formData.forEach((value, name) => {
-    if (typeof value === "string") copy.append(name, value)
-    else copy.append(name, value, value.name)
-  })
-  // The stock client hands the body to undici as it is: it must be undici's own class.
-  return copy as unknown as FormData
-}
-
 /**
  * `@effect/platform-node`'s stock undici `HttpClient` (`NodeHttpClient.layerUndici`), fixed for Node 20: a body made
  * of the global `FormData` is copied into undici's own `FormData` first (nodejs/undici#4212: undici 7 cannot
@@ -97,17 +84,26 @@ const toStockFormData = (formData: FormData): FormData => {
  * @since 0.1.0
  * @category layers
  */
-export const layerStockHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.effect(
-  HttpClient.HttpClient,
-  Effect.map(
-    HttpClient.HttpClient,
-    HttpClient.mapRequest((request) =>
-      request.body._tag === "FormData"
-        ? HttpClientRequest.setBody(request, HttpBody.formData(toStockFormData(request.body.formData)))
-        : request
-    )
-  )
-).pipe(Layer.provide(NodeHttpClient.layerUndici))
+export const layerStockHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
+  // Loaded when the layer is built: `NodeHttpClient` loads all of undici (fetch, WebSocket, ...), which the lean
+  // client does not need.
+  Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpClient")), (NodeHttpClient) =>
+    Layer.effect(
+      HttpClient.HttpClient,
+      Effect.map(
+        HttpClient.HttpClient,
+        HttpClient.mapRequest((request) =>
+          request.body._tag === "FormData"
+            ? HttpClientRequest.setBody(
+              request,
+              // The stock client hands the body to undici as it is: it must be undici's own class.
+              HttpBody.formData(UndiciHttpClient.toUndiciFormData(request.body.formData) as unknown as FormData)
+            )
+            : request
+        )
+      )
+    ).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+)
 
 /**
  * The client over `@effect/platform-node`'s stock undici `HttpClient` ({@link layerStockHttpClient}) instead of the

@@ -38,7 +38,8 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
+import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from "undici"
+import { Agent, FormData as UndiciFormDataClass } from "./internal/undici.js"
 
 // -----------------------------------------------------------------------------
 // errors
@@ -179,8 +180,8 @@ const asDispatchBody = (body: unknown): DispatchBody => body as DispatchBody
  * @category conversions
  */
 export const toUndiciFormData = (formData: FormData): UndiciFormData => {
-  if (formData instanceof UndiciFormData) return formData
-  const copy = new UndiciFormData()
+  if (formData instanceof UndiciFormDataClass) return formData
+  const copy = new UndiciFormDataClass()
   formData.forEach((value, name) => {
     if (typeof value === "string") {
       copy.append(name, value)
@@ -659,7 +660,7 @@ const streamBody = (body: HttpBody.Stream): Effect.Effect<DispatchBody> =>
  * @since 0.1.0
  * @category constants
  */
-export const defaultAgentOptions: Agent.Options = {
+export const defaultAgentOptions: UndiciAgent.Options = {
   keepAliveTimeout: 4_000,
   keepAliveMaxTimeout: 600_000
 }
@@ -671,7 +672,7 @@ export const defaultAgentOptions: Agent.Options = {
  * @since 0.1.0
  * @category layers
  */
-export const layerWith = (options: Agent.Options): Layer.Layer<HttpClient.HttpClient> =>
+export const layerWith = (options: UndiciAgent.Options): Layer.Layer<HttpClient.HttpClient> =>
   Layer.scoped(
     HttpClient.HttpClient,
     Effect.map(
