@@ -16,12 +16,14 @@
 import * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
+import type * as PlatformUndici from "@effect/platform-node/Undici"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { copyFormData } from "./internal/undici.js"
 import * as NodeMedia from "./NodeMedia.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
@@ -87,23 +89,34 @@ export const layerConfigWith = (
 export const layerStockHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
   // Loaded when the layer is built: `NodeHttpClient` loads all of undici (fetch, WebSocket, ...), which the lean
   // client does not need.
-  Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpClient")), (NodeHttpClient) =>
-    Layer.effect(
-      HttpClient.HttpClient,
-      Effect.map(
+  Effect.map(
+    Effect.promise(() =>
+      Promise.all([import("@effect/platform-node/NodeHttpClient"), import("@effect/platform-node/Undici")])
+    ),
+    ([NodeHttpClient, Undici]) =>
+      Layer.effect(
         HttpClient.HttpClient,
-        HttpClient.mapRequest((request) =>
-          request.body._tag === "FormData"
-            ? HttpClientRequest.setBody(
-              request,
-              // The stock client hands the body to undici as it is: it must be undici's own class.
-              HttpBody.formData(UndiciHttpClient.toUndiciFormData(request.body.formData) as unknown as FormData)
-            )
-            : request
+        Effect.map(
+          HttpClient.HttpClient,
+          HttpClient.mapRequest((request) =>
+            request.body._tag === "FormData"
+              ? HttpClientRequest.setBody(request, HttpBody.formData(toStockFormData(request.body.formData, Undici)))
+              : request
+          )
         )
-      )
-    ).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+      ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  )
 )
+
+/**
+ * The stock client hands the body to the undici that `@effect/platform-node` resolves, as it is: it must be that
+ * undici's own class. It may be another copy than the lean client's (`@effect-kaleyra/node` resolves its own
+ * undici, which a package manager may install apart), so the class is taken from `@effect/platform-node/Undici`.
+ */
+const toStockFormData = (formData: FormData, Undici: typeof PlatformUndici): FormData =>
+  formData instanceof Undici.FormData
+    ? formData
+    : copyFormData(formData, Undici.FormData) as unknown as FormData
 
 /**
  * The client over `@effect/platform-node`'s stock undici `HttpClient` ({@link layerStockHttpClient}) instead of the

@@ -5,7 +5,8 @@ import { Agent, FormData } from "../src/internal/undici.js"
 
 // The lean client loads undici's Agent and FormData from their own files (not undici's index, which loads fetch,
 // WebSocket and more). They must stay the very classes of the index: a dispatcher or a FormData a user built from
-// `undici` is then recognised as undici's own. If an undici release moves these files, this fails first.
+// the same `undici` is then recognised as undici's own (from another copy of undici, a FormData is copied and a
+// dispatcher is treated as a composed one). If an undici release moves these files, this fails first.
 describe("undici, loaded by file", () => {
   it("Agent and FormData are the classes of undici's index", () => {
     assert.strictEqual(Agent, Undici.Agent)

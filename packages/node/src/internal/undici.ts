@@ -17,3 +17,21 @@ export const Agent: typeof Undici.Agent = AgentClass
 
 /** @internal */
 export const FormData: typeof Undici.FormData = formData.FormData
+
+/**
+ * A copy of `formData` made with `Target`, an undici `FormData` class: undici recognises a body as form data only
+ * when it is an instance of its own class (and on Node 20 the global `FormData` is another undici's).
+ *
+ * @internal
+ */
+export const copyFormData = <T extends { append(name: string, value: string | Blob, filename?: string): void }>(
+  formData: globalThis.FormData,
+  Target: new() => T
+): T => {
+  const copy = new Target()
+  formData.forEach((value, name) => {
+    if (typeof value === "string") copy.append(name, value)
+    else copy.append(name, value, value.name)
+  })
+  return copy
+}
