@@ -213,7 +213,14 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       Stream.zipWithIndex,
       Stream.groupedWithin(groupSize, "10 millis"),
       Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
-      Stream.flattenIterables
+      Stream.flattenIterables,
+      // A send died: the results of the group's other sends, then the defect. Any other cause is the input's (E).
+      Stream.catchAllCause((cause) => {
+        const failure = Cause.failureOption(cause)
+        return failure._tag === "Some" && failure.value instanceof Halted
+          ? Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
+          : Stream.failCause(cause as Cause.Cause<E>)
+      })
     )
   }))
 
@@ -268,12 +275,24 @@ const runUnordered = <A, E, R, B>(
       )
     )
     const locked = lock.withPermits(1)(refill)
-    const worker: Effect.Effect<void, never, R> = Effect.suspend(() =>
-      position < chunk.length
-        ? Effect.flatMap(
-          f(chunk[position++], index++),
-          (result) => Effect.zipRight(Queue.offer(results, result), worker)
+    // A send that dies (a defect: a `key` function that throws, ...) stops the batch: no other input is taken, the
+    // sends in flight finish and report, and the defect comes after their results.
+    let halted = false
+    const run = (item: A, i: number): Effect.Effect<void> =>
+      Effect.suspend(() => f(item, i)).pipe(
+        Effect.flatMap((result) => Queue.offer(results, result)),
+        Effect.catchAllDefect((defect) =>
+          Effect.sync(() => {
+            halted = true
+            fail(Cause.die(defect))
+          })
         )
+      )
+    const worker: Effect.Effect<void, never, R> = Effect.suspend(() =>
+      halted
+        ? Effect.void
+        : position < chunk.length
+        ? Effect.zipRight(run(chunk[position++], index++), worker)
         : ended
         ? Effect.void
         : Effect.zipRight(locked, worker)
@@ -301,39 +320,58 @@ const runUnordered = <A, E, R, B>(
     )
   }))
 
+/** A group stopped by a defect: the results of the items that completed, in input order, and the defect. */
+class Halted<B> {
+  constructor(readonly results: ReadonlyArray<B>, readonly cause: Cause.Cause<never>) {}
+}
+
 /**
  * Runs `f` over a group with at most `concurrency` at once, the results in input order. `min(concurrency, size)`
  * workers take the next item as they finish one. Cheaper than `Effect.forEach` with `concurrency` (which keeps an
  * `Exit` and a fiber per item until the whole group ends): about half the per-message time of the batch's
- * plumbing, and half the objects that outlive a young-generation collection. `f` must not fail; a defect or an
- * interruption interrupts every worker.
+ * plumbing, and half the objects that outlive a young-generation collection. `f` must not fail. If it dies, no
+ * other item is started, the items in progress finish, and the group fails with `Halted` (what completed, and the
+ * defect): a send that went out is never left without its result. An interruption interrupts every worker.
  */
 const runGroup = <A, B>(
   group: Chunk.Chunk<A>,
   concurrency: number,
   f: (item: A) => Effect.Effect<B>
-): Effect.Effect<Array<B>> =>
+): Effect.Effect<Array<B>, Halted<B>> =>
   Effect.suspend(() => {
     const items = Chunk.toReadonlyArray(group)
     const results = new Array<B>(items.length)
     let next = 0
+    let cause: Cause.Cause<never> | undefined
     const worker = Effect.whileLoop({
       while: () => next < items.length,
       body: () => {
         const i = next++
-        return Effect.map(f(items[i]), (result) => {
-          results[i] = result
-        })
+        return Effect.suspend(() => f(items[i])).pipe(
+          Effect.map((result) => {
+            results[i] = result
+          }),
+          Effect.catchAllDefect((defect) =>
+            Effect.sync(() => {
+              cause = cause === undefined ? Cause.die(defect) : Cause.sequential(cause, Cause.die(defect))
+              next = items.length
+            })
+          )
+        )
       },
       step: () => {}
     })
     const workers = Math.min(concurrency, items.length)
-    return workers === 1
-      ? Effect.as(worker, results)
-      : Effect.as(
-        Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true }),
-        results
-      )
+    // `filter` skips the holes the items never completed left
+    const done = Effect.suspend(() =>
+      cause === undefined ? Effect.succeed(results) : Effect.fail(new Halted(results.filter(() => true), cause))
+    )
+    return Effect.zipRight(
+      workers === 1
+        ? worker
+        : Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true }),
+      done
+    )
   })
 
 /**

@@ -1,7 +1,20 @@
 import { emptySummary, KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Clock, Deferred, type Duration, Effect, Either, Fiber, Layer, Stream, TestClock } from "effect"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Deferred,
+  type Duration,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Stream,
+  TestClock
+} from "effect"
 import { baseOptions, seedFailures } from "./utils.js"
 
 interface Hit {
@@ -280,6 +293,46 @@ describe("sendMediaBatch", () => {
           yield* TestClock.adjust("100 millis")
         }
         assert.deepStrictEqual(yield* Fiber.join(fiber), Either.left("the input broke"))
+        // Whatever was sent has its result; nothing is reported that was not sent.
+        assert.deepStrictEqual(
+          [...seen].sort((a, b) => a - b),
+          hits.map((hit) => inputs30.indexOf(hit.to)).sort((a, b) => a - b),
+          `ordered: ${ordered}`
+        )
+      }), { discard: true }))
+
+  it.effect("a send that dies (a key function that throws): every send started reports its result, then the defect", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        // every answer takes 1 s: inputs 0 to 3 are in flight when input 5's key throws
+        const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
+        const boom = new Error("the key function broke")
+        const seen: Array<number> = []
+        const fiber = yield* sendMediaBatch(Array.from({ length: 30 }, (_, i) => message(i)), {
+          concurrency: 4,
+          rateLimit: false,
+          ordered,
+          key: (_, index) => {
+            if (index === 5) throw boom
+            return index
+          }
+        }).pipe(
+          Stream.runForEach((result) => Effect.sync(() => seen.push(result.index))),
+          Effect.exit,
+          Effect.provide(layer),
+          Effect.fork
+        )
+        for (let i = 0; i < 100 && fiber.unsafePoll() === null; i++) {
+          yield* Effect.yieldNow()
+          yield* TestClock.adjust("100 millis")
+        }
+        const exit = yield* Fiber.join(fiber)
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), `ordered: ${ordered}: the batch dies`)
+        assert.deepStrictEqual(Exit.isFailure(exit) ? Cause.defects(exit.cause).pipe(Chunk.toReadonlyArray) : [], [
+          boom
+        ])
+        assert.isAbove(hits.length, 3)
+        assert.isBelow(hits.length, 30, "no input is taken after the defect")
         // Whatever was sent has its result; nothing is reported that was not sent.
         assert.deepStrictEqual(
           [...seen].sort((a, b) => a - b),
