@@ -141,7 +141,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       const key = keyOf(input, index)
       const validated = MediaMessage.validate(input)
       if (Either.isLeft(validated)) {
-        // Refused by the client as any invalid input is (the same error, and its SendFailed event), before waiting
+        // Refused by the client like every invalid input (the same error, and its SendFailed event), before waiting
         // for a rate-limit slot: nothing is sent.
         return client.sendMedia(input, { beforeAttempt: waitTurn }).pipe(
           Effect.match({
