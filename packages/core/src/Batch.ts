@@ -11,6 +11,8 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as RateLimiter from "effect/RateLimiter"
@@ -132,9 +134,16 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     )
 
     // Set once `options.stop` completes: no send starts after it.
+    // If `stop` dies, the batch stops too, and the defect comes after every result.
     let stopped = false
+    let stopDefect: Cause.Cause<never> | undefined
     if (options.stop !== undefined) {
-      yield* Effect.forkScoped(Effect.zipRight(options.stop, Effect.sync(() => void (stopped = true))))
+      yield* Effect.forkScoped(Effect.onExit(options.stop, (exit) =>
+        Effect.sync(() => {
+          if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return
+          stopped = true
+          if (Exit.isFailure(exit)) stopDefect = exit.cause
+        })))
     }
 
     const sendOne = (input: A, index: number): Effect.Effect<BatchResult<A, K>> => {
@@ -207,21 +216,36 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
           }))
         )
       })
-    if (options.ordered === false) {
-      return runUnordered(source, concurrency, groupSize, sendOne)
-    }
-    return source.pipe(
-      Stream.zipWithIndex,
-      Stream.groupedWithin(groupSize, "10 millis"),
-      Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
-      Stream.flattenIterables,
-      // A send died: the results of the group's other sends, then the defect. Any other cause is the input's (E).
-      Stream.catchAllCause((cause) => {
-        const failure = Cause.failureOption(cause)
-        return failure._tag === "Some" && failure.value instanceof Halted
-          ? Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
-          : Stream.failCause(cause as Cause.Cause<E>)
+    const results: Stream.Stream<BatchResult<A, K>, E, R> = options.ordered === false
+      ? runUnordered(source, concurrency, groupSize, sendOne)
+      : Stream.suspend(() => {
+        // The input's failure comes after the results of every input read before it: `groupedWithin` would drop
+        // the inputs of the group it is filling.
+        let inputFailure: Cause.Cause<E> | undefined
+        return source.pipe(
+          Stream.catchAllCause((cause) => {
+            inputFailure = cause
+            return Stream.empty
+          }),
+          Stream.zipWithIndex,
+          Stream.groupedWithin(groupSize, "10 millis"),
+          Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
+          Stream.flattenIterables,
+          // A send died: the results of the group's other sends, then the defect.
+          Stream.catchAllCause((cause) => {
+            const failure = Cause.failureOption(cause)
+            return failure._tag === "Some" && failure.value instanceof Halted
+              ? Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
+              : Stream.failCause(cause as Cause.Cause<never>)
+          }),
+          Stream.concat(
+            Stream.suspend(() => inputFailure === undefined ? Stream.empty : Stream.failCause(inputFailure))
+          )
+        )
       })
+    return Stream.concat(
+      results,
+      Stream.suspend(() => stopDefect === undefined ? Stream.empty : Stream.failCause(stopDefect))
     )
   }))
 
@@ -275,17 +299,32 @@ const runUnordered = <A, E, R, B>(
         })
       )
     )
-    const locked = lock.withPermits(1)(refill)
     // A send that dies (a defect: a `key` function that throws, ...) stops the batch: no other input is taken, the
-    // sends in flight finish and report, and the defect comes after their results.
+    // sends in flight finish and report, and the defect comes after their results. A pull in progress is then
+    // interrupted (it runs in a fiber of its own for that): a live input (a queue) may bring nothing for a long time.
     let halted = false
+    let pulling: Fiber.RuntimeFiber<void> | undefined
+    const locked = lock.withPermits(1)(Effect.suspend(() =>
+      halted ? Effect.void : Effect.flatMap(Effect.fork(refill), (fiber) => {
+        pulling = fiber
+        return Effect.ensuring(
+          Fiber.await(fiber),
+          Effect.sync(() => {
+            pulling = undefined
+          })
+        )
+      })
+    ))
     const run = (item: A, i: number): Effect.Effect<void> =>
-      Effect.suspend(() => f(item, i)).pipe(
+      Effect.suspend(() =>
+        f(item, i)
+      ).pipe(
         Effect.flatMap((result) => Queue.offer(results, result)),
         Effect.catchAllDefect((defect) =>
-          Effect.sync(() => {
+          Effect.suspend(() => {
             halted = true
             fail(Cause.die(defect))
+            return pulling === undefined ? Effect.void : Fiber.interruptFork(pulling)
           })
         )
       )

@@ -12,6 +12,7 @@ import {
   Fiber,
   Layer,
   Option,
+  Queue,
   Stream,
   TestClock
 } from "effect"
@@ -68,6 +69,9 @@ const message = (i: number): MediaMessage.SendMediaInput => ({
   to: `+9198765${String(i).padStart(5, "0")}`,
   image: { link: `https://example.com/${i}.png` }
 })
+
+/** 0 to n - 1. */
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
 /** The recipients of `message(0)` to `message(29)`. */
 const inputs30 = Array.from({ length: 30 }, (_, i) => message(i).to)
@@ -269,7 +273,7 @@ describe("sendMediaBatch", () => {
         }).pipe(Stream.chunks, Stream.runCollect, Effect.provide(layer), Effect.fork)
         const waves: Array<number> = []
         for (let second = 0; second < 4; second++) {
-          for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+          for (let i = 0; i < 100; i++) yield* Effect.yieldNow()
           waves.push(hits.length)
           yield* TestClock.adjust("1 second")
         }
@@ -307,11 +311,12 @@ describe("sendMediaBatch", () => {
         assert.isTrue(closed, `the generator was closed when the batch ended early (ordered: ${ordered})`)
       }), { discard: true }))
 
-  it.effect("a failing input: every send started reports its result before the failure, in order or not", () =>
+  it.effect("a failing input: every input read before the failure is sent and reported first, in order or not", () =>
     Effect.forEach([true, false], (ordered) =>
       Effect.gen(function*() {
         const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
-        const inputs = Stream.range(0, 29).pipe(Stream.map(message), Stream.concat(Stream.fail("the input broke")))
+        // 100 inputs, then the failure: in order, a first group of 64 is full, and 36 wait in the next one
+        const inputs = Stream.range(0, 99).pipe(Stream.map(message), Stream.concat(Stream.fail("the input broke")))
         const { exit, seen } = yield* runRecording(
           sendMediaBatch(inputs, { concurrency: 4, rateLimit: false, ordered }),
           layer
@@ -320,7 +325,62 @@ describe("sendMediaBatch", () => {
           Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none(),
           Option.some("the input broke")
         )
-        assertResultsAreTheSends(seen, hits, `ordered: ${ordered}`)
+        assert.deepStrictEqual([...seen].sort((a, b) => a - b), range(100), `ordered: ${ordered}`)
+        assert.strictEqual(hits.length, 100)
+      }), { discard: true }))
+
+  it.effect("a send that dies while the input has nothing to give: the defect comes at once, no input is lost", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to) => ok(to))
+      const boom = new Error("the key function broke")
+      const queue = yield* Queue.unbounded<MediaMessage.SendMediaInput>()
+      const fiber = yield* runRecording(
+        sendMediaBatch(Stream.fromQueue(queue), {
+          concurrency: 4,
+          rateLimit: false,
+          ordered: false,
+          key: (_, index) => {
+            if (index === 2) throw boom
+            return index
+          }
+        }),
+        layer
+      ).pipe(Effect.fork)
+      yield* Queue.offer(queue, message(0))
+      yield* TestClock.adjust("100 millis")
+      yield* Queue.offerAll(queue, [message(1), message(2)])
+      // the input is live: nothing more comes, and the batch must not wait for it
+      for (let i = 0; i < 100; i++) yield* Effect.yieldNow()
+      const { exit, seen } = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(Exit.isFailure(exit) ? Cause.defects(exit.cause).pipe(Chunk.toReadonlyArray) : [], [boom])
+      assert.deepStrictEqual([...seen].sort(), [0, 1])
+      assert.strictEqual(hits.length, 2)
+      yield* Queue.offer(queue, message(3))
+      assert.strictEqual(yield* Queue.size(queue), 1, "an input offered afterwards is left in the queue, not taken")
+    }))
+
+  it.effect("a stop that dies stops the batch: every input has its result, then the defect, in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { hits, layer } = fakeKaleyra((to) => ok(to))
+        const boom = new Error("the stop signal broke")
+        const { exit, seen } = yield* runRecording(
+          sendMediaBatch(Array.from({ length: 100 }, (_, i) => message(i)), {
+            concurrency: 2,
+            rateLimit: { limit: 10 },
+            ordered,
+            stop: Effect.delay(Effect.die(boom), "1500 millis")
+          }),
+          layer
+        )
+        assert.deepStrictEqual(
+          Exit.isFailure(exit) ? Cause.defects(exit.cause).pipe(Chunk.toReadonlyArray) : [],
+          [boom],
+          `ordered: ${ordered}`
+        )
+        assert.deepStrictEqual([...seen].sort((a, b) => a - b), range(100))
+        assert.isAbove(hits.length, 0)
+        assert.isBelow(hits.length, 50, "no send starts after the stop")
       }), { discard: true }))
 
   it.effect("a send that dies (a key function that throws): every send started reports its result, then the defect", () =>
