@@ -82,9 +82,10 @@ export interface BatchOptions<A, K> {
 /**
  * Sends every input and streams one result per input, in input order unless `ordered: false`. Memory does not grow
  * with the number of inputs (the input is pulled as sends complete). A 429 pauses every send of the batch for its
- * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result; only the input
- * stream's own error can, or a defect (a `key` function that throws; no send starts after it). Either way every
- * send that started reports its result before the stream fails.
+ * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result. Only the input
+ * stream's own error can (every input read before it is sent and reported first), or a defect (a `key` function
+ * that throws, a `stop` that dies: no send starts after it). Either way every send that started reports its result
+ * before the stream fails.
  *
  * @example
  * ```ts
