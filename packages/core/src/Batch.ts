@@ -83,9 +83,10 @@ export interface BatchOptions<A, K> {
  * Sends every input and streams one result per input, in input order unless `ordered: false`. Memory does not grow
  * with the number of inputs (the input is pulled as sends complete). A 429 pauses every send of the batch for its
  * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result. Only the input
- * stream's own error can (every input read before it is sent and reported first), or a defect (a `key` function
- * that throws, a `stop` that dies: no send starts after it). Either way every send that started reports its result
- * before the stream fails.
+ * stream's own error can (every input read before it is sent and reported first), or a defect: a `key` function
+ * or a `rateLimiter` that throws (no input is taken after it), or a `stop` that dies (it acts as a completed `stop`,
+ * and its defect comes when the input ends). Either way every send that started reports its result before the stream
+ * fails.
  *
  * @example
  * ```ts
@@ -235,9 +236,12 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
           // A send died: the results of the group's other sends, then the defect.
           Stream.catchAllCause((cause) => {
             const failure = Cause.failureOption(cause)
-            return failure._tag === "Some" && failure.value instanceof Halted
-              ? Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
-              : Stream.failCause(cause as Cause.Cause<never>)
+            if (failure._tag === "None" || !(failure.value instanceof Halted)) {
+              return Stream.failCause(cause as Cause.Cause<never>)
+            }
+            // The defect wins over an input failure read before it: a stream fails with the typed failure alone of a
+            // cause that has both, and the defect is the bug to see.
+            return Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
           }),
           Stream.concat(
             Stream.suspend(() => inputFailure === undefined ? Stream.empty : Stream.failCause(inputFailure))
@@ -276,9 +280,15 @@ const runUnordered = <A, E, R, B>(
     let position = 0
     let index = 0
     let ended = false
+    // The input's failure, and the defects of sends. A defect wins, as in order: a stream fails with the typed
+    // failure alone of a cause that has both.
     let failure: Cause.Cause<E> | undefined
+    let defects: Cause.Cause<never> | undefined
     const fail = (cause: Cause.Cause<E>) => {
       failure = failure === undefined ? cause : Cause.sequential(failure, cause)
+    }
+    const die = (cause: Cause.Cause<never>) => {
+      defects = defects === undefined ? cause : Cause.sequential(defects, cause)
     }
     // Pulls chunks (an empty one is skipped) until one has inputs or the input has ended.
     const refill: Effect.Effect<void, never, R> = Effect.suspend(() =>
@@ -309,7 +319,8 @@ const runUnordered = <A, E, R, B>(
       halted ? Effect.void : Effect.flatMap(Effect.fork(refill), (fiber) => {
         pulling = fiber
         return Effect.ensuring(
-          Fiber.await(fiber),
+          // a halt may have come while the pull was being forked (a fiber yields when its op budget runs out)
+          halted ? Fiber.interrupt(fiber) : Fiber.await(fiber),
           Effect.sync(() => {
             pulling = undefined
           })
@@ -324,7 +335,7 @@ const runUnordered = <A, E, R, B>(
         Effect.catchAllDefect((defect) =>
           Effect.suspend(() => {
             halted = true
-            fail(Cause.die(defect))
+            die(Cause.die(defect))
             return pulling === undefined ? Effect.void : Fiber.interruptFork(pulling)
           })
         )
@@ -340,7 +351,7 @@ const runUnordered = <A, E, R, B>(
     )
     yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
       .pipe(
-        Effect.catchAllCause((cause) => Effect.sync(() => fail(cause))),
+        Effect.catchAllCause((cause) => Effect.sync(() => die(cause))),
         Effect.zipRight(Queue.offer(results, END)),
         Effect.forkScoped
       )
@@ -357,7 +368,10 @@ const runUnordered = <A, E, R, B>(
       })
     )
     return Stream.repeatEffectChunkOption(take).pipe(
-      Stream.concat(Stream.suspend(() => failure === undefined ? Stream.empty : Stream.failCause(failure)))
+      Stream.concat(Stream.suspend(() => {
+        const cause = defects ?? failure
+        return cause === undefined ? Stream.empty : Stream.failCause(cause)
+      }))
     )
   }))
 

@@ -16,6 +16,7 @@ import {
   Stream,
   TestClock
 } from "effect"
+import type * as RateLimiter from "effect/RateLimiter"
 import { baseOptions, seedFailures } from "./utils.js"
 
 interface Hit {
@@ -357,6 +358,67 @@ describe("sendMediaBatch", () => {
       assert.strictEqual(hits.length, 2)
       yield* Queue.offer(queue, message(3))
       assert.strictEqual(yield* Queue.size(queue), 1, "an input offered afterwards is left in the queue, not taken")
+    }))
+
+  it.effect("a send that dies after the input failed: the defect wins, in order or not", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { layer } = fakeKaleyra((to) => ok(to))
+        const boom = new Error("the key function broke")
+        const inputs = Stream.range(0, 99).pipe(Stream.map(message), Stream.concat(Stream.fail("the input broke")))
+        const { exit, seen } = yield* runRecording(
+          sendMediaBatch(inputs, {
+            concurrency: 4,
+            rateLimit: false,
+            ordered,
+            key: (_, index) => {
+              if (index === 70) throw boom
+              return index
+            }
+          }),
+          layer
+        )
+        assert.deepStrictEqual(
+          Exit.isFailure(exit) ? Chunk.toReadonlyArray(Cause.defects(exit.cause)) : [],
+          [boom],
+          `ordered: ${ordered}`
+        )
+        assert.deepStrictEqual([...seen].sort((a, b) => a - b), range(70))
+      }), { discard: true }))
+
+  it.effect("a send that dies while a worker starts a pull from a live input: the defect still comes at once", () =>
+    Effect.gen(function*() {
+      // Found by a review: a halt landing while a worker yields (its op budget spent, here 20 ops) between deciding to
+      // pull and recording its pull found nothing to interrupt; the batch then waited for the next input.
+      const { hits, layer } = fakeKaleyra((to) => ok(to))
+      const queue = yield* Queue.unbounded<MediaMessage.SendMediaInput>()
+      yield* Queue.offerAll(queue, [message(0), message(1)])
+      let calls = 0
+      // a user's rate limiter whose first call dies after 3 scheduler turns
+      const rateLimiter = (<A, E, R>(task: Effect.Effect<A, E, R>) =>
+        Effect.suspend(() =>
+          calls++ === 0
+            ? Effect.zipRight(
+              Effect.zipRight(Effect.yieldNow(), Effect.zipRight(Effect.yieldNow(), Effect.yieldNow())),
+              Effect.dieMessage("the limiter broke")
+            )
+            : task
+        )) as RateLimiter.RateLimiter
+      const fiber = yield* sendMediaBatch(Stream.fromQueue(queue), { concurrency: 3, rateLimiter, ordered: false })
+        .pipe(
+          Stream.runDrain,
+          Effect.provide(layer),
+          Effect.withMaxOpsBeforeYield(20),
+          Effect.exit,
+          Effect.fork
+        )
+      for (let i = 0; i < 5000 && fiber.unsafePoll() === null; i++) yield* Effect.yieldNow()
+      assert.isNotNull(fiber.unsafePoll(), "the batch ended without waiting for another input")
+      const exit = yield* Fiber.join(fiber)
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      assert.isAtMost(hits.length, 1)
+      yield* Queue.offer(queue, message(2))
+      assert.strictEqual(yield* Queue.size(queue), 1, "an input offered afterwards is left in the queue")
     }))
 
   it.effect("a stop that dies stops the batch: every input has its result, then the defect, in order or not", () =>
