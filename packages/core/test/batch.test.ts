@@ -120,6 +120,16 @@ const assertResultsAreTheSends = (seen: ReadonlyArray<number>, hits: ReadonlyArr
     label
   )
 
+/** A `key` function that throws `error` at input `at`. */
+const keyThrowingAt = (at: number, error: Error) => (_: unknown, index: number): number => {
+  if (index === at) throw error
+  return index
+}
+
+/** The defects an exit died with (none if it succeeded). */
+const defectsOf = (exit: Exit.Exit<unknown, unknown>): ReadonlyArray<unknown> =>
+  Exit.isFailure(exit) ? Chunk.toReadonlyArray(Cause.defects(exit.cause)) : []
+
 describe("sendMediaBatch", () => {
   it.effect("exactly one result per input, in order, with keys, for mixed outcomes", () =>
     Effect.gen(function*() {
@@ -340,10 +350,7 @@ describe("sendMediaBatch", () => {
           concurrency: 4,
           rateLimit: false,
           ordered: false,
-          key: (_, index) => {
-            if (index === 2) throw boom
-            return index
-          }
+          key: keyThrowingAt(2, boom)
         }),
         layer
       ).pipe(Effect.fork)
@@ -353,7 +360,7 @@ describe("sendMediaBatch", () => {
       // the input is live: nothing more comes, and the batch must not wait for it
       for (let i = 0; i < 100; i++) yield* Effect.yieldNow()
       const { exit, seen } = yield* Fiber.join(fiber)
-      assert.deepStrictEqual(Exit.isFailure(exit) ? Cause.defects(exit.cause).pipe(Chunk.toReadonlyArray) : [], [boom])
+      assert.deepStrictEqual(defectsOf(exit), [boom])
       assert.deepStrictEqual([...seen].sort(), [0, 1])
       assert.strictEqual(hits.length, 2)
       yield* Queue.offer(queue, message(3))
@@ -371,15 +378,12 @@ describe("sendMediaBatch", () => {
             concurrency: 4,
             rateLimit: false,
             ordered,
-            key: (_, index) => {
-              if (index === 70) throw boom
-              return index
-            }
+            key: keyThrowingAt(70, boom)
           }),
           layer
         )
         assert.deepStrictEqual(
-          Exit.isFailure(exit) ? Chunk.toReadonlyArray(Cause.defects(exit.cause)) : [],
+          defectsOf(exit),
           [boom],
           `ordered: ${ordered}`
         )
@@ -436,7 +440,7 @@ describe("sendMediaBatch", () => {
           layer
         )
         assert.deepStrictEqual(
-          Exit.isFailure(exit) ? Cause.defects(exit.cause).pipe(Chunk.toReadonlyArray) : [],
+          defectsOf(exit),
           [boom],
           `ordered: ${ordered}`
         )
@@ -456,15 +460,12 @@ describe("sendMediaBatch", () => {
             concurrency: 4,
             rateLimit: false,
             ordered,
-            key: (_, index) => {
-              if (index === 5) throw boom
-              return index
-            }
+            key: keyThrowingAt(5, boom)
           }),
           layer
         )
         assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), `ordered: ${ordered}: the batch dies`)
-        assert.deepStrictEqual(Exit.isFailure(exit) ? Cause.defects(exit.cause).pipe(Chunk.toReadonlyArray) : [], [
+        assert.deepStrictEqual(defectsOf(exit), [
           boom
         ])
         assert.isAbove(hits.length, 3)
