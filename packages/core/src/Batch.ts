@@ -150,16 +150,15 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
 
     const sendOne = (input: A, index: number): Effect.Effect<BatchResult<A, K>> => {
       const key = keyOf(input, index)
+      const toResult = Effect.match({
+        onFailure: (error: SendMediaError): BatchResult<A, K> => ({ _tag: "Failed", index, key, input, error }),
+        onSuccess: (result: SendMediaResult): BatchResult<A, K> => ({ _tag: "Sent", index, key, input, result })
+      })
       const validated = MediaMessage.validate(input)
       if (Either.isLeft(validated)) {
         // Refused by the client like every invalid input (the same error, and its SendFailed event), before waiting
         // for a rate-limit slot: nothing is sent.
-        return client.sendMedia(input, { beforeAttempt: waitTurn }).pipe(
-          Effect.match({
-            onFailure: (error): BatchResult<A, K> => ({ _tag: "Failed", index, key, input, error }),
-            onSuccess: (result): BatchResult<A, K> => ({ _tag: "Sent", index, key, input, result })
-          })
-        )
+        return toResult(client.sendMedia(input, { beforeAttempt: waitTurn }))
       }
       const notAttempted: BatchResult<A, K> = { _tag: "NotAttempted", index, key, input }
       let first = true
@@ -179,10 +178,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
         Effect.tapError((error) =>
           error._tag === "RateLimited" && error.retryAfter !== undefined ? pauseFor(error.retryAfter) : Effect.void
         ),
-        Effect.match({
-          onFailure: (error): BatchResult<A, K> => ({ _tag: "Failed", index, key, input, error }),
-          onSuccess: (result): BatchResult<A, K> => ({ _tag: "Sent", index, key, input, result })
-        })
+        toResult
       )
       return Effect.suspend(() =>
         stopped
@@ -198,7 +194,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     // An iterable is read one group at a time (`Stream.fromIterable` reads 4 096 inputs ahead: a generator's inputs
     // would then be held for seconds at a slow rate), and its iterator is closed (`return()`, so a generator's
     // `finally` runs) when the batch ends early.
-    const source: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
+    const read: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
       ? inputs as Stream.Stream<A, E, R>
       : Stream.suspend(() => {
         const iterator = (inputs as Iterable<A>)[Symbol.iterator]()
@@ -218,39 +214,38 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
           }))
         )
       })
-    const results: Stream.Stream<BatchResult<A, K>, E, R> = options.ordered === false
+    // The input's failure (or defect) ends the input here, and comes after the results of every input read before
+    // it: failing at once would interrupt sends whose requests may have reached Kaleyra, and `groupedWithin` would
+    // drop the inputs of the group it is filling.
+    let inputFailure: Cause.Cause<E> | undefined
+    const source = read.pipe(Stream.catchAllCause((cause) => {
+      inputFailure = cause
+      return Stream.empty
+    }))
+    const results: Stream.Stream<BatchResult<A, K>, never, R> = options.ordered === false
       ? runUnordered(source, concurrency, groupSize, sendOne)
-      : Stream.suspend(() => {
-        // The input's failure comes after the results of every input read before it: `groupedWithin` would drop
-        // the inputs of the group it is filling.
-        let inputFailure: Cause.Cause<E> | undefined
-        return source.pipe(
-          Stream.catchAllCause((cause) => {
-            inputFailure = cause
-            return Stream.empty
-          }),
-          Stream.zipWithIndex,
-          Stream.groupedWithin(groupSize, "10 millis"),
-          Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
-          Stream.flattenIterables,
-          // A send died: the results of the group's other sends, then the defect.
-          Stream.catchAllCause((cause) => {
-            const failure = Cause.failureOption(cause)
-            if (failure._tag === "None" || !(failure.value instanceof Halted)) {
-              return Stream.failCause(cause as Cause.Cause<never>)
-            }
-            // The defect wins over an input failure read before it: a stream fails with the typed failure alone of a
-            // cause that has both, and the defect is the bug to see.
-            return Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
-          }),
-          Stream.concat(
-            Stream.suspend(() => inputFailure === undefined ? Stream.empty : Stream.failCause(inputFailure))
-          )
-        )
-      })
+      : source.pipe(
+        Stream.zipWithIndex,
+        Stream.groupedWithin(groupSize, "10 millis"),
+        Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
+        Stream.flattenIterables,
+        // A send died: the results of the group's other sends, then the defect.
+        Stream.catchAllCause((cause) => {
+          const failure = Cause.failureOption(cause)
+          if (failure._tag === "None" || !(failure.value instanceof Halted)) {
+            return Stream.failCause(cause as Cause.Cause<never>)
+          }
+          return Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
+        })
+      )
+    // After the last result: a dying `stop`, else the input's failure. A send's defect has already failed the stream
+    // (it wins: a stream fails with the typed failure alone of a cause that has both, and the defect is the bug).
     return Stream.concat(
       results,
-      Stream.suspend(() => stopDefect === undefined ? Stream.empty : Stream.failCause(stopDefect))
+      Stream.suspend(() => {
+        const cause = stopDefect ?? inputFailure
+        return cause === undefined ? Stream.empty : Stream.failCause(cause)
+      })
     )
   }))
 
@@ -262,16 +257,15 @@ const END: unique symbol = Symbol("effect-kaleyra/Batch/end")
  * completes: one slow send holds back nothing but itself. The input is pulled a chunk at a time, by one worker
  * at a time, and results wait in a queue of `capacity` (a slow consumer stops the workers).
  *
- * If the input fails, the sends already started still finish and report their results, and the failure comes after
- * them (failing at once would interrupt sends whose requests may have reached Kaleyra, with no result). A fiber per
- * input (`Stream.mapEffect` with `unordered: true` merges one stream per input) costs three times the CPU.
+ * The input cannot fail (`sendMediaBatch` holds its failure back until after the last result). A fiber per input
+ * (`Stream.mapEffect` with `unordered: true` merges one stream per input) costs three times the CPU.
  */
-const runUnordered = <A, E, R, B>(
-  source: Stream.Stream<A, E, R>,
+const runUnordered = <A, R, B>(
+  source: Stream.Stream<A, never, R>,
   concurrency: number,
   capacity: number,
   f: (item: A, index: number) => Effect.Effect<B>
-): Stream.Stream<B, E, R> =>
+): Stream.Stream<B, never, R> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const pull = yield* Stream.toPull(source)
     const lock = yield* Effect.makeSemaphore(1)
@@ -280,13 +274,8 @@ const runUnordered = <A, E, R, B>(
     let position = 0
     let index = 0
     let ended = false
-    // The input's failure, and the defects of sends. A defect wins, as in order: a stream fails with the typed
-    // failure alone of a cause that has both.
-    let failure: Cause.Cause<E> | undefined
+    // The defects of sends, raised after the last result.
     let defects: Cause.Cause<never> | undefined
-    const fail = (cause: Cause.Cause<E>) => {
-      failure = failure === undefined ? cause : Cause.sequential(failure, cause)
-    }
     const die = (cause: Cause.Cause<never>) => {
       defects = defects === undefined ? cause : Cause.sequential(defects, cause)
     }
@@ -294,12 +283,11 @@ const runUnordered = <A, E, R, B>(
     const refill: Effect.Effect<void, never, R> = Effect.suspend(() =>
       position < chunk.length || ended ? Effect.void : pull.pipe(
         Effect.matchCauseEffect({
-          onFailure: (cause) => {
+          // the end of the input (it cannot fail)
+          onFailure: () => {
             ended = true
             chunk = []
             position = 0
-            const error = Cause.flipCauseOption(cause)
-            if (Option.isSome(error)) fail(error.value)
             return Effect.void
           },
           onSuccess: (pulled) => {
@@ -368,10 +356,7 @@ const runUnordered = <A, E, R, B>(
       })
     )
     return Stream.repeatEffectChunkOption(take).pipe(
-      Stream.concat(Stream.suspend(() => {
-        const cause = defects ?? failure
-        return cause === undefined ? Stream.empty : Stream.failCause(cause)
-      }))
+      Stream.concat(Stream.suspend(() => defects === undefined ? Stream.empty : Stream.failCause(defects)))
     )
   }))
 
