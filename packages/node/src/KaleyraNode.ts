@@ -23,7 +23,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { copyFormData } from "./internal/undici.js"
+import { formDataOf } from "./internal/undici.js"
 import * as NodeMedia from "./NodeMedia.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
@@ -114,9 +114,7 @@ export const layerStockHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.un
  * undici, which a package manager may install apart), so the class is taken from `@effect/platform-node/Undici`.
  */
 const toStockFormData = (formData: FormData, Undici: typeof PlatformUndici): FormData =>
-  formData instanceof Undici.FormData
-    ? formData
-    : copyFormData(formData, Undici.FormData) as unknown as FormData
+  formDataOf(formData, Undici.FormData) as unknown as FormData
 
 /**
  * The client over `@effect/platform-node`'s stock undici `HttpClient` ({@link layerStockHttpClient}) instead of the

@@ -39,7 +39,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from "undici"
-import { Agent, copyFormData, FormData as UndiciFormDataClass } from "./internal/undici.js"
+import { Agent, FormData as UndiciFormDataClass, formDataOf } from "./internal/undici.js"
 
 // -----------------------------------------------------------------------------
 // errors
@@ -179,8 +179,7 @@ const asDispatchBody = (body: unknown): DispatchBody => body as DispatchBody
  * @since 0.1.0
  * @category conversions
  */
-export const toUndiciFormData = (formData: FormData): UndiciFormData =>
-  formData instanceof UndiciFormDataClass ? formData : copyFormData(formData, UndiciFormDataClass)
+export const toUndiciFormData = (formData: FormData): UndiciFormData => formDataOf(formData, UndiciFormDataClass)
 
 const rawBody = (body: unknown): DispatchBody => {
   if (typeof FormData !== "undefined" && body instanceof FormData) return toUndiciFormData(body)

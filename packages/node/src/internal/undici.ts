@@ -19,15 +19,17 @@ export const Agent: typeof Undici.Agent = AgentClass
 export const FormData: typeof Undici.FormData = formData.FormData
 
 /**
- * A copy of `formData` made with `Target`, an undici `FormData` class: undici recognises a body as form data only
- * when it is an instance of its own class (and on Node 20 the global `FormData` is another undici's).
+ * `formData` as an instance of `Target`, an undici `FormData` class: itself if it is one already, else a copy.
+ * undici recognises a body as form data only when it is an instance of its own class (and on Node 20 the global
+ * `FormData` is another undici's).
  *
  * @internal
  */
-export const copyFormData = <T extends { append(name: string, value: string | Blob, filename?: string): void }>(
+export const formDataOf = <T extends { append(name: string, value: string | Blob, filename?: string): void }>(
   formData: globalThis.FormData,
   Target: new() => T
 ): T => {
+  if (formData instanceof Target) return formData
   const copy = new Target()
   formData.forEach((value, name) => {
     if (typeof value === "string") copy.append(name, value)
