@@ -196,8 +196,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
 
     // After the service's scope closed there is nobody to tell: publishing is then a no-op, never an interruption
     // of the sender (or of a callback receiver still answering Kaleyra).
-    const publish = (event: KaleyraEvent): Effect.Effect<boolean> =>
-      Effect.flatMap(PubSub.isShutdown(pubsub), (down) => down ? Effect.succeed(false) : PubSub.publish(pubsub, event))
+    // The PubSub is sliding or unbounded, so an offer never waits: it is one synchronous step (`unsafeOffer` answers
+    // `false` once the PubSub is shut down).
+    const publish = (event: KaleyraEvent): Effect.Effect<boolean> => Effect.sync(() => pubsub.unsafeOffer(event))
 
     const track = (event: MessageStatusUpdated): boolean => {
       const current = statuses.get(event.messageId)
@@ -271,7 +272,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     return KaleyraEvents.of({
       events: Stream.fromPubSub(pubsub),
       subscribe: PubSub.subscribe(pubsub),
-      publish: (event) => Effect.asVoid(publish(event)),
+      publish: (event) => Effect.sync(() => void pubsub.unsafeOffer(event)),
       ingest,
       ingestPayload: (body) =>
         Effect.flatMap(
