@@ -11,13 +11,20 @@
  *   `requestSent` set) when the whole response has not arrived in time. The client then skips its generic
  *   `Effect.timeoutFail` wrapper, which costs a race of two fibers per attempt.
  *
- * A client passed through `transformClient` is always given the generic timeout, since the wrapper may not keep the
- * contract.
+ * - answer a send in one step, by offering an {@link Exchange} (mark the client with {@link withExchange}): the
+ *   request goes out as a method, a URL, headers and a text body, and comes back read (status, the two headers the
+ *   client reads, the body as text, at most {@link MAX_RESPONSE_BYTES}). The client then sends messages through it
+ *   instead of `execute` + reading the response, which costs an `HttpClientRequest`, an `HttpClientResponse` and a
+ *   dozen Effect steps per request. Uploads (multipart) still go through `execute`.
+ *
+ * A client passed through `transformClient` is always given the generic path (`execute`, and the generic timeout),
+ * since the wrapper may not keep the contract.
  *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 
@@ -90,3 +97,93 @@ export const neverSentCodes: ReadonlySet<string> = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "SELF_SIGNED_CERT_IN_CHAIN"
 ])
+
+/**
+ * The most a client reads of a response body; a larger body is not read (`ExchangeResponse.body` is `undefined`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+/**
+ * A request as an {@link Exchange} takes it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExchangeRequest {
+  readonly method: string
+  /** Absolute, `http:` or `https:`. */
+  readonly url: string
+  /** Sent as they are (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>
+  /** Sent as UTF-8. */
+  readonly body: string
+  /** The deadline of the whole exchange, until the last byte of the response; on expiry it fails with `ETIMEDOUT`. */
+  readonly timeoutMillis: number
+}
+
+/**
+ * A response as an {@link Exchange} returns it, read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExchangeResponse {
+  readonly status: number
+  readonly contentType: string | undefined
+  readonly retryAfter: string | undefined
+  /** The body decoded as UTF-8; `undefined` when it exceeded {@link MAX_RESPONSE_BYTES} (the rest is not read). */
+  readonly body: string | undefined
+}
+
+/**
+ * Why an exchange failed. `cause` follows the same contract as the `cause` of a `RequestError` (a `code`, and
+ * `requestSent` when the transport knows it). `status` is set when the response's status had arrived and reading its
+ * body failed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExchangeFailure {
+  readonly cause: unknown
+  readonly status?: number | undefined
+  readonly contentType?: string | undefined
+}
+
+/**
+ * One request and its response, read: what a client marked with {@link withExchange} offers. Interrupting it aborts
+ * the request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Exchange = (request: ExchangeRequest) => Effect.Effect<ExchangeResponse, ExchangeFailure>
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const ExchangeId: unique symbol = Symbol.for("@effect-kaleyra/core/HttpTransport/Exchange")
+
+/**
+ * Offers `exchange` on a client; it must enforce `timeoutMillis` itself (so the client is also marked
+ * {@link withNativeTimeout}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withExchange = <C extends HttpClient.HttpClient.With<unknown, unknown>>(
+  client: C,
+  exchange: Exchange
+): C => Object.assign(withNativeTimeout(client), { [ExchangeId]: exchange })
+
+/**
+ * The {@link Exchange} a client offers, if any.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const exchangeOf = (client: HttpClient.HttpClient.With<unknown, unknown>): Exchange | undefined =>
+  (client as { readonly [ExchangeId]?: Exchange })[ExchangeId]

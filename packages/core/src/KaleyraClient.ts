@@ -7,6 +7,7 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
@@ -26,7 +27,7 @@ import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as HttpTransport from "./HttpTransport.js"
 import { errorFromResponse, findId, parseJson, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
-import { fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
+import { fromExchangeFailure, fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
 import {
   isRetryable,
@@ -127,7 +128,10 @@ export interface AttemptHooks {
 export interface Service {
   /** The resolved configuration (the API key stays redacted). */
   readonly config: KaleyraConfig.Resolved
-  /** The `HttpClient` requests go through (after `transformClient`). */
+  /**
+   * The `HttpClient` requests go through (after `transformClient`). When it offers an `HttpTransport.Exchange` (and
+   * there is no `transformClient`), sends go through that exchange instead of `execute`.
+   */
   readonly httpClient: HttpClient.HttpClient
   /** Sends one media message to one or more recipients (`options`: hooks around each HTTP attempt). */
   readonly sendMedia: (
@@ -206,7 +210,8 @@ const retryDelay = (config: KaleyraConfig.Resolved, error: SendMediaError, retry
 
 const toResult = (
   message: MediaMessage.MediaMessage,
-  { attempts, response }: { readonly response: RawResponse; readonly attempts: number }
+  response: RawResponse,
+  attempts: number
 ): Either.Either<SendMediaResult, UnexpectedResponse> => {
   const success = sendSuccessFromResponse(response)
   if (Either.isLeft(success)) return Either.left(success.left)
@@ -352,6 +357,7 @@ export const make = (
     const events = Option.getOrUndefined(eventsService)
     const baseClient = yield* HttpClient.HttpClient
     const nativeTimeout = options.transformClient === undefined && HttpTransport.hasNativeTimeout(baseClient)
+    const exchange = options.transformClient === undefined ? HttpTransport.exchangeOf(baseClient) : undefined
     // The transport reads the attempt timeout from this FiberRef. Set once for every effect the layer is provided
     // to; only calls with another timeout (uploads) change it locally.
     if (nativeTimeout) yield* Effect.locallyScoped(HttpTransport.currentTimeout, config.timeout)
@@ -367,9 +373,10 @@ export const make = (
       "cache-control": "no-cache",
       accept: "application/json"
     }
-    const messagesRequest = HttpClientRequest.post(`${config.accountUrl}/messages`).pipe(
-      HttpClientRequest.setHeaders(baseHeaders)
-    )
+    const messagesUrl = `${config.accountUrl}/messages`
+    const messagesRequest = HttpClientRequest.post(messagesUrl).pipe(HttpClientRequest.setHeaders(baseHeaders))
+    const messagesHeaders = { ...baseHeaders, "content-type": "application/json" }
+    const timeoutMillis = Math.max(1, Math.min(Duration.toMillis(config.timeout), 2 ** 31 - 1))
 
     const scrub = secretScrubber(Redacted.value(config.apiKey))
     const timeoutError = (timeout: Duration.Duration) =>
@@ -378,76 +385,84 @@ export const make = (
         mayHaveReachedKaleyra: true,
         detail: `no complete response within ${Duration.format(timeout)}`
       }, { disableValidation: true })
-    const classify = (raw: RawResponse): Effect.Effect<RawResponse, KaleyraResponseError> =>
-      raw.status >= 200 && raw.status < 300
-        ? Effect.succeed(raw)
-        : raw.status === 429
-        ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(scrub(errorFromResponse(raw, now))))
-        : Effect.fail(scrub(errorFromResponse(raw, 0)))
-    const attemptOnce = (
-      request: HttpClientRequest.HttpClientRequest,
-      timeout: Duration.Duration
-    ): Effect.Effect<RawResponse, KaleyraResponseError | TransportError> =>
-      (nativeTimeout
-        ? (timeout === config.timeout
-          ? Effect.flatMap(httpClient.execute(request), readResponse)
-          : Effect.locally(
-            Effect.flatMap(httpClient.execute(request), readResponse),
-            HttpTransport.currentTimeout,
-            timeout
-          ))
-        : withTimeout(Effect.flatMap(httpClient.execute(request), readResponse), timeout, timeoutError)).pipe(
-          Effect.matchCauseEffect({
-            onFailure: (cause) => {
-              const failure = Cause.failureOption(cause)
-              if (failure._tag === "Some") {
-                const error = failure.value
-                return Effect.fail(
-                  scrub(
-                    error._tag === "TransportError" || error._tag === "UnexpectedResponse"
-                      ? error
-                      : fromRequestError(error)
-                  )
-                )
-              }
-              // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
-              return Cause.isInterruptedOnly(cause)
-                ? Effect.failCause(cause as Cause.Cause<never>)
-                : Effect.fail(scrub(transportErrorFromCause(Cause.squash(cause))))
-            },
-            onSuccess: classify
-          })
-        )
+    /** A response that is not a success, as its tagged error (a 429's `Retry-After` date is read on the `Clock`). */
+    const responseError = (raw: RawResponse): Effect.Effect<KaleyraResponseError> =>
+      raw.status === 429
+        ? Effect.map(Clock.currentTimeMillis, (now) => scrub(errorFromResponse(raw, now)))
+        : Effect.succeed(scrub(errorFromResponse(raw, 0)))
+    const isSuccess = (raw: RawResponse) => raw.status >= 200 && raw.status < 300
 
-    const execute: Service["execute"] = (request, executeOptions) => {
-      const loop = (
-        attempt: number
-      ): Effect.Effect<{ response: RawResponse; attempts: number }, KaleyraResponseError | TransportError> =>
-        (executeOptions?.beforeAttempt === undefined
-          ? attemptOnce(request, executeOptions?.timeout ?? config.timeout)
-          : Effect.zipRight(
-            executeOptions.beforeAttempt,
-            attemptOnce(request, executeOptions.timeout ?? config.timeout)
-          )).pipe(
-            Effect.matchEffect({
-              onSuccess: (response) => Effect.succeed({ response, attempts: attempt }),
-              onFailure: (error) => {
-                if (attempt > config.maxRetries || !isRetryable(error)) return Effect.fail(error)
-                return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
-                  if (delay === undefined) return Effect.fail(error)
-                  const announce = Effect.logDebug("Kaleyra: retrying").pipe(
-                    Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
-                  )
-                  return announce.pipe(
-                    Effect.zipRight(executeOptions?.onRetry?.(error, attempt, delay) ?? Effect.void),
-                    Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
-                  )
-                })
-              }
-            })
+    /** What the caller does with the outcome of the last attempt. */
+    interface Settle<A, E> {
+      readonly onSuccess: (response: RawResponse, attempts: number) => Effect.Effect<A, E>
+      readonly onFailure: (error: KaleyraResponseError | TransportError, attempts: number) => Effect.Effect<A, E>
+    }
+
+    /**
+     * Runs `once` (one HTTP attempt, failing with the transport's own error, mapped by `toError`) with the retry policy
+     * and the hooks around each attempt, and settles on the last attempt's outcome. A defect of the transport becomes
+     * an ambiguous `TransportError`; one of a hook (`beforeAttempt`, `onRetry`) stays a defect.
+     */
+    const retrying = <E, A, E2>(
+      once: Effect.Effect<RawResponse, E>,
+      toError: (error: E) => TransportError | UnexpectedResponse,
+      hooks: AttemptHooks | undefined,
+      settled: Settle<A, E2>
+    ): Effect.Effect<A, E2> => {
+      const retryOrFail = (error: KaleyraResponseError | TransportError, attempt: number): Effect.Effect<A, E2> => {
+        if (attempt > config.maxRetries || !isRetryable(error)) return settled.onFailure(error, attempt)
+        return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
+          if (delay === undefined) return settled.onFailure(error, attempt)
+          const announce = Effect.logDebug("Kaleyra: retrying").pipe(
+            Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
           )
+          return announce.pipe(
+            Effect.zipRight(hooks?.onRetry?.(error, attempt, delay) ?? Effect.void),
+            Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
+          )
+        })
+      }
+      const loop = (attempt: number): Effect.Effect<A, E2> => {
+        const settle = Effect.matchCauseEffect(once, {
+          onFailure: (cause): Effect.Effect<A, E2> => {
+            const failure = Cause.failureOption(cause)
+            if (failure._tag === "Some") return retryOrFail(scrub(toError(failure.value)), attempt)
+            // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
+            return Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause as Cause.Cause<never>)
+              : retryOrFail(scrub(transportErrorFromCause(Cause.squash(cause))), attempt)
+          },
+          onSuccess: (raw) =>
+            isSuccess(raw)
+              ? settled.onSuccess(raw, attempt)
+              : Effect.flatMap(responseError(raw), (error) => retryOrFail(error, attempt))
+        })
+        return hooks?.beforeAttempt === undefined ? settle : Effect.zipRight(hooks.beforeAttempt, settle)
+      }
       return loop(1)
     }
+
+    /** One attempt through `execute`, with the timeout (native, or the generic wrapper), reading the response. */
+    const executeOnce = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) => {
+      const exchanged = Effect.flatMap(httpClient.execute(request), readResponse)
+      return nativeTimeout
+        ? (timeout === config.timeout ? exchanged : Effect.locally(exchanged, HttpTransport.currentTimeout, timeout))
+        : withTimeout(exchanged, timeout, timeoutError)
+    }
+    const fromExecuteError = (error: HttpClientError.HttpClientError | TransportError | UnexpectedResponse) =>
+      error._tag === "TransportError" || error._tag === "UnexpectedResponse" ? error : fromRequestError(error)
+    const settledRaw: Settle<{ response: RawResponse; attempts: number }, KaleyraResponseError | TransportError> = {
+      onSuccess: (response, attempts) => Effect.succeed({ response, attempts }),
+      onFailure: Effect.fail
+    }
+
+    const execute: Service["execute"] = (request, executeOptions) =>
+      retrying(
+        executeOnce(request, executeOptions?.timeout ?? config.timeout),
+        fromExecuteError,
+        executeOptions,
+        settledRaw
+      )
 
     const refsOf = (message: MediaMessage.MediaMessage | undefined): KaleyraEvent.Refs => {
       const extra = message?.extraInfo
@@ -459,80 +474,110 @@ export const make = (
       return refs
     }
 
-    const send = (message: MediaMessage.MediaMessage, hooks: AttemptHooks | undefined) => {
-      const wire = MediaMessage.toWire(message)
-      const request = HttpClientRequest.setBody(
-        messagesRequest,
-        HttpBody.text(JSON.stringify(wire), "application/json")
-      )
-      if (events === undefined) {
-        return Effect.flatMap(execute(request, hooks), (outcome) => {
-          const result = toResult(message, outcome)
-          return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(scrub(result.left))
-        })
-      }
-      let attempts = 1
-      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const failed = (error: SendMediaError): Effect.Effect<never, SendMediaError> =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.zipRight(
-              events.publish(
-                new KaleyraEvent.SendFailed({
-                  error,
-                  recipients: message.to,
-                  type: message.type,
-                  refs: refsOf(message),
-                  attempts,
-                  durationMillis: now - startedAt
-                })
-              ),
-              Effect.fail(error)
-            ))
-        return execute(request, {
-          ...(hooks?.beforeAttempt !== undefined ? { beforeAttempt: hooks.beforeAttempt } : {}),
-          onRetry: (error, attempt, delay) => {
-            attempts = attempt + 1
-            const published = events.publish(
-              new KaleyraEvent.RetryScheduled({
-                operation: "send",
-                error,
-                attempt,
-                delayMillis: Duration.toMillis(delay),
-                recipients: message.to,
-                refs: refsOf(message)
+    /**
+     * Sends a validated message: through the transport's exchange when it offers one (one step per attempt),
+     * otherwise through `execute` (the same request, headers and body).
+     */
+    const send = <A, E>(
+      message: MediaMessage.MediaMessage,
+      hooks: AttemptHooks | undefined,
+      settled: Settle<A, E>
+    ): Effect.Effect<A, E> => {
+      const body = JSON.stringify(MediaMessage.toWire(message))
+      return exchange !== undefined
+        ? retrying(
+          exchange({ method: "POST", url: messagesUrl, headers: messagesHeaders, body, timeoutMillis }),
+          fromExchangeFailure,
+          hooks,
+          settled
+        )
+        : retrying(
+          executeOnce(
+            HttpClientRequest.setBody(messagesRequest, HttpBody.text(body, "application/json")),
+            config.timeout
+          ),
+          fromExecuteError,
+          hooks,
+          settled
+        )
+    }
+
+    /** The outcome of a send without events. */
+    const settledQuietly = (message: MediaMessage.MediaMessage): Settle<SendMediaResult, SendMediaError> => ({
+      onSuccess: (response, attempts) => {
+        const result = toResult(message, response, attempts)
+        return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(scrub(result.left))
+      },
+      onFailure: Effect.fail
+    })
+
+    /** The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on `clock`. */
+    const settledWithEvents = (
+      events: KaleyraEvents["Type"],
+      message: MediaMessage.MediaMessage,
+      clock: Clock.Clock
+    ): Settle<SendMediaResult, SendMediaError> => {
+      const startedAt = clock.unsafeCurrentTimeMillis()
+      const failed = (error: SendMediaError, attempts: number): Effect.Effect<never, SendMediaError> =>
+        Effect.zipRight(
+          events.publish(
+            new KaleyraEvent.SendFailed({
+              error,
+              recipients: message.to,
+              type: message.type,
+              refs: refsOf(message),
+              attempts,
+              durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
+            })
+          ),
+          Effect.fail(error)
+        )
+      return {
+        onSuccess: (response, attempts) => {
+          const result = toResult(message, response, attempts)
+          if (Either.isLeft(result)) return failed(scrub(result.left), attempts)
+          const sent = result.right
+          return Effect.as(
+            events.publish(
+              new KaleyraEvent.SendAccepted({
+                messageId: sent.messageId,
+                recipients: sent.recipients,
+                type: sent.type,
+                refs: refsOf(message),
+                attempts,
+                durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
               })
-            )
-            return hooks?.onRetry === undefined
-              ? published
-              : Effect.zipRight(published, hooks.onRetry(error, attempt, delay))
-          }
-        }).pipe(
-          // One step for the result and its event (a send is the hot path: every combinator costs).
-          Effect.matchEffect({
-            onFailure: (error) => failed(error),
-            onSuccess: (outcome) => {
-              const result = toResult(message, outcome)
-              if (Either.isLeft(result)) return failed(scrub(result.left))
-              const sent = result.right
-              return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                Effect.as(
-                  events.publish(
-                    new KaleyraEvent.SendAccepted({
-                      messageId: sent.messageId,
-                      recipients: sent.recipients,
-                      type: sent.type,
-                      refs: refsOf(message),
-                      attempts: sent.attempts,
-                      durationMillis: now - startedAt
-                    })
-                  ),
-                  sent
-                ))
-            }
+            ),
+            sent
+          )
+        },
+        onFailure: failed
+      }
+    }
+
+    /** Announces each retry of a send as a `RetryScheduled` event, then runs the caller's own `onRetry`. */
+    const withRetryEvents = (
+      events: KaleyraEvents["Type"],
+      message: MediaMessage.MediaMessage,
+      hooks: AttemptHooks | undefined
+    ): AttemptHooks => ({
+      ...(hooks?.beforeAttempt !== undefined ? { beforeAttempt: hooks.beforeAttempt } : {}),
+      onRetry: (error, attempt, delay) => {
+        const published = events.publish(
+          new KaleyraEvent.RetryScheduled({
+            operation: "send",
+            error,
+            attempt,
+            delayMillis: Duration.toMillis(delay),
+            recipients: message.to,
+            refs: refsOf(message)
           })
         )
-      })
-    }
+        return hooks?.onRetry === undefined
+          ? published
+          : Effect.zipRight(published, hooks.onRetry(error, attempt, delay))
+      }
+    })
 
     const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
       const validated = MediaMessage.validate(input)
@@ -554,8 +599,6 @@ export const make = (
       }
       return sendMessage(validated.right, hooks)
     }
-    const sendMessage = (message: MediaMessage.MediaMessage, hooks?: AttemptHooks) =>
-      traced(send(message, hooks), message)
 
     const spanOptions = (message: MediaMessage.MediaMessage) => ({
       kind: "client" as const,
@@ -581,17 +624,29 @@ export const make = (
               }
               span.end(now, exit)
             }))))
-    const traced = nativeTimeout
-      ? (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
-        Effect.flatMap(Effect.tracer, (tracer) =>
-          tracer === defaultTracer ? effect : spanned(effect, message))
-      : (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
-        effect.pipe(
-          Effect.tap((result) =>
-            Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
-          ),
-          Effect.withSpan("Kaleyra.sendMedia", spanOptions(message))
-        )
+    const withSpan = (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
+      effect.pipe(
+        Effect.tap((result) =>
+          Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
+        ),
+        Effect.withSpan("Kaleyra.sendMedia", spanOptions(message))
+      )
+    // The fiber's default services (clock and tracer) are read once per send, in one step.
+    const sendMessage = (message: MediaMessage.MediaMessage, hooks?: AttemptHooks) =>
+      Effect.withFiberRuntime<SendMediaResult, SendMediaError>((fiber) => {
+        const services = fiber.getFiberRef(DefaultServices.currentServices)
+        const sending = events === undefined
+          ? send(message, hooks, settledQuietly(message))
+          : send(
+            message,
+            withRetryEvents(events, message, hooks),
+            settledWithEvents(events, message, Context.get(services, Clock.Clock))
+          )
+        if (!nativeTimeout) {
+          return withSpan(sending, message)
+        }
+        return Context.get(services, Tracer.Tracer) === defaultTracer ? sending : spanned(sending, message)
+      })
 
     const mediaRequest = HttpClientRequest.post(`${config.accountUrl}/media`).pipe(
       HttpClientRequest.setHeaders({ "api-key": Redacted.value(config.apiKey), accept: "application/json" })

@@ -18,6 +18,10 @@
  * - **Response bodies** are buffered as they arrive, so an unread response never holds a socket: it is released
  *   when the body is complete. `stream` applies backpressure once it is being consumed.
  * - There is no `http.client` span; trace at the call site (the Kaleyra client has its own spans).
+ * - It offers an `HttpTransport.Exchange`, through which the Kaleyra client sends messages: the same dispatch, the
+ *   same deadline, interruption and `requestSent`, but the response is read whole (at most
+ *   `HttpTransport.MAX_RESPONSE_BYTES`; a longer body is not read and the exchange is aborted) and answered once, as a
+ *   status, two headers and a text, without an `HttpClientRequest` or `HttpClientResponse`.
  *
  * @since 0.1.0
  */
@@ -115,21 +119,29 @@ class Targets {
   private readonly origins = new Map<string, string | null>()
 
   resolve(request: HttpClientRequest.HttpClientRequest): Target | Error {
-    const url = request.url
     if (request.urlParams.length === 0 && request.hash._tag === "None") {
-      const schemeEnd = url.indexOf("://")
-      if (schemeEnd > 0) {
-        const pathStart = url.indexOf("/", schemeEnd + 3)
-        const prefix = pathStart === -1 ? url : url.slice(0, pathStart)
-        let origin = this.origins.get(prefix)
-        if (origin === undefined) origin = this.remember(prefix)
-        if (origin !== null) {
-          const path = pathStart === -1 ? "/" : url.slice(pathStart)
-          if (PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)) return { origin, path }
-        }
-      }
+      const target = this.plain(request.url)
+      if (target !== undefined) return target
     }
-    return this.parse(request)
+    return this.parse(request.url, request.urlParams, request.hash)
+  }
+
+  /** An absolute URL. */
+  resolveUrl(url: string): Target | Error {
+    return this.plain(url) ?? this.parse(url, UrlParams.empty, Option.none())
+  }
+
+  /** The target of a URL whose origin is cached and whose path needs no normalising. */
+  private plain(url: string): Target | undefined {
+    const schemeEnd = url.indexOf("://")
+    if (schemeEnd <= 0) return undefined
+    const pathStart = url.indexOf("/", schemeEnd + 3)
+    const prefix = pathStart === -1 ? url : url.slice(0, pathStart)
+    let origin = this.origins.get(prefix)
+    if (origin === undefined) origin = this.remember(prefix)
+    if (origin === null) return undefined
+    const path = pathStart === -1 ? "/" : url.slice(pathStart)
+    return PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) ? { origin, path } : undefined
   }
 
   private remember(prefix: string): string | null {
@@ -151,15 +163,15 @@ class Targets {
     return origin
   }
 
-  private parse(request: HttpClientRequest.HttpClientRequest): Target | Error {
-    const result = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  private parse(url: string, urlParams: UrlParams.UrlParams, hash: Option.Option<string>): Target | Error {
+    const result = UrlParams.makeUrl(url, urlParams, hash)
     if (result._tag === "Left") return result.left
-    const url = result.right
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      return new Error(`unsupported protocol ${JSON.stringify(url.protocol)}`)
+    const parsed = result.right
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      return new Error(`unsupported protocol ${JSON.stringify(parsed.protocol)}`)
     }
     // The fragment is never sent.
-    return { origin: url.origin, path: url.pathname + url.search }
+    return { origin: parsed.origin, path: parsed.pathname + parsed.search }
   }
 }
 
@@ -213,38 +225,24 @@ class TimeoutError extends Error {
 }
 
 /**
- * One request/response exchange. Implements undici's (legacy) dispatch handler, because that is the API through which
- * undici reports that the request was fully written (`onRequestSent`).
+ * What every exchange does as an undici (legacy) dispatch handler, the API through which undici reports that the
+ * request was fully written (`onRequestSent`): keep the abort callback, know whether the request may have reached the
+ * server, and enforce the deadline of the whole exchange.
  */
-class Exchange {
-  resume: Resume | undefined
+abstract class Attempt {
   abortFn: ((error?: Error) => void) | undefined = undefined
   connected = false
   requestSent = false
   interrupted = false
-  /** Response body state. */
-  chunks: Array<Buffer> = []
-  size = 0
   complete = false
-  failure: unknown = undefined
-  consumed = false
-  streaming = false
-  paused = false
-  resumeReading: (() => void) | undefined = undefined
-  waiters: Array<() => void> | undefined = undefined
   /** The deadline timer (HttpTransport.currentTimeout), cleared when the exchange ends. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   timedOut = false
 
-  constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
-    readonly trustsRequestSent: boolean,
-    resume: Resume
-  ) {
-    this.resume = resume
-  }
+  constructor(readonly trustsRequestSent: boolean) {}
 
-  // --- undici handler -------------------------------------------------------
+  /** A failure of the exchange (undici's `onError`, or the deadline). */
+  protected abstract report(error: unknown): void
 
   onConnect(abort: (error?: Error) => void): void {
     this.connected = true
@@ -256,6 +254,86 @@ class Exchange {
   onRequestSent(): void {
     this.requestSent = true
   }
+
+  onError(error: Error): void {
+    this.abortFn = undefined
+    this.clearTimer()
+    if (this.interrupted) return
+    this.report(error)
+  }
+
+  /** Whether the request may have reached the server. */
+  private sent(code: string | undefined): boolean {
+    if (this.requestSent) return true
+    if (this.trustsRequestSent) return false
+    // A dispatcher that may not forward `onRequestSent` (interceptors): only a proof that nothing was written counts.
+    return this.connected || code === undefined || !HttpTransport.neverSentCodes.has(code)
+  }
+
+  failureOf(error: unknown): TransportFailure {
+    const code = codeOf(error)
+    return new TransportFailure(error, this.sent(code), code)
+  }
+
+  /**
+   * Starts the deadline of the whole exchange (until the last byte of the response body). When it passes, the
+   * request is aborted and fails with `ETIMEDOUT`, `requestSent` saying whether it had been written.
+   */
+  startTimer(millis: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      if (this.complete || this.interrupted) return
+      this.timedOut = true
+      const error = new TimeoutError(millis)
+      const abort = this.abortFn
+      this.abortFn = undefined
+      this.report(error)
+      // Abort after reporting: undici then calls onError, which finds nothing left to report.
+      if (abort !== undefined) abort(error)
+    }, millis)
+  }
+
+  clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+  }
+
+  /** Stops the exchange: the request is aborted if it is still going, and nothing more is reported. */
+  interrupt(): void {
+    this.clearTimer()
+    if (this.interrupted || this.complete) return
+    this.interrupted = true
+    const abort = this.abortFn
+    this.abortFn = undefined
+    if (abort !== undefined) abort(new InterruptedError())
+  }
+}
+
+/** One request/response exchange of `execute`: answers an `HttpClientResponse` as soon as the status arrives. */
+class Exchange extends Attempt {
+  resume: Resume | undefined
+  /** Response body state. */
+  chunks: Array<Buffer> = []
+  size = 0
+  failure: unknown = undefined
+  consumed = false
+  streaming = false
+  paused = false
+  resumeReading: (() => void) | undefined = undefined
+  waiters: Array<() => void> | undefined = undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    trustsRequestSent: boolean,
+    resume: Resume
+  ) {
+    super(trustsRequestSent)
+    this.resume = resume
+  }
+
+  // --- undici handler -------------------------------------------------------
 
   onHeaders(statusCode: number, rawHeaders: Array<Buffer | string> | null, resume: () => void): boolean {
     if (statusCode < 200) return true
@@ -285,17 +363,10 @@ class Exchange {
     if (this.waiters !== undefined) this.notify()
   }
 
-  onError(error: Error): void {
-    this.abortFn = undefined
-    this.clearTimer()
-    if (this.interrupted) return
-    this.report(error)
-  }
-
   // --- helpers --------------------------------------------------------------
 
   /** A failure of the exchange: fails the request if no response came yet, otherwise the body being read. */
-  private report(error: unknown): void {
+  protected report(error: unknown): void {
     const callback = this.resume
     if (callback !== undefined) {
       this.resume = undefined
@@ -306,61 +377,22 @@ class Exchange {
     if (this.waiters !== undefined) this.notify()
   }
 
-  /** Whether the request may have reached the server. */
-  private sent(code: string | undefined): boolean {
-    if (this.requestSent) return true
-    if (this.trustsRequestSent) return false
-    // A dispatcher that may not forward `onRequestSent` (interceptors): only a proof that nothing was written counts.
-    return this.connected || code === undefined || !HttpTransport.neverSentCodes.has(code)
-  }
-
-  failureOf(error: unknown): TransportFailure {
-    const code = codeOf(error)
-    return new TransportFailure(error, this.sent(code), code)
-  }
-
   requestError(error: unknown): HttpClientError.RequestError {
-    const code = codeOf(error)
+    const failure = this.failureOf(error)
     return new HttpClientError.RequestError({
       request: this.request,
-      reason: code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED" ? "Encode" : "Transport",
-      cause: new TransportFailure(error, this.sent(code), code)
+      reason: failure.code === "UND_ERR_INVALID_ARG" || failure.code === "UND_ERR_NOT_SUPPORTED"
+        ? "Encode"
+        : "Transport",
+      cause: failure
     })
   }
 
-  /**
-   * Starts the deadline of the whole exchange (until the last byte of the response body). When it passes, the
-   * request is aborted and fails with `ETIMEDOUT`, `requestSent` saying whether it had been written.
-   */
-  startTimer(millis: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      if (this.complete || this.interrupted) return
-      this.timedOut = true
-      const error = new TimeoutError(millis)
-      const abort = this.abortFn
-      this.abortFn = undefined
-      this.report(error)
-      // Abort after reporting: undici then calls onError, which finds nothing left to report.
-      if (abort !== undefined) abort(error)
-    }, millis)
-  }
-
-  clearTimer(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer)
-      this.timer = undefined
-    }
-  }
-
-  interrupt(): void {
-    this.clearTimer()
-    if (this.interrupted || this.complete) return
-    this.interrupted = true
+  override interrupt(): void {
+    const wasLive = !this.interrupted && !this.complete
+    super.interrupt()
+    if (!wasLive) return
     this.resume = undefined
-    const abort = this.abortFn
-    this.abortFn = undefined
-    if (abort !== undefined) abort(new InterruptedError())
     if (this.waiters !== undefined) this.notify()
   }
 
@@ -393,6 +425,112 @@ class Exchange {
     return chunks
   }
 }
+
+type ExchangeResume = (
+  effect: Effect.Effect<HttpTransport.ExchangeResponse, HttpTransport.ExchangeFailure>
+) => void
+
+/** The body was longer than `HttpTransport.MAX_RESPONSE_BYTES`: the exchange is aborted once answered. */
+class BodyTooLargeError extends Error {
+  constructor() {
+    super("the response body is too large to read")
+    this.name = "BodyTooLargeError"
+  }
+}
+
+/** The latin1 text of a raw header name when it is `name` (lower case), compared without decoding others. */
+const isHeader = (raw: Buffer | string, name: string): boolean =>
+  raw.length === name.length && latin1(raw).toLowerCase() === name
+
+/**
+ * One exchange of `HttpTransport.Exchange`: reads the whole response (at most `HttpTransport.MAX_RESPONSE_BYTES`) and
+ * answers once, when it is complete.
+ */
+class BufferedExchange extends Attempt {
+  status: number | undefined = undefined
+  contentType: string | undefined = undefined
+  retryAfter: string | undefined = undefined
+  chunks: Array<Buffer> = []
+  size = 0
+
+  constructor(trustsRequestSent: boolean, private resume: ExchangeResume | undefined) {
+    super(trustsRequestSent)
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Array<Buffer | string> | null): boolean {
+    if (statusCode < 200) return true
+    this.status = statusCode
+    let length: string | undefined = undefined
+    const raw = rawHeaders ?? NO_HEADERS
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]
+      if (isHeader(name, "content-type")) this.contentType = join(this.contentType, latin1(raw[i + 1]))
+      else if (isHeader(name, "retry-after")) this.retryAfter = join(this.retryAfter, latin1(raw[i + 1]))
+      else if (isHeader(name, "content-length")) length = join(length, latin1(raw[i + 1]))
+    }
+    // Announced as too large (or not a number): read nothing more.
+    if (length !== undefined && !(Number(length) <= HttpTransport.MAX_RESPONSE_BYTES)) this.tooLarge()
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.resume === undefined) return true
+    this.size += chunk.length
+    if (this.size > HttpTransport.MAX_RESPONSE_BYTES) {
+      this.tooLarge()
+      return true
+    }
+    this.chunks.push(chunk)
+    return true
+  }
+
+  onComplete(): void {
+    this.complete = true
+    this.abortFn = undefined
+    const chunks = this.chunks
+    this.chunks = []
+    this.answer(chunks.length === 0 ? "" : decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+  }
+
+  protected report(error: unknown): void {
+    const callback = this.resume
+    if (callback === undefined) return
+    this.resume = undefined
+    this.chunks = []
+    callback(Effect.fail({ cause: this.failureOf(error), status: this.status, contentType: this.contentType }))
+  }
+
+  private answer(body: string | undefined): void {
+    this.clearTimer()
+    const callback = this.resume
+    if (callback === undefined) return
+    this.resume = undefined
+    callback(Effect.succeed({
+      status: this.status!,
+      contentType: this.contentType,
+      retryAfter: this.retryAfter,
+      body
+    }))
+  }
+
+  /** Answers without the body, then aborts the exchange so that the rest is not read. */
+  private tooLarge(): void {
+    this.chunks = []
+    this.answer(undefined)
+    this.interrupted = true
+    const abort = this.abortFn
+    this.abortFn = undefined
+    if (abort !== undefined) abort(new BodyTooLargeError())
+  }
+
+  override interrupt(): void {
+    this.resume = undefined
+    super.interrupt()
+  }
+}
+
+const join = (previous: string | undefined, value: string): string =>
+  previous === undefined ? value : `${previous}, ${value}`
 
 // -----------------------------------------------------------------------------
 // the response
@@ -429,8 +567,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
       const name = latin1(raw[i]).toLowerCase()
       const value = latin1(raw[i + 1])
       if (name === "set-cookie") (this.setCookies ??= []).push(value)
-      const previous = record[name]
-      record[name] = previous === undefined ? value : `${previous}, ${value}`
+      record[name] = join(record[name], value)
     }
     return this.parsedHeaders = Headers.unsafeFromRecord(record)
   }
@@ -632,10 +769,34 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
     }
   }
 
-  return HttpTransport.withNativeTimeout(HttpClient.makeWith(
-    (effect) => Effect.flatMap(effect, execute),
-    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-  ))
+  const exchange: HttpTransport.Exchange = (request) => {
+    const target = targets.resolveUrl(request.url)
+    if (target instanceof Error) return Effect.fail({ cause: new TransportFailure(target, false) })
+    return Effect.async((resume) => {
+      const attempt = new BufferedExchange(trustsRequestSent, resume)
+      attempt.startTimer(request.timeoutMillis)
+      try {
+        dispatcher.dispatch({
+          origin: target.origin,
+          path: target.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
+          body: request.body
+        }, attempt as Dispatcher.DispatchHandler)
+      } catch (error) {
+        attempt.onError(error instanceof Error ? error : new Error(String(error)))
+      }
+      return Effect.sync(() => attempt.interrupt())
+    })
+  }
+
+  return HttpTransport.withExchange(
+    HttpClient.makeWith(
+      (effect) => Effect.flatMap(effect, execute),
+      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+    ),
+    exchange
+  )
 }
 
 const streamBody = (body: HttpBody.Stream): Effect.Effect<DispatchBody> =>

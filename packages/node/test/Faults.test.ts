@@ -13,7 +13,7 @@ import {
   type SendMediaResult,
   uploadMedia
 } from "@effect-kaleyra/core"
-import type { KaleyraConfig } from "@effect-kaleyra/core"
+import { HttpTransport, KaleyraClient, type KaleyraConfig } from "@effect-kaleyra/core"
 import {
   type Fault,
   type FaultRates,
@@ -22,9 +22,10 @@ import {
   type SimulatorStats
 } from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Layer, Stream } from "effect"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { KaleyraNode, SimulatorServer, UndiciHttpClient } from "../src/index.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 
 const TIMEOUT_MILLIS = 400
@@ -43,19 +44,44 @@ interface Outcome {
   readonly faultBytes: number
 }
 
-const clientFor = (url: string, overrides: Partial<KaleyraConfig.Options> = {}) =>
-  Effect.orDie(Layer.build(KaleyraNode.layer(clientOptions(url, {
+/** The lean client without its `HttpTransport.Exchange`: sends go through `execute`, still with the native timeout. */
+const executeOnly = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (client) =>
+    HttpTransport.withNativeTimeout(HttpClient.makeWith(
+      (request) => Effect.flatMap(request, (r) => client.execute(r)),
+      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+    )))
+).pipe(Layer.provide(UndiciHttpClient.layer))
+
+const clientFor = (
+  url: string,
+  overrides: Partial<KaleyraConfig.Options> = {},
+  via: "exchange" | "execute" = "exchange"
+) => {
+  const options = clientOptions(url, {
     timeout: `${TIMEOUT_MILLIS} millis`,
     retryBaseDelay: "20 millis",
     maxRetries: 2,
     ...overrides
-  }))))
+  })
+  return Effect.orDie(Layer.build(
+    via === "exchange" ? KaleyraNode.layer(options) : Layer.provide(KaleyraClient.layer(options), executeOnly)
+  ))
+}
 
-/** One send through a fresh server and client, `fault` injected into the first `times` (default 1) requests. */
-const sendWith = (fault: Fault, options: InjectNextOptions = {}): Effect.Effect<Outcome> =>
+/**
+ * One send through a fresh server and client, `fault` injected into the first `times` (default 1) requests. The
+ * client sends through its transport's `HttpTransport.Exchange`, or through `execute` (the same transport without it).
+ */
+const sendWith = (
+  fault: Fault,
+  options: InjectNextOptions = {},
+  via: "exchange" | "execute" = "exchange"
+): Effect.Effect<Outcome> =>
   Effect.scoped(Effect.gen(function*() {
     const served = yield* Effect.orDie(SimulatorServer.serve({ simulator: { apiKey: API_KEY, sid: SID } }))
-    const context = yield* clientFor(served.url)
+    const context = yield* clientFor(served.url, {}, via)
     yield* served.simulator.injectNext(fault, options)
     const started = Date.now()
     const result = yield* Effect.either(Effect.provide(sendMedia(message(`ref-${fault}`)), context))
@@ -391,29 +417,30 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
     60_000
   )
 
+  const cases: ReadonlyArray<readonly [Fault, InjectNextOptions]> = [
+    ["latency", { latencyMillis: 50 }],
+    ["latency", { latencyMillis: 1_000 }],
+    ["reset-after-body", {}],
+    ["silent", {}],
+    ["drip", { dripMillis: 150 }],
+    ["drip", { dripMillis: 2_000 }],
+    ["html-502", {}],
+    ["html-503", {}],
+    ["html-503", { times: 3 }],
+    ["html-504", {}],
+    ["truncated-json", {}],
+    ["malformed-json", {}],
+    ["empty-body", {}],
+    ["unexpected-2xx", {}],
+    ["429", {}],
+    ["429", { times: 3 }],
+    ["429-retry-after", { retryAfter: 1 }],
+    ["WA500", {}],
+    ["huge-response", {}],
+    ["huge-response", { hugeChunked: true }]
+  ]
+
   describe("the in-memory transport (KaleyraTest.layer) gives the same outcomes as the socket", () => {
-    const cases: ReadonlyArray<readonly [Fault, InjectNextOptions]> = [
-      ["latency", { latencyMillis: 50 }],
-      ["latency", { latencyMillis: 1_000 }],
-      ["reset-after-body", {}],
-      ["silent", {}],
-      ["drip", { dripMillis: 150 }],
-      ["drip", { dripMillis: 2_000 }],
-      ["html-502", {}],
-      ["html-503", {}],
-      ["html-503", { times: 3 }],
-      ["html-504", {}],
-      ["truncated-json", {}],
-      ["malformed-json", {}],
-      ["empty-body", {}],
-      ["unexpected-2xx", {}],
-      ["429", {}],
-      ["429", { times: 3 }],
-      ["429-retry-after", { retryAfter: 1 }],
-      ["WA500", {}],
-      ["huge-response", {}],
-      ["huge-response", { hugeChunked: true }]
-    ]
     for (const [fault, options] of cases) {
       it.live(`${fault} ${JSON.stringify(options)}`, () =>
         Effect.gen(function*() {
@@ -433,5 +460,18 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
         assert.deepStrictEqual(signature(memory), { tag: "Success", attempts: 2, requests: 2, accepted: 1 })
         assertCounts(memory, { requests: 2, accepted: 1 })
       }))
+  })
+
+  describe("sends through the transport's exchange give the same outcomes as through its `execute`", () => {
+    for (const [fault, options] of [...cases, ["reset-before-body", {}] as const]) {
+      it.live(`${fault} ${JSON.stringify(options)}`, () =>
+        Effect.gen(function*() {
+          const [exchanged, executed] = yield* Effect.all([
+            sendWith(fault, options),
+            sendWith(fault, options, "execute")
+          ], { concurrency: 2 })
+          assert.deepStrictEqual(signature(exchanged), signature(executed))
+        }))
+    }
   })
 })

@@ -1,3 +1,4 @@
+import { HttpTransport } from "@effect-kaleyra/core"
 import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -196,6 +197,116 @@ describe("UndiciHttpClient", () => {
       yield* Fiber.interrupt(fiber)
       yield* waitUntil(() => server.aborted.count === 1)
     }))
+
+  describe("its HttpTransport.Exchange", () => {
+    const exchangeOf = Effect.map(client, (http) => {
+      const exchange = HttpTransport.exchangeOf(http)
+      assert.isDefined(exchange)
+      return exchange!
+    })
+    const post = (url: string, body = "{}", timeoutMillis = 5_000): HttpTransport.ExchangeRequest => ({
+      method: "POST",
+      url,
+      headers: { "content-type": "application/json", "api-key": "secret-key" },
+      body,
+      timeoutMillis
+    })
+
+    it.scopedLive("sends the body as UTF-8 with its headers, and reads status, content-type, retry-after and text", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer((_request, response, seen) => {
+          response.writeHead(429, { "Content-Type": "application/json", "Retry-After": "7", "X-Other": "y" })
+          response.end(JSON.stringify({ echo: seen.body.toString("utf8") }))
+        })
+        const exchange = yield* exchangeOf
+        const response = yield* exchange(post(`${server.url}/v2/messages`, JSON.stringify({ caption: "wörld ✓" })))
+        assert.deepStrictEqual(response, {
+          status: 429,
+          contentType: "application/json",
+          retryAfter: "7",
+          body: JSON.stringify({ echo: JSON.stringify({ caption: "wörld ✓" }) })
+        })
+        const seen = server.requests[0]
+        assert.strictEqual(seen.url, "/v2/messages")
+        assert.strictEqual(seen.headers["api-key"], "secret-key")
+        assert.strictEqual(seen.headers["content-type"], "application/json")
+        assert.strictEqual(
+          seen.headers["content-length"],
+          String(Buffer.byteLength(JSON.stringify({ caption: "wörld ✓" })))
+        )
+      }))
+
+    it.scopedLive("a body over MAX_RESPONSE_BYTES is not read: body undefined, the connection closed", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer((_request, response) => {
+          response.writeHead(200, { "content-type": "text/plain" })
+          const chunk = Buffer.alloc(64 * 1024, 97)
+          // About 4 MiB, written as long as the client reads.
+          let left = 64
+          const write = () => {
+            while (left > 0) {
+              left--
+              if (!response.write(chunk)) return response.once("drain", write)
+            }
+            response.end()
+          }
+          write()
+        })
+        const exchange = yield* exchangeOf
+        const response = yield* exchange(post(server.url))
+        assert.strictEqual(response.status, 200)
+        assert.isUndefined(response.body)
+        yield* waitUntil(() => server.aborted.count === 1)
+      }))
+
+    it.scopedLive("a connection refused fails before any response, never sent", () =>
+      Effect.gen(function*() {
+        const exchange = yield* exchangeOf
+        const failure = yield* Effect.flip(exchange(post(`http://127.0.0.1:${yield* closedPort}/x`)))
+        assert.isUndefined(failure.status)
+        assert.instanceOf(failure.cause, UndiciHttpClient.TransportFailure)
+        const cause = failure.cause as UndiciHttpClient.TransportFailure
+        assert.strictEqual(cause.code, "ECONNREFUSED")
+        assert.isFalse(cause.requestSent)
+      }))
+
+    it.scopedLive("the deadline while the body is arriving: a failure with the status, ETIMEDOUT, sent", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer((_request, response) => {
+          response.writeHead(202, { "content-type": "application/json" })
+          response.write("{\"data\"")
+        })
+        const exchange = yield* exchangeOf
+        const failure = yield* Effect.flip(exchange(post(server.url, "{}", 200)))
+        assert.strictEqual(failure.status, 202)
+        assert.strictEqual(failure.contentType, "application/json")
+        const cause = failure.cause as UndiciHttpClient.TransportFailure
+        assert.strictEqual(cause.code, "ETIMEDOUT")
+        assert.isTrue(cause.requestSent)
+        yield* waitUntil(() => server.aborted.count === 1)
+      }))
+
+    it.scopedLive("interrupting an exchange in flight closes its connection", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer(() => {
+          // never answers
+        })
+        const exchange = yield* exchangeOf
+        const fiber = yield* Effect.fork(exchange(post(`${server.url}/hang`)))
+        yield* waitUntil(() => server.requests.length === 1)
+        const exit = yield* Fiber.interrupt(fiber)
+        assert.isTrue(Exit.isInterrupted(exit))
+        yield* waitUntil(() => server.aborted.count === 1)
+      }))
+
+    it.effect("a URL it cannot send to fails before anything is sent", () =>
+      Effect.gen(function*() {
+        const exchange = yield* Effect.scoped(exchangeOf)
+        const failure = yield* Effect.flip(exchange(post("ftp://example.com/x")))
+        assert.isUndefined(failure.status)
+        assert.isFalse((failure.cause as UndiciHttpClient.TransportFailure).requestSent)
+      }))
+  })
 
   it.scopedLive("an invalid URL is a RequestError InvalidUrl", () =>
     Effect.gen(function*() {

@@ -5,6 +5,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import * as HttpTransport from "../HttpTransport.js"
 import {
   ApiNotAvailable,
   DailyLimitReached,
@@ -25,16 +26,10 @@ import {
 export const EXCERPT_LENGTH = 512
 
 /** @internal */
-export const MAX_RESPONSE_BYTES = 1024 * 1024
+export const MAX_RESPONSE_BYTES = HttpTransport.MAX_RESPONSE_BYTES
 
-/** What the transport read of a response. */
-export interface RawResponse {
-  readonly status: number
-  readonly contentType: string | undefined
-  readonly retryAfter: string | undefined
-  /** The body as text; `undefined` when it exceeded {@link MAX_RESPONSE_BYTES}. */
-  readonly body: string | undefined
-}
+/** What the transport read of a response (the body `undefined` when it exceeded {@link MAX_RESPONSE_BYTES}). */
+export type RawResponse = HttpTransport.ExchangeResponse
 
 type Json = unknown
 

@@ -8,7 +8,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { neverSentCodes } from "../HttpTransport.js"
+import { type ExchangeFailure, neverSentCodes } from "../HttpTransport.js"
 import { TransportError, type TransportErrorReason, UnexpectedResponse } from "../KaleyraError.js"
 import { MAX_RESPONSE_BYTES, type RawResponse } from "./response.js"
 
@@ -92,6 +92,25 @@ export const fromRequestError = (error: HttpClientError.HttpClientError): Transp
   return transportErrorFromCause(error.cause ?? error)
 }
 
+/** The body of a response with `status` could not be read: Kaleyra answered, the status says how. */
+const bodyReadFailed = (status: number, contentType: string | undefined, cause: unknown): UnexpectedResponse =>
+  new UnexpectedResponse({
+    status,
+    reason: "BodyReadFailed",
+    ...(contentType !== undefined ? { contentType } : {}),
+    excerpt: transportErrorFromCause(cause).detail
+  }, { disableValidation: true })
+
+/**
+ * Maps the failure of an `HttpTransport.Exchange` as the same failure through `execute` is mapped.
+ *
+ * @internal
+ */
+export const fromExchangeFailure = (failure: ExchangeFailure): TransportError | UnexpectedResponse =>
+  failure.status !== undefined
+    ? bodyReadFailed(failure.status, failure.contentType, failure.cause)
+    : transportErrorFromCause(failure.cause)
+
 /**
  * Reads at most {@link MAX_RESPONSE_BYTES} of a response. A body read failure after the status arrived is an
  * `UnexpectedResponse` (Kaleyra answered; the status says how).
@@ -106,13 +125,7 @@ export const readResponse = (
   const retryAfter = response.headers["retry-after"]
   const length = response.headers["content-length"]
   const make = (body: string | undefined): RawResponse => ({ status, contentType, retryAfter, body })
-  const failed = (cause: unknown) =>
-    new UnexpectedResponse({
-      status,
-      reason: "BodyReadFailed",
-      ...(contentType !== undefined ? { contentType } : {}),
-      excerpt: transportErrorFromCause(cause).detail
-    }, { disableValidation: true })
+  const failed = (cause: unknown) => bodyReadFailed(status, contentType, cause)
   if (length !== undefined && Number(length) <= MAX_RESPONSE_BYTES) {
     return Effect.mapBoth(response.text, { onFailure: failed, onSuccess: make })
   }
