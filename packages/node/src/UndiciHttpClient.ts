@@ -38,6 +38,7 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -126,9 +127,17 @@ class Targets {
     return this.parse(request.url, request.urlParams, request.hash)
   }
 
+  /** The last URL given to {@link resolveUrl} and its target (a client sends to one URL, again and again). */
+  private lastUrl: string | undefined = undefined
+  private lastTarget: Target | Error | undefined = undefined
+
   /** An absolute URL. */
   resolveUrl(url: string): Target | Error {
-    return this.plain(url) ?? this.parse(url, UrlParams.empty, Option.none())
+    if (url === this.lastUrl) return this.lastTarget!
+    const target = this.plain(url) ?? this.parse(url, UrlParams.empty, Option.none())
+    this.lastUrl = url
+    this.lastTarget = target
+    return target
   }
 
   /** The target of a URL whose origin is cached and whose path needs no normalising. */
@@ -445,6 +454,11 @@ const isHeader = (raw: Buffer | string, name: string): boolean =>
 /**
  * One exchange of `HttpTransport.Exchange`: reads the whole response (at most `HttpTransport.MAX_RESPONSE_BYTES`) and
  * answers once, when it is complete.
+ *
+ * Interruption: a fiber interrupted while it waits here can only run its finalizers and exit, so the exchange watches
+ * the fiber's exit (an observer, removed when the exchange answers) and aborts then. An `Effect.async` canceler would
+ * do it at the interruption itself, but costs an `onInterrupt` (an uninterruptible mask, a restore and a match: about
+ * 5 µs of CPU per request under load, a seventh of a send).
  */
 class BufferedExchange extends Attempt {
   status: number | undefined = undefined
@@ -452,9 +466,30 @@ class BufferedExchange extends Attempt {
   retryAfter: string | undefined = undefined
   chunks: Array<Buffer> = []
   size = 0
+  readonly onFiberExit = (): void => this.interrupt()
 
-  constructor(trustsRequestSent: boolean, private resume: ExchangeResume | undefined) {
+  constructor(
+    trustsRequestSent: boolean,
+    private resume: ExchangeResume | undefined,
+    private readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  ) {
     super(trustsRequestSent)
+    fiber.addObserver(this.onFiberExit)
+  }
+
+  /**
+   * Hands the outcome to the waiting fiber, once, after the I/O callbacks of this turn of the event loop: by then
+   * undici has released the connection (it marks it free in a microtask queued after `onComplete`), so the fiber's
+   * next request reuses it. Resumed at once, the fiber would find every connection busy and the pool would open a
+   * new one: twice as many connections as requests in flight, and about 3 µs more CPU per request at concurrency 64.
+   */
+  private settle(outcome: Effect.Effect<HttpTransport.ExchangeResponse, HttpTransport.ExchangeFailure>): void {
+    this.clearTimer()
+    const callback = this.resume
+    if (callback === undefined) return
+    this.resume = undefined
+    this.fiber.removeObserver(this.onFiberExit)
+    setImmediate(callback, outcome)
   }
 
   onHeaders(statusCode: number, rawHeaders: Array<Buffer | string> | null): boolean {
@@ -493,24 +528,16 @@ class BufferedExchange extends Attempt {
   }
 
   protected report(error: unknown): void {
-    const callback = this.resume
-    if (callback === undefined) return
-    this.resume = undefined
+    if (this.resume === undefined) return
     this.chunks = []
-    callback(Effect.fail({ cause: this.failureOf(error), status: this.status, contentType: this.contentType }))
+    this.settle(Effect.fail({ cause: this.failureOf(error), status: this.status, contentType: this.contentType }))
   }
 
   private answer(body: string | undefined): void {
-    this.clearTimer()
-    const callback = this.resume
-    if (callback === undefined) return
-    this.resume = undefined
-    callback(Effect.succeed({
-      status: this.status!,
-      contentType: this.contentType,
-      retryAfter: this.retryAfter,
-      body
-    }))
+    if (this.resume === undefined) return
+    this.settle(
+      Effect.succeed({ status: this.status!, contentType: this.contentType, retryAfter: this.retryAfter, body })
+    )
   }
 
   /** Answers without the body, then aborts the exchange so that the rest is not read. */
@@ -772,22 +799,23 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
   const exchange: HttpTransport.Exchange = (request) => {
     const target = targets.resolveUrl(request.url)
     if (target instanceof Error) return Effect.fail({ cause: new TransportFailure(target, false) })
-    return Effect.async((resume) => {
-      const attempt = new BufferedExchange(trustsRequestSent, resume)
-      attempt.startTimer(request.timeoutMillis)
-      try {
-        dispatcher.dispatch({
-          origin: target.origin,
-          path: target.path,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body: request.body
-        }, attempt as Dispatcher.DispatchHandler)
-      } catch (error) {
-        attempt.onError(error instanceof Error ? error : new Error(String(error)))
-      }
-      return Effect.sync(() => attempt.interrupt())
-    })
+    return Effect.withFiberRuntime((fiber) =>
+      Effect.async((resume) => {
+        const attempt = new BufferedExchange(trustsRequestSent, resume, fiber)
+        attempt.startTimer(request.timeoutMillis)
+        try {
+          dispatcher.dispatch({
+            origin: target.origin,
+            path: target.path,
+            method: request.method as Dispatcher.HttpMethod,
+            headers: request.headers,
+            body: request.body
+          }, attempt as Dispatcher.DispatchHandler)
+        } catch (error) {
+          attempt.onError(error instanceof Error ? error : new Error(String(error)))
+        }
+      })
+    )
   }
 
   return HttpTransport.withExchange(

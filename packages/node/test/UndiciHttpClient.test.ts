@@ -259,6 +259,25 @@ describe("UndiciHttpClient", () => {
         yield* waitUntil(() => server.aborted.count === 1)
       }))
 
+    it.scopedLive("fibers sending one request after another reuse their connections: no more than are in flight", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer((_request, response) => {
+          response.writeHead(202, { "content-type": "application/json" })
+          response.end("{}")
+        })
+        const exchange = yield* exchangeOf
+        const fibers = 8
+        const results = yield* Effect.all(
+          Array.from({ length: fibers }, () => Effect.replicateEffect(exchange(post(server.url)), 200)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(results.flat().length, fibers * 200)
+        assert.strictEqual(server.requests.length, fibers * 200)
+        // Resumed before undici released its connection, a fiber's next request finds it busy and the pool opens another
+        // one: 13 connections here. Resumed after, 9 (one more than the fibers, every run).
+        assert.isAtMost(server.connections.count, fibers + 1)
+      }))
+
     it.scopedLive("a connection refused fails before any response, never sent", () =>
       Effect.gen(function*() {
         const exchange = yield* exchangeOf
