@@ -3,16 +3,15 @@
  * global `fetch`, and the library (`KaleyraNode.layer`), with the same body and headers. The runs are interleaved
  * (undici, library, fetch, undici, ...) and each contender is warmed up first; the medians are reported.
  *
- * A fourth contender, "transport only", is the library's own `HttpClient` (`UndiciHttpClient`, with the client's
- * per-attempt timeout) sending the pre-encoded body and reading the answer, with no Kaleyra client around it: the
- * floor under the library's figure, and what is left for validation, encoding, decoding and events.
+ * A fourth contender, "transport only", is the library's own transport (`UndiciHttpClient`'s
+ * `HttpTransport.Exchange`, through which the client sends, with the client's per-attempt timeout) sending the
+ * pre-encoded body and reading the answer, with no Kaleyra client around it: the floor under the library's figure,
+ * and what is left for validation, encoding, decoding, the retry loop and events.
  */
 import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { KaleyraNode, UndiciHttpClient } from "@effect-kaleyra/node"
-import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Effect, Either, Layer, ManagedRuntime, Redacted } from "effect"
+import { Duration, Effect, Either, ManagedRuntime, Redacted } from "effect"
 import { Pool } from "undici"
 import { imageMessage } from "./message.js"
 import type { ServerProcess } from "./serverProcess.js"
@@ -162,26 +161,21 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
       )
     )
 
-  // The same request through the library's transport alone, with the client's timeout in force (as the library
-  // sets it: once, for every request).
-  const transportRuntime = ManagedRuntime.make(
-    Layer.merge(
-      UndiciHttpClient.layer,
-      Layer.scopedDiscard(Effect.locallyScoped(HttpTransport.currentTimeout, config.timeout))
-    )
-  )
-  const prebuilt = HttpClientRequest.post(url).pipe(
-    HttpClientRequest.setHeaders(headers),
-    HttpClientRequest.setBody(HttpBody.text(body, "application/json"))
-  )
-  const transportOnce = Effect.flatMap(
-    HttpClient.HttpClient,
-    (client) =>
-      Effect.flatMap(
-        client.execute(prebuilt),
-        (response) => Effect.map(response.text, () => response.status === 202)
-      )
-  )
+  // The same request through the library's transport alone: the exchange the client sends through, with the
+  // client's timeout.
+  const transportRuntime = ManagedRuntime.make(UndiciHttpClient.layer)
+  const exchangeRequest: HttpTransport.ExchangeRequest = {
+    method: "POST",
+    url,
+    headers,
+    body,
+    timeoutMillis: Duration.toMillis(config.timeout)
+  }
+  const transportOnce = Effect.flatMap(HttpClient.HttpClient, (client) => {
+    const exchange = HttpTransport.exchangeOf(client)
+    if (exchange === undefined) return Effect.dieMessage("UndiciHttpClient offers no HttpTransport.Exchange")
+    return Effect.map(exchange(exchangeRequest), (response) => response.status === 202)
+  })
   const transport: Contender = (deadline) =>
     transportRuntime.runPromise(
       Effect.map(

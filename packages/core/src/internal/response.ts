@@ -62,11 +62,11 @@ const unexpected = (
  */
 export const parseJson = (raw: RawResponse): Either.Either<Json, UnexpectedResponse> => {
   if (raw.body === undefined) return Either.left(unexpected(raw, "TooLarge"))
-  if (raw.body.trim() === "") return Either.left(unexpected(raw, "EmptyBody"))
   try {
     return Either.right(JSON.parse(raw.body))
   } catch {
-    return Either.left(unexpected(raw, "InvalidJson"))
+    // Only a body that did not parse can be blank (JSON.parse refuses one): trimmed only then.
+    return Either.left(unexpected(raw, raw.body.trim() === "" ? "EmptyBody" : "InvalidJson"))
   }
 }
 
