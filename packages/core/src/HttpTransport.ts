@@ -1,16 +1,15 @@
 /**
  * The contract between the Kaleyra client and an `HttpClient` that wants to do better than the generic one.
  *
- * The client works over any `HttpClient`. A transport written for it (the node package's undici client, the testing
- * package's in-memory client) can also:
+ * The client works over any `HttpClient`. A transport written for it can also do the following (the node package's
+ * undici client does all three; the testing package's in-memory client the first two):
  *
  * - report whether a failed request was fully written, by setting `requestSent: boolean` on the error in the
  *   `cause` chain of its `RequestError` (`false` lets the client retry safely);
  * - enforce the per-attempt timeout itself, without a timer fiber: mark the client with {@link withNativeTimeout},
  *   read {@link currentTimeout} when a request starts, and fail with a cause whose `code` is `"ETIMEDOUT"` (and
  *   `requestSent` set) when the whole response has not arrived in time. The client then skips its generic
- *   `Effect.timeoutFail` wrapper, which costs a race of two fibers per attempt.
- *
+ *   `Effect.timeoutFail` wrapper, which costs a race of two fibers per attempt;
  * - answer a send in one step, by offering an {@link Exchange} (mark the client with {@link withExchange}): the
  *   request goes out as a method, a URL, headers and a text body, and comes back read (status, the two headers the
  *   client reads, the body as text, at most {@link MAX_RESPONSE_BYTES}). The client then sends messages through it
@@ -153,8 +152,9 @@ export interface ExchangeFailure {
 }
 
 /**
- * One request and its response, read: what a client marked with {@link withExchange} offers. Interrupting it aborts
- * the request.
+ * One request and its response, read: what a client marked with {@link withExchange} offers. Interrupting it must
+ * abort the request, at the latest when the interrupted fiber exits (`UndiciHttpClient` aborts then, which is cheaper
+ * than an `Effect.async` canceler).
  *
  * @since 0.1.0
  * @category models
