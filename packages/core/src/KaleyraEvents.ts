@@ -201,9 +201,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
 
     // After the service's scope closed there is nobody to tell: publishing is then a no-op, never an interruption
     // of the sender (or of a callback receiver still answering Kaleyra).
-    // The PubSub is sliding or unbounded, so an offer never waits: it is one synchronous step (`unsafeOffer` answers
-    // `false` once the PubSub is shut down).
-    const publish = (event: KaleyraEvent): Effect.Effect<boolean> => Effect.sync(() => pubsub.unsafeOffer(event))
+    // The PubSub is sliding or unbounded, so publishing never waits and is done synchronously. `unsafeOffer` refuses
+    // an event when the PubSub is shut down, and also when a subscriber's buffer is full: only `PubSub.publish` slides
+    // (drops the oldest to make room), so a refused event on a live PubSub goes through it.
+    const unsafePublish = (event: KaleyraEvent): boolean => {
+      if (pubsub.unsafeOffer(event)) return true
+      return pubsub.isActive() && Effect.runSync(PubSub.publish(pubsub, event))
+    }
+    const publish = (event: KaleyraEvent): Effect.Effect<boolean> => Effect.sync(() => unsafePublish(event))
 
     const track = (event: MessageStatusUpdated): boolean => {
       const current = statuses.get(event.messageId)
@@ -277,8 +282,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     return KaleyraEvents.of({
       events: Stream.fromPubSub(pubsub),
       subscribe: PubSub.subscribe(pubsub),
-      publish: (event) => Effect.sync(() => void pubsub.unsafeOffer(event)),
-      unsafePublish: (event) => void pubsub.unsafeOffer(event),
+      publish: (event) => Effect.sync(() => void unsafePublish(event)),
+      unsafePublish: (event) => void unsafePublish(event),
       ingest,
       ingestPayload: (body) =>
         Effect.flatMap(

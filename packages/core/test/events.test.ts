@@ -4,6 +4,7 @@ import {
   decodeCallbacks,
   IncomingMessage,
   KaleyraClient,
+  KaleyraEvent,
   KaleyraEvents,
   type KaleyraEventType,
   MessageStatusUpdated,
@@ -12,7 +13,7 @@ import {
   uploadMedia
 } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Exit, FastCheck, Fiber, Layer, Option, Scope, Stream, TestClock } from "effect"
+import { Chunk, Effect, Either, Exit, FastCheck, Fiber, Layer, Option, Queue, Scope, Stream, TestClock } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { files } from "./files.js"
 import { accepted, baseOptions, imageByLink, scripted, seedFailures } from "./utils.js"
@@ -306,5 +307,27 @@ describe("KaleyraEvents lifetime", () => {
       yield* Scope.close(scope, Exit.void)
       const exit = yield* Effect.exit(events.ingestPayload(statusOf("sent")))
       assert.isTrue(Exit.isSuccess(exit))
+      events.unsafePublish(accept(1))
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(events.publish(accept(2)))))
+    }))
+
+  it.scoped("a subscriber that falls behind the capacity loses the oldest events, by publish and unsafePublish", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents.make({ capacity: 2 })
+      const subscription = yield* events.subscribe
+      for (let i = 1; i <= 4; i++) yield* events.publish(accept(i))
+      events.unsafePublish(accept(5))
+      const kept = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      assert.deepStrictEqual(kept.map((event) => event._tag === "SendAccepted" ? event.messageId : ""), ["m-4", "m-5"])
     }))
 })
+
+const accept = (i: number) =>
+  new KaleyraEvent.SendAccepted({
+    messageId: `m-${i}`,
+    recipients: ["+919876543210"],
+    type: "image",
+    refs: {},
+    attempts: 1,
+    durationMillis: 0
+  })
