@@ -152,9 +152,10 @@ export interface ExchangeFailure {
 }
 
 /**
- * One request and its response, read: what a client marked with {@link withExchange} offers. Interrupting it must
- * abort the request, at the latest when the interrupted fiber exits (`UndiciHttpClient` aborts then, which is cheaper
- * than an `Effect.async` canceler).
+ * One request and its response, read: what a client marked with {@link withExchange} offers. Interrupting it aborts
+ * the request. The client calls it once per send and runs the effect once per attempt, so the request must be made
+ * when the effect runs, not when the function is called, and calling it must not throw. A failure belongs in the
+ * error channel; a defect while the effect runs is taken for a broken transport (an ambiguous `TransportError`).
  *
  * @since 0.1.0
  * @category models

@@ -318,6 +318,22 @@ describe("UndiciHttpClient", () => {
         yield* waitUntil(() => server.aborted.count === 1)
       }))
 
+    it.scopedLive("interruption aborts at once, not when the fiber's finalizers are done", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer(() => {
+          // never answers
+        })
+        const exchange = yield* exchangeOf
+        const fiber = yield* Effect.fork(
+          Effect.onInterrupt(exchange(post(`${server.url}/hang`, "{}", 10_000)), () => Effect.sleep("3 seconds"))
+        )
+        yield* waitUntil(() => server.requests.length === 1)
+        const started = Date.now()
+        yield* Effect.fork(Fiber.interrupt(fiber))
+        yield* waitUntil(() => server.aborted.count === 1, 1_000)
+        assert.isBelow(Date.now() - started, 1_000)
+      }))
+
     it.effect("a URL it cannot send to fails before anything is sent", () =>
       Effect.gen(function*() {
         const exchange = yield* Effect.scoped(exchangeOf)
