@@ -215,16 +215,19 @@ const toResult = (
 ): Either.Either<SendMediaResult, UnexpectedResponse> => {
   const success = sendSuccessFromResponse(response)
   if (Either.isLeft(success)) return Either.left(success.left)
-  return Either.right({
-    messageId: success.right.messageId,
+  const { code, message: text, messageId } = success.right
+  // Assigned in the order of `SendMediaResult`'s fields (spreads would allocate an object per optional field).
+  const result: { -readonly [K in keyof SendMediaResult]?: SendMediaResult[K] } = {
+    messageId,
     recipients: message.to,
     type: message.type,
-    status: response.status,
-    ...(success.right.code !== undefined ? { code: success.right.code } : {}),
-    ...(success.right.message !== undefined ? { message: success.right.message } : {}),
-    ...(message.extraInfo !== undefined ? { extraInfo: message.extraInfo } : {}),
-    attempts
-  })
+    status: response.status
+  }
+  if (code !== undefined) result.code = code
+  if (text !== undefined) result.message = text
+  if (message.extraInfo !== undefined) result.extraInfo = message.extraInfo
+  result.attempts = attempts
+  return Either.right(result as SendMediaResult)
 }
 
 /** Where an upload's media id may be: Meta's `id`, then Kaleyra's variants. */
