@@ -158,7 +158,11 @@ export class KaleyraEvents extends Context.Tag("@effect-kaleyra/core/KaleyraEven
  * @category models
  */
 export interface Options {
-  /** Events kept per subscriber that falls behind (default 16,384); `"unbounded"` never drops. */
+  /**
+   * Events kept per subscriber that falls behind (default 16,384; at least 2, a smaller number counts as 2: effect's
+   * sliding PubSub of capacity 1 hands a slid event to one subscriber twice and loses it for another,
+   * Effect-TS/effect#7601); `"unbounded"` never drops.
+   */
   readonly capacity?: number | "unbounded"
   /** How many messages' statuses are remembered (default 100,000; the oldest are forgotten first). */
   readonly trackedMessages?: number
@@ -190,7 +194,9 @@ const settles = (
  */
 export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const capacity = options.capacity ?? 16_384
+    const capacity = options.capacity === "unbounded"
+      ? "unbounded"
+      : Math.max(2, Math.floor(options.capacity ?? 16_384) || 2)
     const pubsub =
       yield* (capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity))
     yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))

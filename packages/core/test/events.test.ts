@@ -322,6 +322,22 @@ describe("KaleyraEvents lifetime", () => {
     }))
 })
 
+describe("KaleyraEvents capacity", () => {
+  it.scoped("a capacity of 1 counts as 2: two subscribers each get every event once (effect's sliding(1) does not)", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents.make({ capacity: 1 })
+      const a = yield* events.subscribe
+      const b = yield* events.subscribe
+      yield* events.publish(accept(1))
+      const a1 = yield* Queue.take(a)
+      events.unsafePublish(accept(2))
+      const idsOf = (events: ReadonlyArray<KaleyraEventType>) =>
+        events.map((event) => event._tag === "SendAccepted" ? event.messageId : "")
+      assert.deepStrictEqual(idsOf([a1, ...Chunk.toReadonlyArray(yield* Queue.takeAll(a))]), ["m-1", "m-2"])
+      assert.deepStrictEqual(idsOf(Chunk.toReadonlyArray(yield* Queue.takeAll(b))), ["m-1", "m-2"])
+    }))
+})
+
 const accept = (i: number) =>
   new KaleyraEvent.SendAccepted({
     messageId: `m-${i}`,
