@@ -521,36 +521,38 @@ export const make = (
       clock: Clock.Clock
     ): Settle<SendMediaResult, SendMediaError> => {
       const startedAt = clock.unsafeCurrentTimeMillis()
-      // These run as steps of the send, so the events are published there and then.
-      const failed = (error: SendMediaError, attempts: number): Effect.Effect<never, SendMediaError> => {
-        events.unsafePublish(
-          new KaleyraEvent.SendFailed({
-            error,
-            recipients: message.to,
-            type: message.type,
-            refs: refsOf(message),
-            attempts,
-            durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
-          })
+      const failed = (error: SendMediaError, attempts: number): Effect.Effect<never, SendMediaError> =>
+        Effect.zipRight(
+          events.publish(
+            new KaleyraEvent.SendFailed({
+              error,
+              recipients: message.to,
+              type: message.type,
+              refs: refsOf(message),
+              attempts,
+              durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
+            })
+          ),
+          Effect.fail(error)
         )
-        return Effect.fail(error)
-      }
       return {
         onSuccess: (response, attempts) => {
           const result = toResult(message, response, attempts)
           if (Either.isLeft(result)) return failed(scrub(result.left), attempts)
           const sent = result.right
-          events.unsafePublish(
-            new KaleyraEvent.SendAccepted({
-              messageId: sent.messageId,
-              recipients: sent.recipients,
-              type: sent.type,
-              refs: refsOf(message),
-              attempts,
-              durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
-            })
+          return Effect.as(
+            events.publish(
+              new KaleyraEvent.SendAccepted({
+                messageId: sent.messageId,
+                recipients: sent.recipients,
+                type: sent.type,
+                refs: refsOf(message),
+                attempts,
+                durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
+              })
+            ),
+            sent
           )
-          return Effect.succeed(sent)
         },
         onFailure: failed
       }

@@ -88,11 +88,6 @@ export interface Service {
   /** Publishes an event; never blocks (a subscriber that falls behind the capacity loses the oldest events). */
   readonly publish: (event: KaleyraEvent) => Effect.Effect<void>
   /**
-   * `publish`, done now: for code that is already running as a step of an effect (the client publishes its send
-   * events this way, saving two steps per send) or outside Effect. A no-op once the service's scope has closed.
-   */
-  readonly unsafePublish: (event: KaleyraEvent) => void
-  /**
    * Records a callback event: a status that moves the message forward is tracked and published; a duplicate or a
    * status that would move it backwards is ignored. Incoming messages are always published. Returns whether the
    * event was published.
@@ -207,14 +202,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
 
     // After the service's scope closed there is nobody to tell: publishing is then a no-op, never an interruption
     // of the sender (or of a callback receiver still answering Kaleyra).
-    // The PubSub is sliding or unbounded, so publishing never waits and is done synchronously. `unsafeOffer` refuses
-    // an event when the PubSub is shut down, and also when a subscriber's buffer is full: only `PubSub.publish` slides
-    // (drops the oldest to make room), so a refused event on a live PubSub goes through it.
-    const unsafePublish = (event: KaleyraEvent): boolean => {
-      if (pubsub.unsafeOffer(event)) return true
-      return pubsub.isActive() && Effect.runSync(PubSub.publish(pubsub, event))
-    }
-    const publish = (event: KaleyraEvent): Effect.Effect<boolean> => Effect.sync(() => unsafePublish(event))
+    // The PubSub is sliding or unbounded, so publishing never waits: usually one synchronous step. `unsafeOffer`
+    // refuses an event when the PubSub is shut down (then publishing is a no-op), and also when a subscriber's buffer
+    // is full: only `PubSub.publish` slides (drops the oldest to make room), so a refused event on a live PubSub goes
+    // through it.
+    const publish = (event: KaleyraEvent): Effect.Effect<boolean> =>
+      Effect.suspend(() =>
+        pubsub.unsafeOffer(event)
+          ? Effect.succeed(true)
+          : pubsub.isActive()
+          ? PubSub.publish(pubsub, event)
+          : Effect.succeed(false)
+      )
 
     const track = (event: MessageStatusUpdated): boolean => {
       const current = statuses.get(event.messageId)
@@ -288,8 +287,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     return KaleyraEvents.of({
       events: Stream.fromPubSub(pubsub),
       subscribe: PubSub.subscribe(pubsub),
-      publish: (event) => Effect.sync(() => void unsafePublish(event)),
-      unsafePublish: (event) => void unsafePublish(event),
+      publish: (event) => Effect.asVoid(publish(event)),
       ingest,
       ingestPayload: (body) =>
         Effect.flatMap(
