@@ -119,7 +119,10 @@ export interface ExchangeRequest {
   readonly headers: Readonly<Record<string, string>>
   /** Sent as UTF-8. */
   readonly body: string
-  /** The deadline of the whole exchange, until the last byte of the response; on expiry it fails with `ETIMEDOUT`. */
+  /**
+   * The deadline of the whole exchange, until the last byte of the response; on expiry it fails with `ETIMEDOUT`. Any
+   * positive number: a transport whose timers take less (Node's: up to 2^31 - 1 ms) clamps it.
+   */
   readonly timeoutMillis: number
 }
 

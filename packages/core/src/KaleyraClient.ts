@@ -379,7 +379,7 @@ export const make = (
     const messagesUrl = `${config.accountUrl}/messages`
     const messagesRequest = HttpClientRequest.post(messagesUrl).pipe(HttpClientRequest.setHeaders(baseHeaders))
     const messagesHeaders = { ...baseHeaders, "content-type": "application/json" }
-    const timeoutMillis = Math.max(1, Math.min(Duration.toMillis(config.timeout), 2 ** 31 - 1))
+    const timeoutMillis = Duration.toMillis(config.timeout)
 
     const scrub = secretScrubber(Redacted.value(config.apiKey))
     const timeoutError = (timeout: Duration.Duration) =>

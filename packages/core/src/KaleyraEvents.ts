@@ -200,12 +200,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const statuses = new Map<string, MessageStatusUpdated>()
     const waiters = new Map<string, Set<Waiter>>()
 
-    // After the service's scope closed there is nobody to tell: publishing is then a no-op, never an interruption
-    // of the sender (or of a callback receiver still answering Kaleyra).
-    // The PubSub is sliding or unbounded, so publishing never waits: usually one synchronous step. `unsafeOffer`
-    // refuses an event when the PubSub is shut down (then publishing is a no-op), and also when a subscriber's buffer
-    // is full: only `PubSub.publish` slides (drops the oldest to make room), so a refused event on a live PubSub goes
-    // through it.
+    // The PubSub is sliding or unbounded, so publishing never waits: usually one synchronous `unsafeOffer`. It refuses
+    // an event in two cases. When a subscriber's buffer is full: only `PubSub.publish` slides (drops the oldest to make
+    // room), so the event goes through it. After the service's scope closed: there is nobody to tell, so publishing is
+    // a no-op, never an interruption of the sender (or of a callback receiver still answering Kaleyra).
     const publish = (event: KaleyraEvent): Effect.Effect<boolean> =>
       Effect.suspend(() =>
         pubsub.unsafeOffer(event)

@@ -286,9 +286,11 @@ abstract class Attempt {
 
   /**
    * Starts the deadline of the whole exchange (until the last byte of the response body). When it passes, the
-   * request is aborted and fails with `ETIMEDOUT`, `requestSent` saying whether it had been written.
+   * request is aborted and fails with `ETIMEDOUT`, `requestSent` saying whether it had been written. `millis` is
+   * clamped to what Node's timers take (1 ms to about 24.8 days).
    */
-  startTimer(millis: number): void {
+  startTimer(deadline: number): void {
+    const millis = Math.max(1, Math.min(deadline, 2 ** 31 - 1))
     this.timer = setTimeout(() => {
       this.timer = undefined
       if (this.complete || this.interrupted) return
@@ -743,7 +745,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
       Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
         const exchange = new Exchange(request, trustsRequestSent, resume)
         const timeout = fiber.getFiberRef(HttpTransport.currentTimeout)
-        if (timeout !== undefined) exchange.startTimer(Math.max(1, Math.min(Duration.toMillis(timeout), 2 ** 31 - 1)))
+        if (timeout !== undefined) exchange.startTimer(Duration.toMillis(timeout))
         const options = {
           origin: target.origin,
           path: target.path,

@@ -278,6 +278,16 @@ describe("UndiciHttpClient", () => {
         assert.isAtMost(server.connections.count, fibers + 1)
       }))
 
+    it.scopedLive("a deadline longer than Node's timers take (50 days) is clamped, not fired at once", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer((_request, response) => {
+          setTimeout(() => response.writeHead(202, { "content-type": "application/json" }).end("{}"), 50)
+        })
+        const exchange = yield* exchangeOf
+        const response = yield* exchange(post(server.url, "{}", 50 * 24 * 3600 * 1000))
+        assert.strictEqual(response.status, 202)
+      }))
+
     it.scopedLive("a connection refused fails before any response, never sent", () =>
       Effect.gen(function*() {
         const exchange = yield* exchangeOf

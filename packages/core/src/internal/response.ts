@@ -5,7 +5,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import * as HttpTransport from "../HttpTransport.js"
+import type * as HttpTransport from "../HttpTransport.js"
 import {
   ApiNotAvailable,
   DailyLimitReached,
@@ -25,10 +25,7 @@ import {
 /** @internal */
 export const EXCERPT_LENGTH = 512
 
-/** @internal */
-export const MAX_RESPONSE_BYTES = HttpTransport.MAX_RESPONSE_BYTES
-
-/** What the transport read of a response (the body `undefined` when it exceeded {@link MAX_RESPONSE_BYTES}). */
+/** What the transport read of a response (the body `undefined` when it exceeded `HttpTransport.MAX_RESPONSE_BYTES`). */
 export type RawResponse = HttpTransport.ExchangeResponse
 
 type Json = unknown

@@ -8,9 +8,9 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { type ExchangeFailure, neverSentCodes } from "../HttpTransport.js"
+import { type ExchangeFailure, MAX_RESPONSE_BYTES, neverSentCodes } from "../HttpTransport.js"
 import { TransportError, type TransportErrorReason, UnexpectedResponse } from "../KaleyraError.js"
-import { MAX_RESPONSE_BYTES, type RawResponse } from "./response.js"
+import type { RawResponse } from "./response.js"
 
 const reasonOfCode = (code: string | undefined): TransportErrorReason => {
   switch (code) {
