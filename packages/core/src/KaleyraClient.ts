@@ -486,7 +486,7 @@ export const make = (
       hooks: AttemptHooks | undefined,
       settled: Settle<A, E>
     ): Effect.Effect<A, E> => {
-      const body = JSON.stringify(MediaMessage.toWire(message))
+      const body = MediaMessage.toWireJson(message)
       return exchange !== undefined
         ? retrying(
           exchange({ method: "POST", url: messagesUrl, headers: messagesHeaders, body, timeoutMillis }),

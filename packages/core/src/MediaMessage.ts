@@ -132,13 +132,18 @@ const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
 // A lone surrogate cannot be encoded as UTF-8: JSON.stringify would write an escape that Kaleyra may mangle.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+const SURROGATE = /[\ud800-\udfff]/
+
 const textOf =
   (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
   (s: string): string | true => {
     if (!options.allowEmpty && s.length === 0) return `${what} must not be empty`
-    if (codePointLength(s) > max) return `${what} must be at most ${max} characters (got ${codePointLength(s)})`
+    // Without surrogates (most text), the length in code points is the string's length and none can be unpaired.
+    const surrogates = SURROGATE.test(s)
+    const length = surrogates ? codePointLength(s) : s.length
+    if (length > max) return `${what} must be at most ${max} characters (got ${length})`
     if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
-    if (LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
+    if (surrogates && LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
     return true
   }
 
@@ -163,6 +168,7 @@ export const PhoneNumber = Schema.String.pipe(
  * @category utils
  */
 export const normalizePhoneNumber = (input: string): Either.Either<string, string> => {
+  if (PHONE.test(input)) return Either.right(input)
   const compact = input.replace(/[ .()-]/g, "")
   if (PHONE.test(compact)) return Either.right(compact)
   if (compact.length === 0) return Either.left("must not be empty")
@@ -278,20 +284,24 @@ const tokenOf = (max: number) => (s: string): string | true =>
     ? `must be at most ${max} characters`
     : true
 
+const HTTP_SCHEME = /^https?:/i
+
 const checkLink = (s: string): string | true => {
   if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
   if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters (percent-encode them)"
+  // Without spaces or control characters, the URL's scheme is the text before the first ":", lower-cased: an
+  // http(s) URL starts with "http:" or "https:" in any case, and `URL.canParse` (a third of `new URL`'s cost)
+  // checks the rest. A URL of another scheme is parsed, for its name, only to be refused.
+  if (HTTP_SCHEME.test(s)) {
+    return URL.canParse(s) ? true : "must be an absolute http(s) URL"
+  }
   let url: URL
   try {
     url = new URL(s)
   } catch {
     return "must be an absolute http(s) URL"
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `must use http or https (got ${url.protocol.slice(0, -1)})`
-  }
-  if (url.hostname === "") return "must name a host"
-  return true
+  return `must use http or https (got ${url.protocol.slice(0, -1)})`
 }
 
 /**
@@ -662,18 +672,17 @@ const isWaSource = (u: unknown): u is WaSource =>
   typeof u === "string" && (waSources as ReadonlyArray<string>).includes(u)
 
 /**
- * The own keys of a plain object (an object literal or `Object.create(null)`), every one of them (`Reflect.ownKeys`,
- * as the schema's check for unknown keys reads them), or `undefined` for anything else or a symbol key.
+ * The own keys of a plain object (an object literal or `Object.create(null)`), every one of them (as the schema's
+ * check for unknown keys reads them with `Reflect.ownKeys`), or `undefined` for anything else or a symbol key.
+ * `getOwnPropertyNames` and an empty `getOwnPropertySymbols` say the same as `Reflect.ownKeys` for an object,
+ * at a tenth of its cost on Node 20.
  */
 const plainKeys = (u: unknown): ReadonlyArray<string> | undefined => {
   if (typeof u !== "object" || u === null) return undefined
   const prototype = Object.getPrototypeOf(u)
   if (prototype !== Object.prototype && prototype !== null) return undefined
-  const keys = Reflect.ownKeys(u)
-  for (let i = 0; i < keys.length; i++) {
-    if (typeof keys[i] !== "string") return undefined
-  }
-  return keys as Array<string>
+  const keys = Object.getOwnPropertyNames(u)
+  return Object.getOwnPropertySymbols(u).length === 0 ? keys : undefined
 }
 
 /** The media object when every key is allowed, every value a string that passes its rule, and exactly one source. */
@@ -946,6 +955,48 @@ export const toWire = (message: MediaMessage): SendMediaRequest => {
     wire.extra_info = extraInfo
   }
   return wire as unknown as SendMediaRequest
+}
+
+// A string JSON.stringify writes as it is, between quotes: no quote, backslash, control character or surrogate
+// (a well-formed JSON.stringify escapes an unpaired one).
+// eslint-disable-next-line no-control-regex
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
+const jsonString = (value: unknown): string =>
+  typeof value === "string" && !JSON_ESCAPED.test(value) ? `"${value}"` : JSON.stringify(value)
+
+/**
+ * The wire body of a message that {@link validate} returned, as the JSON text Kaleyra receives:
+ * `JSON.stringify(toWire(message))`, character for character (a property test holds them equal), written directly
+ * because the wire's shape is fixed. On Node 20 it takes a third of `JSON.stringify`'s time, which scans every
+ * character of every string for escapes.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toWireJson = (message: MediaMessage): string => {
+  const type = message.type
+  const source = (message as unknown as Record<string, Record<string, unknown>>)[type]
+  const keys = mediaKeys[type]
+  let media = ""
+  for (let i = 0; i < keys.length; i++) {
+    const value = source[keys[i]]
+    if (value !== undefined) media += `${media === "" ? "" : ","}"${keys[i]}":${jsonString(value)}`
+  }
+  let json = `{"messaging_object":{"messaging_product":"whatsapp","recipient_type":"individual","to":${
+    jsonString(message.to.join(","))
+  },"type":${jsonString(type)},${jsonString(type)}:{${media}}`
+  if (message.replyTo !== undefined) json += `,"context":{"message_id":${jsonString(message.replyTo)}}`
+  json += "}"
+  const extra = message.extraInfo
+  if (extra !== undefined) {
+    let fields = ""
+    if (extra.ref !== undefined) fields += `,"ref":${jsonString(extra.ref)}`
+    if (extra.ref1 !== undefined) fields += `,"ref1":${jsonString(extra.ref1)}`
+    if (extra.ref2 !== undefined) fields += `,"ref2":${jsonString(extra.ref2)}`
+    if (extra.waSource !== undefined) fields += `,"wa_source":${jsonString(extra.waSource)}`
+    json += `,"extra_info":{${fields.slice(1)}}`
+  }
+  return `${json}}`
 }
 
 /**

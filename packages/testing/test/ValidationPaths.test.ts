@@ -225,10 +225,28 @@ describe("toWire agrees with the SendMediaRequest schema", () => {
       if (Either.isLeft(validated)) return
       const message = validated.right
       assert.strictEqual(JSON.stringify(MediaMessage.toWire(message)), JSON.stringify(encodeWire(message)))
+      // The text the client sends is that JSON, character for character.
+      assert.strictEqual(MediaMessage.toWireJson(message), JSON.stringify(MediaMessage.toWire(message)))
       // And the body decodes back into the same message.
       const back = MediaMessage.fromWireBody(JSON.parse(JSON.stringify(MediaMessage.toWire(message))))
       assert.deepStrictEqual(Either.getOrThrow(back), JSON.parse(JSON.stringify(message)))
     },
     { fastCheck: { numRuns: 2000 } }
   )
+
+  it("toWireJson escapes exactly as JSON.stringify: quotes, backslashes, controls, astral characters", () => {
+    const awkward = ["say \"hi\"", "C:\\path\\", "line 1\nline 2\ttab\r", "\u0001\u001f\u007f", "😀 नमस्ते", "</script>"]
+    for (const text of awkward) {
+      const message = Either.getOrThrow(MediaMessage.validate({
+        type: "document",
+        to: ["+919876543210", "+14155550123"],
+        document: { link: "https://example.com/a?q=\"x\"", caption: text, filename: "a.pdf" },
+        replyTo: "wamid.HBgL",
+        extraInfo: { ref: text, ref1: "", ref2: "r2", waSource: "api" }
+      }))
+      const json = MediaMessage.toWireJson(message)
+      assert.strictEqual(json, JSON.stringify(MediaMessage.toWire(message)))
+      assert.strictEqual(JSON.parse(json).messaging_object.document.caption, text)
+    }
+  })
 })
