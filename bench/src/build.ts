@@ -91,10 +91,11 @@ export interface Bundle {
   readonly entry: string
   readonly server: string
   readonly campaign: string
+  readonly contender: string
   readonly esbuild: string
 }
 
-/** Builds `entry.mjs`, `server.mjs` and `campaign.mjs` (with source maps) into a fresh temporary folder. */
+/** Builds `entry.mjs`, `server.mjs`, `campaign.mjs` and `contender.mjs` (with source maps) into a fresh temporary folder. */
 export const buildBundle = async (): Promise<Bundle | string> => {
   const esbuild = loadEsbuild()
   if (esbuild === undefined) return "esbuild (a dependency of tsx) could not be loaded"
@@ -104,7 +105,8 @@ export const buildBundle = async (): Promise<Bundle | string> => {
       entryPoints: {
         entry: join(srcDir, "entry.ts"),
         server: join(srcDir, "server.ts"),
-        campaign: join(srcDir, "campaign-entry.ts")
+        campaign: join(srcDir, "campaign-entry.ts"),
+        contender: join(srcDir, "contender-entry.ts")
       },
       outdir: dir,
       bundle: true,
@@ -126,6 +128,7 @@ export const buildBundle = async (): Promise<Bundle | string> => {
     entry: join(dir, "entry.mjs"),
     server: join(dir, "server.mjs"),
     campaign: join(dir, "campaign.mjs"),
+    contender: join(dir, "contender.mjs"),
     esbuild: esbuild.version
   }
 }

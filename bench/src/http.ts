@@ -1,21 +1,20 @@
 /**
  * (1) Sends per second at concurrency 64 against the simulator served by another process: raw undici `Pool`,
- * global `fetch`, and the library (`KaleyraNode.layer`), with the same body and headers. The runs are interleaved
- * (undici, library, fetch, undici, ...) and each contender is warmed up first; the medians are reported.
+ * global `fetch`, and the library (`KaleyraNode.layer`), with the same body and headers. Each client runs in its
+ * own process (`contender-entry.ts`), so that none pays for another's garbage; the runs are interleaved (undici,
+ * library, fetch, undici, ...) and each client is warmed up first; the medians are reported.
  *
  * A fourth contender, "transport only", is the library's own transport (`UndiciHttpClient`'s
  * `HttpTransport.Exchange`, through which the client sends, with the client's per-attempt timeout) sending the
  * pre-encoded body and reading the answer, with no Kaleyra client around it: the floor under the library's figure,
  * and what is left for validation, encoding, decoding, the retry loop and events.
  */
-import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia } from "@effect-kaleyra/core"
-import { KaleyraNode, UndiciHttpClient } from "@effect-kaleyra/node"
-import * as HttpClient from "@effect/platform/HttpClient"
-import { Duration, Effect, Either, ManagedRuntime, Redacted } from "effect"
-import { Pool } from "undici"
-import { imageMessage } from "./message.js"
+import type { ChildProcess } from "node:child_process"
+import { createInterface } from "node:readline"
+import { type ContenderId, contenderIds, contenderNames, type Counts } from "./contenders.js"
 import type { ServerProcess } from "./serverProcess.js"
-import { fixed, heading, int, median, printTable, verdict } from "./util.js"
+import { CONTENDER_RESULT } from "./settings.js"
+import { fixed, heading, int, median, printTable, spawnPart, verdict } from "./util.js"
 
 export interface HttpOptions {
   readonly concurrency: number
@@ -31,7 +30,7 @@ export interface RunResult {
   readonly failed: number
   readonly millis: number
   readonly rate: number
-  /** This (client) process's CPU time per completed send, in microseconds. */
+  /** The client's process's CPU time per completed send, in microseconds. */
   readonly cpuMicros: number
 }
 
@@ -59,173 +58,113 @@ export interface HttpResult {
   readonly transportCpuMicros: number
 }
 
-interface Counts {
-  ok: number
-  failed: number
+/** A contender's process: it runs one command at a time and answers each with one line. */
+interface ContenderProcess {
+  readonly id: ContenderId
+  readonly name: string
+  /** Sends for `millis` and reports the outcome. */
+  readonly measure: (millis: number) => Promise<RunResult>
+  /** Closes its stdin and waits for it to exit (killing it after 10 seconds). */
+  readonly close: () => Promise<void>
 }
 
-/** Runs `concurrency` workers that send until `deadline` (a `performance.now()` time), and counts the outcomes. */
-type Contender = (deadline: number) => Promise<Counts>
-
-/** The rate counts every completed send, over the time until the last one completed. */
-const measure = async (contender: Contender, millis: number): Promise<RunResult> => {
-  const cpuBefore = process.cpuUsage()
-  const start = performance.now()
-  const counts = await contender(start + millis)
-  const elapsed = performance.now() - start
-  const cpu = process.cpuUsage(cpuBefore)
-  return {
-    ...counts,
-    millis: elapsed,
-    rate: counts.ok / elapsed * 1000,
-    cpuMicros: (cpu.user + cpu.system) / Math.max(1, counts.ok + counts.failed)
+/** The node flags this process runs with that its contender processes need too (`--profile`'s). */
+const forwardedFlags = (): ReadonlyArray<string> => {
+  const flags: Array<string> = []
+  const argv = process.execArgv
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--cpu-prof") flags.push(argv[i])
+    else if (argv[i] === "--cpu-prof-dir") flags.push(argv[i], argv[++i])
+    else if (argv[i].startsWith("--cpu-prof-dir=")) flags.push(argv[i])
   }
+  return flags
 }
 
-const sum = (parts: ReadonlyArray<Counts>): Counts =>
-  parts.reduce((total, part) => ({ ok: total.ok + part.ok, failed: total.failed + part.failed }), { ok: 0, failed: 0 })
-
-const promiseWorkers = (concurrency: number, once: () => Promise<boolean>): Contender => async (deadline) => {
-  const worker = async (): Promise<Counts> => {
-    const counts: Counts = { ok: 0, failed: 0 }
-    while (performance.now() < deadline) {
-      try {
-        if (await once()) counts.ok++
-        else counts.failed++
-      } catch {
-        counts.failed++
-      }
+const startContender = (id: ContenderId, server: ServerProcess, concurrency: number): Promise<ContenderProcess> =>
+  new Promise((resolve, reject) => {
+    const info = {
+      url: server.url,
+      port: server.port,
+      sid: server.sid,
+      apiKey: server.apiKey,
+      senderNumber: server.senderNumber,
+      pid: server.pid
     }
-    return counts
-  }
-  return sum(await Promise.all(Array.from({ length: concurrency }, worker)))
-}
+    const child: ChildProcess = spawnPart(
+      "contender",
+      [id, JSON.stringify(info), String(concurrency)],
+      ["pipe", "pipe", "inherit"],
+      forwardedFlags()
+    )
+    const waiting: Array<{ resolve: (line: string) => void; reject: (error: Error) => void }> = []
+    let exited: Error | undefined
+    const lines = createInterface({ input: child.stdout! })
+    lines.on("line", (line) => {
+      if (line.startsWith(CONTENDER_RESULT)) waiting.shift()?.resolve(line.slice(CONTENDER_RESULT.length))
+      else console.log(line)
+    })
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      exited = new Error(`the ${id} contender process exited (${code ?? signal})`)
+      for (const waiter of waiting.splice(0)) waiter.reject(exited)
+    }
+    child.once("exit", onExit)
+    child.once("error", (error) => {
+      exited = error
+      for (const waiter of waiting.splice(0)) waiter.reject(error)
+    })
+    const next = () =>
+      new Promise<string>((resolveLine, rejectLine) => {
+        if (exited !== undefined) rejectLine(exited)
+        else waiting.push({ resolve: resolveLine, reject: rejectLine })
+      })
+    const contender: ContenderProcess = {
+      id,
+      name: contenderNames[id],
+      measure: async (millis) => {
+        child.stdin!.write(`run ${millis}\n`)
+        const result = JSON.parse(await next()) as Counts & { readonly millis: number; readonly cpuMicros: number }
+        return { ...result, rate: result.ok / result.millis * 1000 }
+      },
+      close: () =>
+        new Promise((resolveClose) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolveClose()
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000)
+          child.once("exit", () => {
+            clearTimeout(timer)
+            resolveClose()
+          })
+          child.stdin!.end()
+        })
+    }
+    next().then((line) => line === "ready" ? resolve(contender) : reject(new Error(`${id}: ${line}`)), reject)
+  })
 
 export const runHttp = async (server: ServerProcess, options: HttpOptions): Promise<HttpResult> => {
   heading(`(1) HTTP throughput: concurrency ${options.concurrency}, server in its own process (${server.url})`)
-  const clientOptions: KaleyraConfig.Options = {
-    sid: server.sid,
-    apiKey: Redacted.make(server.apiKey),
-    senderNumber: server.senderNumber,
-    baseUrl: server.url
-  }
-  const config = Either.getOrThrow(KaleyraConfig.resolve(clientOptions))
-  const url = `${config.accountUrl}/messages`
-  const path = new URL(url).pathname
-  // The very body and headers the library sends.
-  const body = JSON.stringify(MediaMessage.toWire(Either.getOrThrow(MediaMessage.validate(imageMessage))))
-  const headers = {
-    "api-key": server.apiKey,
-    "cache-control": "no-cache",
-    accept: "application/json",
-    "content-type": "application/json"
-  }
-
-  const pool = new Pool(server.url, { connections: options.concurrency })
-  const undici = promiseWorkers(options.concurrency, async () => {
-    const response = await pool.request({ path, method: "POST", headers, body })
-    await response.body.text()
-    return response.statusCode === 202
-  })
-
-  const fetchContender = promiseWorkers(options.concurrency, async () => {
-    const response = await fetch(url, { method: "POST", headers, body })
-    await response.text()
-    return response.status === 202
-  })
-
-  const runtime = ManagedRuntime.make(KaleyraNode.layer(clientOptions))
-  const send = Effect.either(sendMedia(imageMessage))
-  const libraryWorker = (deadline: number) =>
-    Effect.suspend(() => {
-      const counts: Counts = { ok: 0, failed: 0 }
-      return Effect.as(
-        Effect.whileLoop({
-          while: () => performance.now() < deadline,
-          body: () => send,
-          step: (outcome) => {
-            if (Either.isRight(outcome)) counts.ok++
-            else counts.failed++
-          }
-        }),
-        counts
-      )
-    })
-  const library: Contender = (deadline) =>
-    runtime.runPromise(
-      Effect.map(
-        Effect.all(Array.from({ length: options.concurrency }, () => libraryWorker(deadline)), {
-          concurrency: "unbounded"
-        }),
-        sum
-      )
-    )
-
-  // The same request through the library's transport alone: the exchange the client sends through, with the
-  // client's timeout.
-  const transportRuntime = ManagedRuntime.make(UndiciHttpClient.layer)
-  const exchangeRequest: HttpTransport.ExchangeRequest = {
-    method: "POST",
-    url,
-    headers,
-    body,
-    timeoutMillis: Duration.toMillis(config.timeout)
-  }
-  const transportOnce = Effect.flatMap(HttpClient.HttpClient, (client) => {
-    const exchange = HttpTransport.exchangeOf(client)
-    if (exchange === undefined) return Effect.dieMessage("UndiciHttpClient offers no HttpTransport.Exchange")
-    return Effect.map(exchange(exchangeRequest), (response) => response.status === 202)
-  })
-  const transport: Contender = (deadline) =>
-    transportRuntime.runPromise(
-      Effect.map(
-        Effect.all(
-          Array.from({ length: options.concurrency }, () =>
-            Effect.suspend(() => {
-              const counts: Counts = { ok: 0, failed: 0 }
-              return Effect.as(
-                Effect.whileLoop({
-                  while: () => performance.now() < deadline,
-                  body: () => Effect.either(transportOnce),
-                  step: (outcome) => {
-                    if (Either.isRight(outcome) && outcome.right) counts.ok++
-                    else counts.failed++
-                  }
-                }),
-                counts
-              )
-            })),
-          { concurrency: "unbounded" }
-        ),
-        sum
-      )
-    )
-
-  const contenders = [
-    { id: "undici", name: "undici Pool", run: undici },
-    { id: "library", name: "library (KaleyraNode.layer)", run: library },
-    { id: "fetch", name: "fetch", run: fetchContender },
-    { id: "transport", name: "transport only (UndiciHttpClient)", run: transport }
-  ].filter((c) => options.contenders === undefined || options.contenders.includes(c.id))
-  const results = new Map<string, Array<RunResult>>(contenders.map((c) => [c.name, []]))
+  const contenders: Array<ContenderProcess> = []
+  const results = new Map<string, Array<RunResult>>()
   try {
+    for (const id of contenderIds) {
+      if (options.contenders !== undefined && !options.contenders.includes(id)) continue
+      const contender = await startContender(id, server, options.concurrency)
+      contenders.push(contender)
+      results.set(contender.name, [])
+    }
     for (const contender of contenders) {
-      const warm = await measure(contender.run, options.warmupMillis)
+      const warm = await contender.measure(options.warmupMillis)
       console.log(`  warm-up ${contender.name}: ${int(warm.rate)} /s`)
     }
     for (let round = 1; round <= options.rounds; round++) {
       const line: Array<string> = []
       for (const contender of contenders) {
-        const result = await measure(contender.run, options.runMillis)
+        const result = await contender.measure(options.runMillis)
         results.get(contender.name)!.push(result)
         line.push(`${contender.name} ${int(result.rate)}`)
       }
       console.log(`  round ${round}: ${line.join(", ")}`)
     }
   } finally {
-    await runtime.dispose()
-    await transportRuntime.dispose()
-    await pool.close()
+    await Promise.all(contenders.map((contender) => contender.close()))
   }
 
   const rates = (name: string) => results.get(name)?.map((r) => r.rate) ?? []
@@ -289,8 +228,8 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
     ]
   ])
   console.log(
-    "  (client CPU us/req: this process's user + system time per request, GC threads included; the server runs in\n" +
-      "   another process. Less sensitive to other work on the machine than requests/s.)"
+    "  (client CPU us/req: the client's process's user + system time per request, GC threads included; each client\n" +
+      "   and the server run in processes of their own. Less sensitive to other work on the machine than requests/s.)"
   )
   const cpuOf = (name: string) => median(results.get(name)?.map((r) => r.cpuMicros) ?? [])
   return {
