@@ -514,6 +514,20 @@ export const make = (
       onFailure: Effect.fail
     })
 
+    /**
+     * `then`, once the event `build` makes is published: called while the send runs (in a continuation), it publishes
+     * at once, and builds no event when nobody subscribes. An Effect step only when a subscriber's buffer is full.
+     */
+    const announced = <A, E>(
+      events: KaleyraEvents["Type"],
+      build: () => KaleyraEvent.KaleyraEvent,
+      then: Effect.Effect<A, E>
+    ): Effect.Effect<A, E> => {
+      if (!events.unsafeHasSubscribers()) return then
+      const event = build()
+      return events.unsafeOffer(event) ? then : Effect.zipRight(events.publish(event), then)
+    }
+
     /** The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on `clock`. */
     const settledWithEvents = (
       events: KaleyraEvents["Type"],
@@ -522,8 +536,9 @@ export const make = (
     ): Settle<SendMediaResult, SendMediaError> => {
       const startedAt = clock.unsafeCurrentTimeMillis()
       const failed = (error: SendMediaError, attempts: number): Effect.Effect<never, SendMediaError> =>
-        Effect.zipRight(
-          events.publish(
+        announced(
+          events,
+          () =>
             new KaleyraEvent.SendFailed({
               error,
               recipients: message.to,
@@ -531,8 +546,7 @@ export const make = (
               refs: refsOf(message),
               attempts,
               durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
-            })
-          ),
+            }),
           Effect.fail(error)
         )
       return {
@@ -540,8 +554,9 @@ export const make = (
           const result = toResult(message, response, attempts)
           if (Either.isLeft(result)) return failed(scrub(result.left), attempts)
           const sent = result.right
-          return Effect.as(
-            events.publish(
+          return announced(
+            events,
+            () =>
               new KaleyraEvent.SendAccepted({
                 messageId: sent.messageId,
                 recipients: sent.recipients,
@@ -549,9 +564,8 @@ export const make = (
                 refs: refsOf(message),
                 attempts,
                 durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
-              })
-            ),
-            sent
+              }),
+            Effect.succeed(sent)
           )
         },
         onFailure: failed

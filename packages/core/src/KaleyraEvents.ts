@@ -88,6 +88,17 @@ export interface Service {
   /** Publishes an event; never blocks (a subscriber that falls behind the capacity loses the oldest events). */
   readonly publish: (event: KaleyraEvent) => Effect.Effect<void>
   /**
+   * Publishes an event at once, without an Effect step, when it can: `true` when nobody subscribes or every
+   * subscriber has room. `false` when it could not: a subscriber's buffer is full (only `publish` makes room, by
+   * dropping that subscriber's oldest event) or the service has closed. Run `publish` with the event then.
+   */
+  readonly unsafeOffer: (event: KaleyraEvent) => boolean
+  /**
+   * Whether anybody subscribes now (`events` running, or a `subscribe` scope open). An event published while nobody
+   * does reaches nobody: a publisher may skip building it.
+   */
+  readonly unsafeHasSubscribers: () => boolean
+  /**
    * Records a callback event: a status that moves the message forward is tracked and published; a duplicate or a
    * status that would move it backwards is ignored. Incoming messages are always published. Returns whether the
    * event was published.
@@ -282,10 +293,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         })
       })
 
+    // Counted from before a subscription opens until after it closes, so that the count is never below the
+    // number of subscriptions: a publisher that skips an event when it is zero skips only events nobody receives.
+    let subscribers = 0
+    const subscribe = Effect.zipRight(
+      Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--)),
+      PubSub.subscribe(pubsub)
+    )
+
     return KaleyraEvents.of({
-      events: Stream.fromPubSub(pubsub),
-      subscribe: PubSub.subscribe(pubsub),
+      events: Stream.flatMap(Stream.scoped(subscribe), (queue) => Stream.fromQueue(queue)),
+      subscribe,
       publish: (event) => Effect.asVoid(publish(event)),
+      unsafeOffer: (event) => pubsub.unsafeOffer(event),
+      unsafeHasSubscribers: () => subscribers > 0,
       ingest,
       ingestPayload: (body) =>
         Effect.flatMap(

@@ -320,6 +320,64 @@ describe("KaleyraEvents lifetime", () => {
     }))
 })
 
+describe("KaleyraEvents subscribers and unsafeOffer", () => {
+  it.scoped("unsafeHasSubscribers counts open subscriptions and running event streams", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents.make()
+      assert.isFalse(events.unsafeHasSubscribers())
+      const scope = yield* Scope.make()
+      yield* events.subscribe.pipe(Scope.extend(scope))
+      assert.isTrue(events.unsafeHasSubscribers())
+      yield* Scope.close(scope, Exit.void)
+      assert.isFalse(events.unsafeHasSubscribers())
+      const running = yield* events.events.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      yield* Effect.repeatN(Effect.yieldNow(), 50) // let the stream subscribe
+      assert.isTrue(events.unsafeHasSubscribers())
+      assert.isTrue(events.unsafeOffer(accept(1)))
+      assert.strictEqual(Chunk.size(yield* Fiber.join(running)), 1)
+      assert.isFalse(events.unsafeHasSubscribers())
+    }))
+
+  it.scoped("unsafeOffer publishes when every subscriber has room, and leaves a full one to publish", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents.make({ capacity: 2 })
+      assert.isTrue(events.unsafeOffer(accept(0)), "nobody subscribes: nothing to wait for")
+      const subscription = yield* events.subscribe
+      assert.isTrue(events.unsafeOffer(accept(1)))
+      assert.isTrue(events.unsafeOffer(accept(2)))
+      assert.isFalse(events.unsafeOffer(accept(3)), "the subscriber's buffer is full")
+      yield* events.publish(accept(3))
+      const kept = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      assert.deepStrictEqual(kept.map((event) => event._tag === "SendAccepted" ? event.messageId : ""), ["m-2", "m-3"])
+    }))
+
+  it.effect("unsafeOffer after the service's scope closed refuses; publish is then a no-op", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const events = yield* KaleyraEvents.make().pipe(Scope.extend(scope))
+      yield* Scope.close(scope, Exit.void)
+      assert.isFalse(events.unsafeOffer(accept(1)))
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(events.publish(accept(1)))))
+    }))
+
+  it.scoped("the client's events still slide into a subscriber that fell behind: the newest are kept", () =>
+    Effect.gen(function*() {
+      const events = yield* KaleyraEvents
+      const subscription = yield* events.subscribe
+      for (let i = 0; i < 5; i++) yield* sendMedia({ ...imageByLink, to: `+1415555010${i}` })
+      const kept = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      assert.deepStrictEqual(
+        kept.map((event) => event._tag === "SendAccepted" ? event.recipients[0] : event._tag),
+        ["+14155550103", "+14155550104"]
+      )
+    }).pipe(Effect.provide(
+      KaleyraClient.layer(baseOptions).pipe(
+        Layer.provide(scripted([accepted()]).layer),
+        Layer.provideMerge(KaleyraEvents.layer({ capacity: 2 }))
+      )
+    )))
+})
+
 describe("KaleyraEvents capacity", () => {
   it.scoped("a capacity of 1 counts as 2: two subscribers each get every event once (effect's sliding(1) does not)", () =>
     Effect.gen(function*() {
