@@ -395,10 +395,15 @@ export const make = (
         : Effect.succeed(scrub(errorFromResponse(raw, 0)))
     const isSuccess = (raw: RawResponse) => raw.status >= 200 && raw.status < 300
 
-    /** What the caller does with the outcome of the last attempt. */
+    /** What the caller does with the outcome of the last attempt, and before a retry (ahead of the hooks'). */
     interface Settle<A, E> {
       readonly onSuccess: (response: RawResponse, attempts: number) => Effect.Effect<A, E>
       readonly onFailure: (error: KaleyraResponseError | TransportError, attempts: number) => Effect.Effect<A, E>
+      readonly onRetry?: (
+        error: KaleyraResponseError | TransportError,
+        attempt: number,
+        delay: Duration.Duration
+      ) => Effect.Effect<void>
     }
 
     /**
@@ -420,6 +425,7 @@ export const make = (
             Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
           )
           return announce.pipe(
+            Effect.zipRight(settled.onRetry?.(error, attempt, delay) ?? Effect.void),
             Effect.zipRight(hooks?.onRetry?.(error, attempt, delay) ?? Effect.void),
             Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
           )
@@ -528,7 +534,10 @@ export const make = (
       return events.unsafeOffer(event) ? then : Effect.zipRight(events.publish(event), then)
     }
 
-    /** The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on `clock`. */
+    /**
+     * The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on `clock`; each retry is
+     * announced as a `RetryScheduled` event, before the caller's own `onRetry` runs.
+     */
     const settledWithEvents = (
       events: KaleyraEvents["Type"],
       message: MediaMessage.MediaMessage,
@@ -568,33 +577,20 @@ export const make = (
             Effect.succeed(sent)
           )
         },
-        onFailure: failed
+        onFailure: failed,
+        onRetry: (error, attempt, delay) =>
+          events.publish(
+            new KaleyraEvent.RetryScheduled({
+              operation: "send",
+              error,
+              attempt,
+              delayMillis: Duration.toMillis(delay),
+              recipients: message.to,
+              refs: refsOf(message)
+            })
+          )
       }
     }
-
-    /** Announces each retry of a send as a `RetryScheduled` event, then runs the caller's own `onRetry`. */
-    const withRetryEvents = (
-      events: KaleyraEvents["Type"],
-      message: MediaMessage.MediaMessage,
-      hooks: AttemptHooks | undefined
-    ): AttemptHooks => ({
-      ...(hooks?.beforeAttempt !== undefined ? { beforeAttempt: hooks.beforeAttempt } : {}),
-      onRetry: (error, attempt, delay) => {
-        const published = events.publish(
-          new KaleyraEvent.RetryScheduled({
-            operation: "send",
-            error,
-            attempt,
-            delayMillis: Duration.toMillis(delay),
-            recipients: message.to,
-            refs: refsOf(message)
-          })
-        )
-        return hooks?.onRetry === undefined
-          ? published
-          : Effect.zipRight(published, hooks.onRetry(error, attempt, delay))
-      }
-    })
 
     const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
       const validated = MediaMessage.validate(input)
@@ -656,7 +652,7 @@ export const make = (
           ? send(message, hooks, settledQuietly(message))
           : send(
             message,
-            withRetryEvents(events, message, hooks),
+            hooks,
             settledWithEvents(events, message, Context.get(services, Clock.Clock))
           )
         if (!nativeTimeout) {

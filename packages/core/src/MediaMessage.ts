@@ -237,14 +237,14 @@ const normaliseRecipients = (input: unknown): ReadonlyArray<string> | Recipients
   if (list.length === 0) return { actual: input, path: [], message: "must hold at least one recipient" }
   const out: Array<string> = []
   const seen = list.length > 32 ? new Set<string>() : undefined
+  const pathOf = (i: number) => typeof input === "string" ? [] : [i]
   for (let i = 0; i < list.length; i++) {
     const raw = list[i]
-    const path = typeof input === "string" ? [] : [i]
-    if (typeof raw !== "string") return { actual: raw, path, message: "must be a phone number string" }
+    if (typeof raw !== "string") return { actual: raw, path: pathOf(i), message: "must be a phone number string" }
     const n = normalizePhoneNumber(raw)
-    if (Either.isLeft(n)) return { actual: raw, path, message: n.left }
+    if (Either.isLeft(n)) return { actual: raw, path: pathOf(i), message: n.left }
     if (seen !== undefined ? seen.has(n.right) : out.includes(n.right)) {
-      return { actual: raw, path, message: `duplicate recipient ${n.right}: it would get the message twice` }
+      return { actual: raw, path: pathOf(i), message: `duplicate recipient ${n.right}: it would get the message twice` }
     }
     out.push(n.right)
     seen?.add(n.right)

@@ -172,10 +172,12 @@ export const sendSuccessFromResponse = (
   if (Either.isLeft(parsed)) return Either.left(parsed.left)
   const messageId = findId(parsed.right, MESSAGE_ID_PATHS)
   if (messageId === undefined) return Either.left(unexpected(raw, "MissingId", parsed.right))
-  const body = isRecord(parsed.right) ? parsed.right : {}
-  return Either.right({
-    messageId,
-    ...(typeof body.code === "string" ? { code: body.code } : {}),
-    ...(typeof body.message === "string" ? { message: body.message } : {})
-  })
+  // Assigned, not spread: a spread allocates an object per optional field.
+  const success: { messageId: string; code?: string; message?: string } = { messageId }
+  const body = parsed.right
+  if (isRecord(body)) {
+    if (typeof body.code === "string") success.code = body.code
+    if (typeof body.message === "string") success.message = body.message
+  }
+  return Either.right(success)
 }
