@@ -112,17 +112,29 @@ const startContender = (id: ContenderId, server: ServerProcess, concurrency: num
       exited = error
       for (const waiter of waiting.splice(0)) waiter.reject(error)
     })
-    const next = () =>
+    /** The next answer, within `millis` (the process is killed after that: a benchmark never hangs). */
+    const next = (millis: number) =>
       new Promise<string>((resolveLine, rejectLine) => {
-        if (exited !== undefined) rejectLine(exited)
-        else waiting.push({ resolve: resolveLine, reject: rejectLine })
+        if (exited !== undefined) return rejectLine(exited)
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL")
+          rejectLine(new Error(`the ${id} contender process did not answer within ${millis} ms`))
+        }, millis)
+        const clear = <A>(settle: (value: A) => void) => (value: A) => {
+          clearTimeout(timer)
+          settle(value)
+        }
+        waiting.push({ resolve: clear(resolveLine), reject: clear(rejectLine) })
       })
     const contender: ContenderProcess = {
       id,
       name: contenderNames[id],
       measure: async (millis) => {
         child.stdin!.write(`run ${millis}\n`)
-        const result = JSON.parse(await next()) as Counts & { readonly millis: number; readonly cpuMicros: number }
+        const result = JSON.parse(await next(millis + 60_000)) as Counts & {
+          readonly millis: number
+          readonly cpuMicros: number
+        }
         return { ...result, rate: result.ok / result.millis * 1000 }
       },
       close: () =>
@@ -136,7 +148,7 @@ const startContender = (id: ContenderId, server: ServerProcess, concurrency: num
           child.stdin!.end()
         })
     }
-    next().then((line) => line === "ready" ? resolve(contender) : reject(new Error(`${id}: ${line}`)), reject)
+    next(60_000).then((line) => line === "ready" ? resolve(contender) : reject(new Error(`${id}: ${line}`)), reject)
   })
 
 export const runHttp = async (server: ServerProcess, options: HttpOptions): Promise<HttpResult> => {

@@ -90,7 +90,8 @@ export interface Service {
   /**
    * Publishes an event at once, without an Effect step, when it can: `true` when nobody subscribes or every
    * subscriber has room. `false` when it could not: a subscriber's buffer is full (only `publish` makes room, by
-   * dropping that subscriber's oldest event) or the service has closed. Run `publish` with the event then.
+   * dropping that subscriber's oldest event) or the service has closed. Run `publish` with the event then. The client
+   * publishes a send's `SendAccepted` and `SendFailed` through it: a wrapper that sees every event overrides both.
    */
   readonly unsafeOffer: (event: KaleyraEvent) => boolean
   /**

@@ -127,6 +127,20 @@ describe("validation: a rejected input names the field and sends nothing", () =>
     assert.deepStrictEqual(Either.getOrThrow(result).to, ["+919876543210", "+14155550100"])
   })
 
+  it("links with Latin-1 characters in the host are judged as new URL judges them, also once the check is optimised", () => {
+    // Once optimised, Node 20's URL.canParse misreads strings of Latin-1 characters (nodejs/node#58023).
+    const image = (link: string) => ({ type: "image", to: ok, image: { link } })
+    for (let i = 0; i < 50_000; i++) MediaMessage.validate(image(`https://example.com/${i % 7}.jpg`))
+    for (
+      const link of ["https://café.fr/a.jpg", "https://müller.de/a.jpg", "http://exämple.com/", "https://ñ.es/x.png"]
+    ) {
+      const result = MediaMessage.validate(image(link))
+      assert.isTrue(Either.isRight(result), `${link}: ${Either.isLeft(result) ? result.left.message : ""}`)
+    }
+    assert.throws(() => new URL("http://xÃ¨.com/"))
+    assert.isTrue(Either.isLeft(MediaMessage.validate(image("http://xÃ¨.com/"))), "a host new URL refuses")
+  })
+
   it("a builder given a field its type does not take (from untyped code) is refused, not silently dropped", () => {
     const input = MediaMessage.audio({ to: ok, link: "https://a.b/c.mp3", caption: "x" } as never)
     const result = MediaMessage.validate(input)

@@ -234,6 +234,19 @@ describe("toWire agrees with the SendMediaRequest schema", () => {
     { fastCheck: { numRuns: 2000 } }
   )
 
+  it("toWireJson of a message not made by validate (a field that is not a string) is JSON.stringify's", () => {
+    const odd = [
+      { type: "image", to: ["+919876543210"], image: { link: "https://a.b/c.png", caption: 42 } },
+      { type: "video", to: ["+919876543210"], video: { id: () => "x" }, extraInfo: { ref: Symbol("r") } },
+      { type: "document", to: ["+919876543210"], document: { id: "1", filename: { toJSON: () => "f.pdf" } } }
+    ] as unknown as ReadonlyArray<MediaMessage.MediaMessage>
+    for (const message of odd) {
+      const json = MediaMessage.toWireJson(message)
+      assert.strictEqual(json, JSON.stringify(MediaMessage.toWire(message)))
+      JSON.parse(json)
+    }
+  })
+
   it("toWireJson escapes exactly as JSON.stringify: quotes, backslashes, controls, astral characters", () => {
     const awkward = ["say \"hi\"", "C:\\path\\", "line 1\nline 2\ttab\r", "\u0001\u001f\u007f", "😀 नमस्ते", "</script>"]
     for (const text of awkward) {
