@@ -1008,8 +1008,8 @@ const writeWireJson = (message: MediaMessage): string => {
 /**
  * The wire body of a message, as the JSON text Kaleyra receives: `JSON.stringify(toWire(message))`, character for
  * character (a property test holds them equal). The wire's shape is fixed, so a message that {@link validate}
- * returned, whose fields are all strings, is written directly: on Node 20 in a third of `JSON.stringify`'s time,
- * which scans every character of every string for escapes. A field that is not a string (in a message not made by
+ * returned, whose fields are all strings, is written directly: on Node 20 in about 60 % of the time of
+ * `JSON.stringify(toWire(message))`. A field that is not a string (in a message not made by
  * `validate`) is left to `JSON.stringify(toWire(message))`.
  *
  * @since 0.1.0
