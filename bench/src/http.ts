@@ -40,7 +40,7 @@ export interface HttpResult {
   /** The library's transport alone (see the module's comment); empty when it did not run. */
   readonly transport: ReadonlyArray<number>
   readonly transportMedian: number
-  /** The transport's median over undici's: the best ratio the library could reach on this machine. */
+  /** The transport's median over undici's: the floor under the library's cost, so about the best ratio it could reach. */
   readonly transportOverUndici: number
   readonly fetch: ReadonlyArray<number>
   readonly undiciMedian: number
@@ -148,7 +148,11 @@ const startContender = (id: ContenderId, server: ServerProcess, concurrency: num
           child.stdin!.end()
         })
     }
-    next(60_000).then((line) => line === "ready" ? resolve(contender) : reject(new Error(`${id}: ${line}`)), reject)
+    next(60_000).then((line) => {
+      if (line === "ready") return resolve(contender)
+      child.kill("SIGKILL")
+      reject(new Error(`${id}: ${line}`))
+    }, reject)
   })
 
 export const runHttp = async (server: ServerProcess, options: HttpOptions): Promise<HttpResult> => {

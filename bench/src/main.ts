@@ -36,6 +36,10 @@ let bundle: Bundle | undefined
 if (!useTsx) {
   const started = performance.now()
   const built = await buildBundle()
+  if (built instanceof Error) {
+    console.error(`${built.message}: the benchmark does not run (fix the build, or pass --tsx to run the sources)`)
+    process.exit(1)
+  }
   if (typeof built === "string") console.error(`${built}: running the sources through tsx instead`)
   else {
     bundle = built

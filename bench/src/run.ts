@@ -65,7 +65,9 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
     } else if (arg === "--contenders") {
       contenders = (argv[++i] ?? "").split(",")
       const unknown = contenders.find((c) => c !== "undici" && c !== "library" && c !== "fetch" && c !== "transport")
-      if (unknown !== undefined) return `unknown contender "${unknown}" (expected undici, library or fetch)\n${usage}`
+      if (unknown !== undefined) {
+        return `unknown contender "${unknown}" (expected undici, library, fetch or transport)\n${usage}`
+      }
     } else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length)
       for (const name of (value ?? "").split(",")) {
