@@ -287,6 +287,15 @@ const tokenOf = (max: number) => (s: string): string | true =>
 const HTTP_SCHEME = /^https?:/i
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/
 
+const parsesAsUrl = (s: string): boolean => {
+  try {
+    new URL(s)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const checkLink = (s: string): string | true => {
   if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
   if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters (percent-encode them)"
@@ -296,15 +305,8 @@ const checkLink = (s: string): string | true => {
   // characters (U+0080 to U+00FF), refusing `https://café.fr/` and accepting hosts that `new URL` refuses
   // (nodejs/node#58023). A URL of another scheme is parsed, for its name, only to be refused.
   if (HTTP_SCHEME.test(s)) {
-    if (PRINTABLE_ASCII.test(s)) return URL.canParse(s) ? true : "must be an absolute http(s) URL"
-    let url: URL
-    try {
-      url = new URL(s)
-    } catch {
-      return "must be an absolute http(s) URL"
-    }
-    // Always so for a string that starts with "http:" or "https:": a parsed URL's scheme is that one.
-    return url.protocol === "http:" || url.protocol === "https:" ? true : "must be an absolute http(s) URL"
+    const parses = PRINTABLE_ASCII.test(s) ? URL.canParse(s) : parsesAsUrl(s)
+    return parses ? true : "must be an absolute http(s) URL"
   }
   let url: URL
   try {
