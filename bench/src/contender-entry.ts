@@ -8,7 +8,7 @@
  * `@@bench-contender {ok, failed, millis, cpuMicros}` on stdout. It exits when its stdin closes.
  */
 import { createInterface } from "node:readline"
-import { type ContenderId, isContenderId, makeContender } from "./contenders.js"
+import { type ContenderId, isContenderId, makeContender, type RunReport } from "./contenders.js"
 import type { ServerInfo } from "./server.js"
 import { CONTENDER_RESULT } from "./settings.js"
 
@@ -32,7 +32,7 @@ lines.on("line", (line) => {
     const counts = await contender.run(start + millis)
     const elapsed = performance.now() - start
     const cpu = process.cpuUsage(cpuBefore)
-    const result = {
+    const result: RunReport = {
       ...counts,
       millis: elapsed,
       cpuMicros: (cpu.user + cpu.system) / Math.max(1, counts.ok + counts.failed)

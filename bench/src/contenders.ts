@@ -1,7 +1,7 @@
 /**
  * The clients of (1), each one sending the same request (body, headers, server) with `concurrency` workers until
  * a deadline: raw undici `Pool`, global `fetch`, the library (`KaleyraNode.layer`), and the library's transport
- * alone. Each runs in its own process (`contender-entry.ts`), so that no client pays for another's garbage.
+ * alone. Each runs in its own process (`contender-entry.ts`), so that each is measured with only its own heap.
  */
 import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { KaleyraNode, UndiciHttpClient } from "@effect-kaleyra/node"
@@ -26,6 +26,14 @@ export const contenderNames: Record<ContenderId, string> = {
 export interface Counts {
   ok: number
   failed: number
+}
+
+/** What a contender process answers for one run. */
+export interface RunReport extends Counts {
+  /** From the start of the run until its last send completed. */
+  readonly millis: number
+  /** The process's CPU time (user + system, every thread) per completed send, in microseconds. */
+  readonly cpuMicros: number
 }
 
 export interface Contender {

@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from "node:child_process"
 import { createInterface } from "node:readline"
-import { type ContenderId, contenderIds, contenderNames, type Counts } from "./contenders.js"
+import { type ContenderId, contenderIds, contenderNames, type RunReport } from "./contenders.js"
 import type { ServerProcess } from "./serverProcess.js"
 import { CONTENDER_RESULT } from "./settings.js"
 import { fixed, heading, int, median, printTable, spawnPart, verdict } from "./util.js"
@@ -25,13 +25,9 @@ export interface HttpOptions {
   readonly contenders?: ReadonlyArray<string> | undefined
 }
 
-export interface RunResult {
-  readonly ok: number
-  readonly failed: number
-  readonly millis: number
+export interface RunResult extends RunReport {
+  /** Completed sends per second. */
   readonly rate: number
-  /** The client's process's CPU time per completed send, in microseconds. */
-  readonly cpuMicros: number
 }
 
 export interface HttpResult {
@@ -82,14 +78,7 @@ const forwardedFlags = (): ReadonlyArray<string> => {
 
 const startContender = (id: ContenderId, server: ServerProcess, concurrency: number): Promise<ContenderProcess> =>
   new Promise((resolve, reject) => {
-    const info = {
-      url: server.url,
-      port: server.port,
-      sid: server.sid,
-      apiKey: server.apiKey,
-      senderNumber: server.senderNumber,
-      pid: server.pid
-    }
+    const { close: _close, ...info } = server
     const child: ChildProcess = spawnPart(
       "contender",
       [id, JSON.stringify(info), String(concurrency)],
@@ -103,15 +92,12 @@ const startContender = (id: ContenderId, server: ServerProcess, concurrency: num
       if (line.startsWith(CONTENDER_RESULT)) waiting.shift()?.resolve(line.slice(CONTENDER_RESULT.length))
       else console.log(line)
     })
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      exited = new Error(`the ${id} contender process exited (${code ?? signal})`)
-      for (const waiter of waiting.splice(0)) waiter.reject(exited)
-    }
-    child.once("exit", onExit)
-    child.once("error", (error) => {
+    const gone = (error: Error) => {
       exited = error
       for (const waiter of waiting.splice(0)) waiter.reject(error)
-    })
+    }
+    child.once("exit", (code, signal) => gone(new Error(`the ${id} contender process exited (${code ?? signal})`)))
+    child.once("error", gone)
     /** The next answer, within `millis` (the process is killed after that: a benchmark never hangs). */
     const next = (millis: number) =>
       new Promise<string>((resolveLine, rejectLine) => {
@@ -131,10 +117,7 @@ const startContender = (id: ContenderId, server: ServerProcess, concurrency: num
       name: contenderNames[id],
       measure: async (millis) => {
         child.stdin!.write(`run ${millis}\n`)
-        const result = JSON.parse(await next(millis + 60_000)) as Counts & {
-          readonly millis: number
-          readonly cpuMicros: number
-        }
+        const result = JSON.parse(await next(millis + 60_000)) as RunReport
         return { ...result, rate: result.ok / result.millis * 1000 }
       },
       close: () =>
