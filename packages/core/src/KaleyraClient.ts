@@ -395,11 +395,19 @@ export const make = (
         : Effect.succeed(scrub(errorFromResponse(raw, 0)))
     const isSuccess = (raw: RawResponse) => raw.status >= 200 && raw.status < 300
 
-    /** What the caller does with the outcome of the last attempt, and before a retry (ahead of the hooks'). */
-    interface Settle<A, E> {
-      readonly onSuccess: (response: RawResponse, attempts: number) => Effect.Effect<A, E>
-      readonly onFailure: (error: KaleyraResponseError | TransportError, attempts: number) => Effect.Effect<A, E>
+    /**
+     * What the caller does with the outcome of the last attempt, and before a retry (ahead of the hooks'), given the
+     * call's context `C` (for a send, its message): made once per client, not once per call.
+     */
+    interface Settle<C, A, E> {
+      readonly onSuccess: (context: C, response: RawResponse, attempts: number) => Effect.Effect<A, E>
+      readonly onFailure: (
+        context: C,
+        error: KaleyraResponseError | TransportError,
+        attempts: number
+      ) => Effect.Effect<A, E>
       readonly onRetry?: (
+        context: C,
         error: KaleyraResponseError | TransportError,
         attempt: number,
         delay: Duration.Duration
@@ -411,21 +419,22 @@ export const make = (
      * and the hooks around each attempt, and settles on the last attempt's outcome. A defect of the transport becomes
      * an ambiguous `TransportError`; one of a hook (`beforeAttempt`, `onRetry`) stays a defect.
      */
-    const retrying = <E, A, E2>(
+    const retrying = <E, C, A, E2>(
       once: Effect.Effect<RawResponse, E>,
       toError: (error: E) => TransportError | UnexpectedResponse,
       hooks: AttemptHooks | undefined,
-      settled: Settle<A, E2>
+      settled: Settle<C, A, E2>,
+      context: C
     ): Effect.Effect<A, E2> => {
       const retryOrFail = (error: KaleyraResponseError | TransportError, attempt: number): Effect.Effect<A, E2> => {
-        if (attempt > config.maxRetries || !isRetryable(error)) return settled.onFailure(error, attempt)
+        if (attempt > config.maxRetries || !isRetryable(error)) return settled.onFailure(context, error, attempt)
         return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
-          if (delay === undefined) return settled.onFailure(error, attempt)
+          if (delay === undefined) return settled.onFailure(context, error, attempt)
           const announce = Effect.logDebug("Kaleyra: retrying").pipe(
             Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
           )
           return announce.pipe(
-            Effect.zipRight(settled.onRetry?.(error, attempt, delay) ?? Effect.void),
+            Effect.zipRight(settled.onRetry?.(context, error, attempt, delay) ?? Effect.void),
             Effect.zipRight(hooks?.onRetry?.(error, attempt, delay) ?? Effect.void),
             Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
           )
@@ -443,7 +452,7 @@ export const make = (
           },
           onSuccess: (raw) =>
             isSuccess(raw)
-              ? settled.onSuccess(raw, attempt)
+              ? settled.onSuccess(context, raw, attempt)
               : Effect.flatMap(responseError(raw), (error) => retryOrFail(error, attempt))
         })
         return hooks?.beforeAttempt === undefined ? settle : Effect.zipRight(hooks.beforeAttempt, settle)
@@ -460,9 +469,13 @@ export const make = (
     }
     const fromExecuteError = (error: HttpClientError.HttpClientError | TransportError | UnexpectedResponse) =>
       error._tag === "TransportError" || error._tag === "UnexpectedResponse" ? error : fromRequestError(error)
-    const settledRaw: Settle<{ response: RawResponse; attempts: number }, KaleyraResponseError | TransportError> = {
-      onSuccess: (response, attempts) => Effect.succeed({ response, attempts }),
-      onFailure: Effect.fail
+    const settledRaw: Settle<
+      void,
+      { response: RawResponse; attempts: number },
+      KaleyraResponseError | TransportError
+    > = {
+      onSuccess: (_, response, attempts) => Effect.succeed({ response, attempts }),
+      onFailure: (_, error) => Effect.fail(error)
     }
 
     const execute: Service["execute"] = (request, executeOptions) =>
@@ -470,7 +483,8 @@ export const make = (
         executeOnce(request, executeOptions?.timeout ?? config.timeout),
         fromExecuteError,
         executeOptions,
-        settledRaw
+        settledRaw,
+        undefined
       )
 
     const refsOf = (message: MediaMessage.MediaMessage | undefined): KaleyraEvent.Refs => {
@@ -487,18 +501,19 @@ export const make = (
      * Sends a validated message: through the transport's exchange when it offers one (one step per attempt),
      * otherwise through `execute` (the same request, headers and body).
      */
-    const send = <A, E>(
-      message: MediaMessage.MediaMessage,
+    const send = <C extends { readonly message: MediaMessage.MediaMessage }, A, E>(
       hooks: AttemptHooks | undefined,
-      settled: Settle<A, E>
+      settled: Settle<C, A, E>,
+      context: C
     ): Effect.Effect<A, E> => {
-      const body = MediaMessage.toWireJson(message)
+      const body = MediaMessage.toWireJson(context.message)
       return exchange !== undefined
         ? retrying(
           exchange({ method: "POST", url: messagesUrl, headers: messagesHeaders, body, timeoutMillis }),
           fromExchangeFailure,
           hooks,
-          settled
+          settled,
+          context
         )
         : retrying(
           executeOnce(
@@ -507,78 +522,84 @@ export const make = (
           ),
           fromExecuteError,
           hooks,
-          settled
+          settled,
+          context
         )
+    }
+
+    /** A send in progress: its message, and (with events) when it started, on the clock its events are timed on. */
+    interface Sending {
+      readonly message: MediaMessage.MediaMessage
+      readonly clock: Clock.Clock
+      readonly startedAt: number
     }
 
     /** The outcome of a send without events. */
-    const settledQuietly = (message: MediaMessage.MediaMessage): Settle<SendMediaResult, SendMediaError> => ({
-      onSuccess: (response, attempts) => {
+    const settledQuietly: Settle<Pick<Sending, "message">, SendMediaResult, SendMediaError> = {
+      onSuccess: ({ message }, response, attempts) => {
         const result = toResult(message, response, attempts)
         return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(scrub(result.left))
       },
-      onFailure: Effect.fail
-    })
-
-    /**
-     * `then`, once the event `build` makes is published: called while the send runs (in a continuation), it publishes
-     * at once, and builds no event when nobody subscribes. An Effect step only when a subscriber's buffer is full.
-     */
-    const announced = <A, E>(
-      events: KaleyraEvents["Type"],
-      build: () => KaleyraEvent.KaleyraEvent,
-      then: Effect.Effect<A, E>
-    ): Effect.Effect<A, E> => {
-      if (!events.unsafeHasSubscribers()) return then
-      const event = build()
-      return events.unsafeOffer(event) ? then : Effect.zipRight(events.publish(event), then)
+      onFailure: (_, error) => Effect.fail(error)
     }
 
     /**
-     * The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on `clock`; each retry is
-     * announced as a `RetryScheduled` event, before the caller's own `onRetry` runs.
+     * `then`, once `event` is published: called while the send runs (in a continuation), it publishes at once. An
+     * Effect step only when a subscriber's buffer is full.
      */
-    const settledWithEvents = (
+    const announced = <A, E>(
       events: KaleyraEvents["Type"],
-      message: MediaMessage.MediaMessage,
-      clock: Clock.Clock
-    ): Settle<SendMediaResult, SendMediaError> => {
-      const startedAt = clock.unsafeCurrentTimeMillis()
-      const failed = (error: SendMediaError, attempts: number): Effect.Effect<never, SendMediaError> =>
-        announced(
-          events,
-          () =>
+      event: KaleyraEvent.KaleyraEvent,
+      then: Effect.Effect<A, E>
+    ): Effect.Effect<A, E> => events.unsafeOffer(event) ? then : Effect.zipRight(events.publish(event), then)
+
+    /**
+     * The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on the send's clock (no event
+     * is built when nobody subscribes); each retry is announced as a `RetryScheduled` event, before the caller's own
+     * `onRetry` runs.
+     */
+    const settledWithEvents = (events: KaleyraEvents["Type"]): Settle<Sending, SendMediaResult, SendMediaError> => {
+      const failed = (
+        sending: Sending,
+        error: SendMediaError,
+        attempts: number
+      ): Effect.Effect<never, SendMediaError> =>
+        events.unsafeHasSubscribers()
+          ? announced(
+            events,
             new KaleyraEvent.SendFailed({
               error,
-              recipients: message.to,
-              type: message.type,
-              refs: refsOf(message),
+              recipients: sending.message.to,
+              type: sending.message.type,
+              refs: refsOf(sending.message),
               attempts,
-              durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
+              durationMillis: sending.clock.unsafeCurrentTimeMillis() - sending.startedAt
             }),
-          Effect.fail(error)
-        )
+            Effect.fail(error)
+          )
+          : Effect.fail(error)
       return {
-        onSuccess: (response, attempts) => {
-          const result = toResult(message, response, attempts)
-          if (Either.isLeft(result)) return failed(scrub(result.left), attempts)
+        onSuccess: (sending, response, attempts) => {
+          const result = toResult(sending.message, response, attempts)
+          if (Either.isLeft(result)) return failed(sending, scrub(result.left), attempts)
           const sent = result.right
-          return announced(
-            events,
-            () =>
+          return events.unsafeHasSubscribers()
+            ? announced(
+              events,
               new KaleyraEvent.SendAccepted({
                 messageId: sent.messageId,
                 recipients: sent.recipients,
                 type: sent.type,
-                refs: refsOf(message),
+                refs: refsOf(sending.message),
                 attempts,
-                durationMillis: clock.unsafeCurrentTimeMillis() - startedAt
+                durationMillis: sending.clock.unsafeCurrentTimeMillis() - sending.startedAt
               }),
-            Effect.succeed(sent)
-          )
+              Effect.succeed(sent)
+            )
+            : Effect.succeed(sent)
         },
         onFailure: failed,
-        onRetry: (error, attempt, delay) =>
+        onRetry: ({ message }, error, attempt, delay) =>
           events.publish(
             new KaleyraEvent.RetryScheduled({
               operation: "send",
@@ -591,6 +612,7 @@ export const make = (
           )
       }
     }
+    const settled = events === undefined ? undefined : settledWithEvents(events)
 
     const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
       const validated = MediaMessage.validate(input)
@@ -648,13 +670,13 @@ export const make = (
     const sendMessage = (message: MediaMessage.MediaMessage, hooks?: AttemptHooks) =>
       Effect.withFiberRuntime<SendMediaResult, SendMediaError>((fiber) => {
         const services = fiber.getFiberRef(DefaultServices.currentServices)
-        const sending = events === undefined
-          ? send(message, hooks, settledQuietly(message))
-          : send(
-            message,
-            hooks,
-            settledWithEvents(events, message, Context.get(services, Clock.Clock))
-          )
+        let sending: Effect.Effect<SendMediaResult, SendMediaError>
+        if (settled === undefined) {
+          sending = send(hooks, settledQuietly, { message })
+        } else {
+          const clock = Context.get(services, Clock.Clock)
+          sending = send(hooks, settled, { message, clock, startedAt: clock.unsafeCurrentTimeMillis() })
+        }
         if (!nativeTimeout) {
           return withSpan(sending, message)
         }

@@ -974,37 +974,57 @@ export const toWire = (message: MediaMessage): SendMediaRequest => {
 // (a well-formed JSON.stringify escapes an unpaired one).
 // eslint-disable-next-line no-control-regex
 const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
-/** Thrown by `jsonString` for a value that is not a string: `toWireJson` then leaves it to `JSON.stringify`. */
+/** Thrown by `jsonChars` for a value that is not a string: `toWireJson` then leaves it to `JSON.stringify`. */
 const NOT_A_STRING = Symbol("NOT_A_STRING")
-const jsonString = (value: unknown): string => {
+/** A string as JSON.stringify writes it, without the quotes around it (the caller writes them). */
+const jsonChars = (value: unknown): string => {
   if (typeof value !== "string") throw NOT_A_STRING
-  return JSON_ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`
+  return JSON_ESCAPED.test(value) ? JSON.stringify(value).slice(1, -1) : value
 }
 
+// Each value is appended between quote characters that are part of the literal around it: wrapping each value in
+// its own quotes first would make two more strings per value (and a longer rope to flatten when the body is written).
 const writeWireJson = (message: MediaMessage): string => {
   const type = message.type
   const source = (message as unknown as Record<string, Record<string, unknown>>)[type]
   const keys = mediaKeys[type]
-  let media = ""
+  const typeChars = jsonChars(type)
+  let json = "{\"messaging_object\":{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"" +
+    jsonChars(message.to.join(",")) + "\",\"type\":\"" + typeChars + "\",\"" + typeChars + "\":{"
+  let separator = "\""
   for (let i = 0; i < keys.length; i++) {
     const value = source[keys[i]]
-    if (value !== undefined) media += `${media === "" ? "" : ","}"${keys[i]}":${jsonString(value)}`
+    if (value !== undefined) {
+      json += separator + keys[i] + "\":\"" + jsonChars(value) + "\""
+      separator = ",\""
+    }
   }
-  let json = `{"messaging_object":{"messaging_product":"whatsapp","recipient_type":"individual","to":${
-    jsonString(message.to.join(","))
-  },"type":${jsonString(type)},${jsonString(type)}:{${media}}`
-  if (message.replyTo !== undefined) json += `,"context":{"message_id":${jsonString(message.replyTo)}}`
+  json += "}"
+  if (message.replyTo !== undefined) json += ",\"context\":{\"message_id\":\"" + jsonChars(message.replyTo) + "\"}"
   json += "}"
   const extra = message.extraInfo
   if (extra !== undefined) {
-    let fields = ""
-    if (extra.ref !== undefined) fields += `,"ref":${jsonString(extra.ref)}`
-    if (extra.ref1 !== undefined) fields += `,"ref1":${jsonString(extra.ref1)}`
-    if (extra.ref2 !== undefined) fields += `,"ref2":${jsonString(extra.ref2)}`
-    if (extra.waSource !== undefined) fields += `,"wa_source":${jsonString(extra.waSource)}`
-    json += `,"extra_info":{${fields.slice(1)}}`
+    separator = ",\"extra_info\":{\""
+    if (extra.ref !== undefined) {
+      json += separator + "ref\":\"" + jsonChars(extra.ref) + "\""
+      separator = ",\""
+    }
+    if (extra.ref1 !== undefined) {
+      json += separator + "ref1\":\"" + jsonChars(extra.ref1) + "\""
+      separator = ",\""
+    }
+    if (extra.ref2 !== undefined) {
+      json += separator + "ref2\":\"" + jsonChars(extra.ref2) + "\""
+      separator = ",\""
+    }
+    if (extra.waSource !== undefined) {
+      json += separator + "wa_source\":\"" + jsonChars(extra.waSource) + "\""
+      separator = ",\""
+    }
+    // an extra_info with no field is written as {} (JSON.stringify's output for the empty object)
+    json += separator === ",\"" ? "}" : ",\"extra_info\":{}"
   }
-  return `${json}}`
+  return json + "}"
 }
 
 /**
