@@ -17,7 +17,7 @@ export const CONTENDER_RESULT = "@@bench-contender "
 export const settings = (quick: boolean) => ({
   http: (quick
     ? { concurrency: 64, rounds: 3, warmupMillis: 300, runMillis: 400 }
-    : { concurrency: 64, rounds: 3, warmupMillis: 3_000, runMillis: 2_000 }) satisfies HttpOptions,
+    : { concurrency: 64, rounds: 5, warmupMillis: 3_000, runMillis: 2_000 }) satisfies HttpOptions,
   cpu: (quick
     ? { warmup: 2_000, sends: 5_000, reps: 3, partIterations: 20_000 }
     : { warmup: 20_000, sends: 30_000, reps: 3, partIterations: 200_000 }) satisfies CpuOptions,
