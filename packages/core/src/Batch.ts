@@ -27,7 +27,8 @@ import * as MediaMessage from "./MediaMessage.js"
  *
  * - `Sent`: Kaleyra accepted it.
  * - `Failed`: a tagged error, after the client's retries.
- * - `NotAttempted`: the batch was stopped (`options.stop`) before it was sent: it is safe to send again.
+ * - `NotAttempted`: it was not sent, and is safe to send again: the batch was stopped (`options.stop`) before it, or
+ *   a send died (a defect, such as a `key` function that throws) after it was read.
  *
  * @since 0.1.0
  * @category models
@@ -58,9 +59,9 @@ export interface BatchOptions<A, K> {
   readonly concurrency?: number
   /**
    * Results in input order (`true`, the default), or each as soon as its send completes (`false`; every result still
-   * carries its `index` and `key`). In order, a slow send holds back the results behind it, and the next group of
-   * inputs (4 x `concurrency`, at least 64) waits for it: one request near its timeout stalls the batch that long.
-   * Unordered, a slow send holds back nothing but itself.
+   * carries its `index` and `key`). In order, a slow send holds back the results behind it: the inputs after it keep
+   * starting, up to 4 x `concurrency` (at least 64) from it on, and then the batch waits for it, so that one request
+   * near its timeout stalls the batch about that long. Unordered, a slow send holds back nothing but itself.
    */
   readonly ordered?: boolean
   /**
@@ -84,9 +85,10 @@ export interface BatchOptions<A, K> {
  * with the number of inputs (the input is pulled as sends complete). A 429 pauses every send of the batch for its
  * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result. Only the input
  * stream's own error can (every input read before it is sent and reported first), or a defect: a `key` function
- * or a `rateLimiter` that throws (no input is taken after it), or a `stop` that dies (it acts as a completed `stop`,
- * and its defect comes when the input ends). Either way every send that started reports its result before the stream
- * fails.
+ * or a `rateLimiter` that throws (no input is taken after it, and the inputs already read that had not started are
+ * `NotAttempted`), or a `stop` that dies (it acts as a completed `stop`, and its defect comes when the input ends).
+ * Either way every send that started reports its result before the stream fails; the one input without a result is
+ * the one whose send died (and any other whose `key` throws too).
  *
  * @example
  * ```ts
@@ -187,11 +189,11 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       )
     }
 
-    // Groups of up to 4 x concurrency inputs (or what arrived within 10 ms), each sent by `concurrency` workers and
-    // emitted in order: far cheaper per message than a concurrent `Stream.mapEffect`, and memory stays bounded by
-    // one group whatever the length of the input.
-    const groupSize = Math.max(concurrency * 4, 64)
-    // An iterable is read one group at a time (`Stream.fromIterable` reads 4 096 inputs ahead: a generator's inputs
+    // How far the batch may run ahead of the results the consumer has taken: at most this many inputs are started
+    // (or done) and not yet taken. In order, that is also how many inputs may start after a slow send before the
+    // batch waits for it.
+    const window = Math.max(concurrency * 4, 64)
+    // An iterable is read one window at a time (`Stream.fromIterable` reads 4 096 inputs ahead: a generator's inputs
     // would then be held for seconds at a slow rate), and its iterator is closed (`return()`, so a generator's
     // `finally` runs) when the batch ends early.
     const read: Stream.Stream<A, E, R> = Stream.StreamTypeId in inputs
@@ -204,7 +206,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
             return this
           }
         }
-        return Stream.fromIteratorSucceed(iterable, groupSize).pipe(
+        return Stream.fromIteratorSucceed(iterable, window).pipe(
           Stream.ensuring(Effect.sync(() => {
             try {
               iterator.return?.()
@@ -215,29 +217,26 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
         )
       })
     // The input's failure (or defect) ends the input here, and comes after the results of every input read before
-    // it: failing at once would interrupt sends whose requests may have reached Kaleyra, and `groupedWithin` would
-    // drop the inputs of the group it is filling.
+    // it: failing at once would interrupt sends whose requests may have reached Kaleyra.
     let inputFailure: Cause.Cause<E> | undefined
     const source = read.pipe(Stream.catchAllCause((cause) => {
       inputFailure = cause
       return Stream.empty
     }))
-    const results: Stream.Stream<BatchResult<A, K>, never, R> = options.ordered === false
-      ? runUnordered(source, concurrency, groupSize, sendOne)
-      : source.pipe(
-        Stream.zipWithIndex,
-        Stream.groupedWithin(groupSize, "10 millis"),
-        Stream.mapEffect((group) => runGroup(group, concurrency, ([input, index]) => sendOne(input, index))),
-        Stream.flattenIterables,
-        // A send died: the results of the group's other sends, then the defect.
-        Stream.catchAllCause((cause) => {
-          const failure = Cause.failureOption(cause)
-          if (failure._tag === "None" || !(failure.value instanceof Halted)) {
-            return Stream.failCause(cause as Cause.Cause<never>)
-          }
-          return Stream.concat(Stream.fromIterable(failure.value.results), Stream.failCause(failure.value.cause))
-        })
-      )
+    // An input read but never started, because a send died: `NotAttempted` (unless its key cannot be had either).
+    const notStarted = (input: A, index: number): BatchResult<A, K> | undefined => {
+      try {
+        return { _tag: "NotAttempted", index, key: keyOf(input, index), input }
+      } catch {
+        return undefined
+      }
+    }
+    const results = runWorkers(
+      source,
+      { concurrency, window, ordered: options.ordered !== false },
+      sendOne,
+      notStarted
+    )
     // After the last result: a dying `stop`, else the input's failure. A send's defect has already failed the stream
     // (it wins: a stream fails with the typed failure alone of a cause that has both, and the defect is the bug).
     return Stream.concat(
@@ -249,36 +248,88 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     )
   }))
 
-/** Marks the end of `runUnordered`'s results. */
+/** Marks the end of `runWorkers`'s results. */
 const END: unique symbol = Symbol("effect-kaleyra/Batch/end")
 
+/** Stands, in order, for an input whose run died: it has no result, and is passed over. */
+const DIED: unique symbol = Symbol("effect-kaleyra/Batch/died")
+
 /**
- * `concurrency` workers, each taking the next input as soon as it is free and emitting its result when its send
- * completes: one slow send holds back nothing but itself. The input is pulled a chunk at a time, by one worker
- * at a time, and results wait in a queue of `capacity` (a slow consumer stops the workers).
+ * Runs `f` over every input with `concurrency` workers, each taking the next input as soon as it is free, and
+ * streams the results: in input order (`ordered`), or each as soon as it is ready. One pull of the input at a time,
+ * a chunk at a time, by whichever worker needs it; nothing is read ahead of the workers.
  *
- * The input cannot fail (`sendMediaBatch` holds its failure back until after the last result). A fiber per input
- * (`Stream.mapEffect` with `unordered: true` merges one stream per input) costs three times the CPU.
+ * At most `window` inputs are started and not yet taken by the consumer: a slow consumer stops the workers, and in
+ * order a slow run lets at most `window` inputs start after it. Memory is bounded by the window and one chunk,
+ * whatever the length of the input.
+ *
+ * The input cannot fail (`sendMediaBatch` holds its failure back until after the last result). `f` must not fail; if
+ * it dies (a defect: a `key` function that throws, ...), no other input is started, the runs in progress finish and
+ * report, the inputs of the chunk already read are reported with `notStarted` (when it gives a result), and the
+ * defect comes after every result. A pull in progress is then interrupted (it runs in a fiber of its own for that):
+ * a live input (a queue) may bring nothing for a long time.
+ *
+ * Cheaper than `Stream.mapEffect` with `concurrency` (a fiber per input, three times the CPU) or groups run with
+ * `Effect.forEach` (which waits for a group's slowest run before starting the next group, and reads a group ahead).
  */
-const runUnordered = <A, R, B>(
+const runWorkers = <A, R, B extends object>(
   source: Stream.Stream<A, never, R>,
-  concurrency: number,
-  capacity: number,
-  f: (item: A, index: number) => Effect.Effect<B>
+  options: { readonly concurrency: number; readonly window: number; readonly ordered: boolean },
+  f: (item: A, index: number) => Effect.Effect<B>,
+  notStarted: (item: A, index: number) => B | undefined
 ): Stream.Stream<B, never, R> =>
   Stream.unwrapScoped(Effect.gen(function*() {
+    const { concurrency, ordered, window } = options
     const pull = yield* Stream.toPull(source)
     const lock = yield* Effect.makeSemaphore(1)
-    const results = yield* Queue.bounded<B | typeof END>(capacity)
+    // Bounded by the window (see `acquire`), so that offering never waits.
+    const results = yield* Queue.unbounded<B | typeof END>()
     let chunk: ReadonlyArray<A> = []
     let position = 0
     let index = 0
     let ended = false
-    // The defects of sends, raised after the last result.
+    // The defects of runs, raised after the last result.
     let defects: Cause.Cause<never> | undefined
     const die = (cause: Cause.Cause<never>) => {
       defects = defects === undefined ? cause : Cause.sequential(defects, cause)
     }
+
+    // The window: inputs started and not yet taken by the consumer (or passed over, for a run that died).
+    let inWindow = 0
+    const waiters: Array<(effect: Effect.Effect<void>) => void> = []
+    const acquire: Effect.Effect<void> = Effect.suspend(() => {
+      if (inWindow < window) {
+        inWindow++
+        return Effect.void
+      }
+      return Effect.zipRight(Effect.async<void>((resume) => void waiters.push(resume)), acquire)
+    })
+    const release = (n: number) => {
+      inWindow -= n
+      // each woken worker checks the window again (one that was interrupted meanwhile ignores its wake-up)
+      for (let i = 0; i < n && waiters.length > 0; i++) waiters.shift()!(Effect.void)
+    }
+
+    // In order: the results that are ready before the ones ahead of them, by index, and the next index to emit.
+    const ready = new Map<number, B | typeof DIED>()
+    let next = 0
+    const emit = (i: number, result: B | typeof DIED): void => {
+      if (!ordered) {
+        if (result === DIED) release(1)
+        else results.unsafeOffer(result)
+        return
+      }
+      ready.set(i, result)
+      if (i !== next) return
+      let passedOver = 0
+      for (let r = ready.get(next); r !== undefined; r = ready.get(next)) {
+        ready.delete(next++)
+        if (r === DIED) passedOver++
+        else results.unsafeOffer(r)
+      }
+      if (passedOver > 0) release(passedOver)
+    }
+
     // Pulls chunks (an empty one is skipped) until one has inputs or the input has ended.
     const refill: Effect.Effect<void, never, R> = Effect.suspend(() =>
       position < chunk.length || ended ? Effect.void : pull.pipe(
@@ -298,9 +349,6 @@ const runUnordered = <A, R, B>(
         })
       )
     )
-    // A send that dies (a defect: a `key` function that throws, ...) stops the batch: no other input is taken, the
-    // sends in flight finish and report, and the defect comes after their results. A pull in progress is then
-    // interrupted (it runs in a fiber of its own for that): a live input (a queue) may bring nothing for a long time.
     let halted = false
     let pulling: Fiber.RuntimeFiber<void> | undefined
     const locked = lock.withPermits(1)(Effect.suspend(() =>
@@ -319,35 +367,56 @@ const runUnordered = <A, R, B>(
       Effect.suspend(() =>
         f(item, i)
       ).pipe(
-        Effect.flatMap((result) => Queue.offer(results, result)),
-        Effect.catchAllDefect((defect) =>
-          Effect.suspend(() => {
-            halted = true
-            die(Cause.die(defect))
-            return pulling === undefined ? Effect.void : Fiber.interruptFork(pulling)
-          })
-        )
+        Effect.matchCauseEffect({
+          onSuccess: (result) => Effect.sync(() => emit(i, result)),
+          onFailure: (cause) =>
+            Effect.suspend(() => {
+              // `f` cannot fail: a defect, or an interruption of the whole batch
+              const dying = Cause.keepDefects(cause)
+              if (Option.isNone(dying)) return Effect.failCause(cause)
+              halted = true
+              die(dying.value)
+              emit(i, DIED)
+              return pulling === undefined ? Effect.void : Fiber.interruptFork(pulling)
+            })
+        })
       )
+    // A worker holds a place in the window from before it takes an input until the input's result is out.
     const worker: Effect.Effect<void, never, R> = Effect.suspend(() =>
-      halted
-        ? Effect.void
-        : position < chunk.length
-        ? Effect.zipRight(run(chunk[position++], index++), worker)
-        : ended
-        ? Effect.void
-        : Effect.zipRight(locked, worker)
+      halted || ended ? Effect.void : Effect.zipRight(acquire, take)
     )
+    const take: Effect.Effect<void, never, R> = Effect.suspend(() => {
+      if (halted || (ended && position >= chunk.length)) {
+        release(1)
+        return Effect.void
+      }
+      return position < chunk.length
+        ? Effect.zipRight(run(chunk[position++], index++), worker)
+        : Effect.zipRight(locked, take)
+    })
     yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
       .pipe(
         Effect.catchAllCause((cause) => Effect.sync(() => die(cause))),
-        Effect.zipRight(Queue.offer(results, END)),
+        // After a halt: the inputs read and not started (every run has ended, so they come last in order too).
+        Effect.zipRight(Effect.sync(() => {
+          while (position < chunk.length) {
+            const i = index++
+            const result = notStarted(chunk[position++], i)
+            inWindow++ // no worker waits any more: the window only keeps its count right
+            emit(i, result === undefined ? DIED : result)
+          }
+          results.unsafeOffer(END)
+        })),
         Effect.forkScoped
       )
     let done = false
-    const take: Effect.Effect<Chunk.Chunk<B>, Option.Option<never>> = Effect.suspend(() =>
-      done ? Effect.fail(Option.none()) : Effect.flatMap(Queue.takeBetween(results, 1, capacity), (taken) => {
+    const takeResults: Effect.Effect<Chunk.Chunk<B>, Option.Option<never>> = Effect.suspend(() =>
+      done ? Effect.fail(Option.none()) : Effect.flatMap(Queue.takeBetween(results, 1, window + 1), (taken) => {
         // END is offered after every result, so it can only be the last one taken
-        if (Chunk.unsafeLast(taken) !== END) return Effect.succeed(taken as Chunk.Chunk<B>)
+        if (Chunk.unsafeLast(taken) !== END) {
+          release(taken.length)
+          return Effect.succeed(taken as Chunk.Chunk<B>)
+        }
         done = true
         // no empty chunk: a consumer may write each chunk out as it comes
         return taken.length === 1
@@ -355,64 +424,10 @@ const runUnordered = <A, R, B>(
           : Effect.succeed(Chunk.dropRight(taken, 1) as Chunk.Chunk<B>)
       })
     )
-    return Stream.repeatEffectChunkOption(take).pipe(
+    return Stream.repeatEffectChunkOption(takeResults).pipe(
       Stream.concat(Stream.suspend(() => defects === undefined ? Stream.empty : Stream.failCause(defects)))
     )
   }))
-
-/** A group stopped by a defect: the results of the items that completed, in input order, and the defect. */
-class Halted<B> {
-  constructor(readonly results: ReadonlyArray<B>, readonly cause: Cause.Cause<never>) {}
-}
-
-/**
- * Runs `f` over a group with at most `concurrency` at once, the results in input order. `min(concurrency, size)`
- * workers take the next item as they finish one. Cheaper than `Effect.forEach` with `concurrency` (which keeps an
- * `Exit` and a fiber per item until the whole group ends): about half the per-message time of the batch's
- * plumbing, and half the objects that outlive a young-generation collection. `f` must not fail. If it dies, no
- * other item is started, the items in progress finish, and the group fails with `Halted` (what completed, and the
- * defect): a send that went out is never left without its result. An interruption interrupts every worker.
- */
-const runGroup = <A, B>(
-  group: Chunk.Chunk<A>,
-  concurrency: number,
-  f: (item: A) => Effect.Effect<B>
-): Effect.Effect<Array<B>, Halted<B>> =>
-  Effect.suspend(() => {
-    const items = Chunk.toReadonlyArray(group)
-    const results = new Array<B>(items.length)
-    let next = 0
-    let cause: Cause.Cause<never> | undefined
-    const worker = Effect.whileLoop({
-      while: () => next < items.length,
-      body: () => {
-        const i = next++
-        return Effect.suspend(() => f(items[i])).pipe(
-          Effect.map((result) => {
-            results[i] = result
-          }),
-          Effect.catchAllDefect((defect) =>
-            Effect.sync(() => {
-              cause = cause === undefined ? Cause.die(defect) : Cause.sequential(cause, Cause.die(defect))
-              next = items.length
-            })
-          )
-        )
-      },
-      step: () => {}
-    })
-    const workers = Math.min(concurrency, items.length)
-    // `filter` skips the holes the items never completed left
-    const done = Effect.suspend(() =>
-      cause === undefined ? Effect.succeed(results) : Effect.fail(new Halted(results.filter(() => true), cause))
-    )
-    return Effect.zipRight(
-      workers === 1
-        ? worker
-        : Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true }),
-      done
-    )
-  })
 
 /**
  * A rate limiter (the `effect/RateLimiter` shape) that spaces operations evenly: `limit` per `interval`, each start

@@ -90,17 +90,23 @@ const collect = <A, E>(stream: Stream.Stream<A, E>) =>
   })
 
 /**
- * Runs a batch to its end on the TestClock, recording the index of each result as it comes: its exit, and the
- * indices.
+ * Runs a batch to its end on the TestClock, recording the index of each result as it comes: its exit, the indices,
+ * and the indices of the `NotAttempted` results.
  */
 const runRecording = <E>(
-  batch: Stream.Stream<{ readonly index: number }, E, KaleyraClient>,
+  batch: Stream.Stream<{ readonly index: number; readonly _tag: string }, E, KaleyraClient>,
   layer: Layer.Layer<KaleyraClient, unknown>
 ) =>
   Effect.gen(function*() {
     const seen: Array<number> = []
+    const notAttempted: Array<number> = []
     const fiber = yield* batch.pipe(
-      Stream.runForEach((result) => Effect.sync(() => seen.push(result.index))),
+      Stream.runForEach((result) =>
+        Effect.sync(() => {
+          seen.push(result.index)
+          if (result._tag === "NotAttempted") notAttempted.push(result.index)
+        })
+      ),
       Effect.exit,
       Effect.provide(layer),
       Effect.fork
@@ -109,16 +115,27 @@ const runRecording = <E>(
       yield* Effect.yieldNow()
       yield* TestClock.adjust("100 millis")
     }
-    return { exit: yield* Fiber.join(fiber), seen }
+    return { exit: yield* Fiber.join(fiber), seen, notAttempted }
   })
 
-/** Whatever was sent (of `message(0)` to `message(29)`) has its result; nothing is reported that was not sent. */
-const assertResultsAreTheSends = (seen: ReadonlyArray<number>, hits: ReadonlyArray<Hit>, label: string) =>
+/**
+ * Whatever was sent (of `message(0)` to `message(29)`) has its result, and so has every other input but `except`
+ * (`NotAttempted`); nothing is reported twice, nothing that was not sent is reported sent.
+ */
+const assertOneResultPerInput = (
+  recorded: { readonly seen: ReadonlyArray<number>; readonly notAttempted: ReadonlyArray<number> },
+  hits: ReadonlyArray<Hit>,
+  except: number,
+  label: string
+) => {
+  const sent = hits.map((hit) => inputs30.indexOf(hit.to)).sort((a, b) => a - b)
+  assert.deepStrictEqual([...recorded.seen].sort((a, b) => a - b), range(30).filter((i) => i !== except), label)
   assert.deepStrictEqual(
-    [...seen].sort((a, b) => a - b),
-    hits.map((hit) => inputs30.indexOf(hit.to)).sort((a, b) => a - b),
+    [...recorded.notAttempted].sort((a, b) => a - b),
+    range(30).filter((i) => i !== except && !sent.includes(i)),
     label
   )
+}
 
 /** A `key` function that throws `error` at input `at`. */
 const keyThrowingAt = (at: number, error: Error) => (_: unknown, index: number): number => {
@@ -367,13 +384,13 @@ describe("sendMediaBatch", () => {
       assert.strictEqual(yield* Queue.size(queue), 1, "an input offered afterwards is left in the queue, not taken")
     }))
 
-  it.effect("a send that dies after the input failed: the defect wins, in order or not", () =>
+  it.effect("a send that dies after the input failed: the defect wins, after a result for every other input", () =>
     Effect.forEach([true, false], (ordered) =>
       Effect.gen(function*() {
         const { layer } = fakeKaleyra((to) => ok(to))
         const boom = new Error("the key function broke")
         const inputs = Stream.range(0, 99).pipe(Stream.map(message), Stream.concat(Stream.fail("the input broke")))
-        const { exit, seen } = yield* runRecording(
+        const { exit, notAttempted, seen } = yield* runRecording(
           sendMediaBatch(inputs, {
             concurrency: 4,
             rateLimit: false,
@@ -387,7 +404,10 @@ describe("sendMediaBatch", () => {
           [boom],
           `ordered: ${ordered}`
         )
-        assert.deepStrictEqual([...seen].sort((a, b) => a - b), range(70))
+        // the input (0 to 99) came in one chunk: every input but the one whose key threw has its result, those after it
+        // NotAttempted
+        assert.deepStrictEqual([...seen].sort((a, b) => a - b), range(100).filter((i) => i !== 70))
+        assert.deepStrictEqual([...notAttempted].sort((a, b) => a - b), range(100).filter((i) => i > 70))
       }), { discard: true }))
 
   it.effect("a send that dies while a worker starts a pull from a live input: the defect still comes at once", () =>
@@ -449,13 +469,13 @@ describe("sendMediaBatch", () => {
         assert.isBelow(hits.length, 50, "no send starts after the stop")
       }), { discard: true }))
 
-  it.effect("a send that dies (a key function that throws): every send started reports its result, then the defect", () =>
+  it.effect("a send that dies (a key function that throws): one result per input read, then the defect", () =>
     Effect.forEach([true, false], (ordered) =>
       Effect.gen(function*() {
         // every answer takes 1 s: inputs 0 to 3 are in flight when input 5's key throws
         const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
         const boom = new Error("the key function broke")
-        const { exit, seen } = yield* runRecording(
+        const recorded = yield* runRecording(
           sendMediaBatch(Array.from({ length: 30 }, (_, i) => message(i)), {
             concurrency: 4,
             rateLimit: false,
@@ -464,13 +484,44 @@ describe("sendMediaBatch", () => {
           }),
           layer
         )
+        const { exit, seen } = recorded
         assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), `ordered: ${ordered}: the batch dies`)
         assert.deepStrictEqual(defectsOf(exit), [
           boom
         ])
         assert.isAbove(hits.length, 3)
         assert.isBelow(hits.length, 30, "no input is taken after the defect")
-        assertResultsAreTheSends(seen, hits, `ordered: ${ordered}`)
+        // the 30 inputs were read in one chunk: the sends report, every other input but input 5 is NotAttempted
+        assertOneResultPerInput(recorded, hits, 5, `ordered: ${ordered}`)
+        if (ordered) assert.deepStrictEqual(seen, range(30).filter((i) => i !== 5), "in input order")
+      }), { discard: true }))
+
+  it.effect("a send that dies: the inputs read and not started are NotAttempted, no input is read after it", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
+        const boom = new Error("the key function broke")
+        // a generator is read a window (64 inputs here) at a time
+        let read = 0
+        function* inputs() {
+          for (let i = 0; i < 1000; i++) {
+            read++
+            yield message(i)
+          }
+        }
+        const { exit, notAttempted, seen } = yield* runRecording(
+          sendMediaBatch(inputs(), { concurrency: 4, rateLimit: false, ordered, key: keyThrowingAt(100, boom) }),
+          layer
+        )
+        assert.deepStrictEqual(defectsOf(exit), [boom], `ordered: ${ordered}`)
+        assert.strictEqual(read, 128, "two windows read, no more")
+        assert.deepStrictEqual([...seen].sort((a, b) => a - b), range(128).filter((i) => i !== 100))
+        assert.deepStrictEqual(
+          [...notAttempted].sort((a, b) => a - b),
+          range(128).filter((i) => i > 100 && !hits.some((hit) => hit.to === message(i).to))
+        )
+        assert.isAbove(notAttempted.length, 20)
+        if (ordered) assert.deepStrictEqual(seen, range(128).filter((i) => i !== 100), "in input order")
       }), { discard: true }))
 
   it.effect("ordered: false emits each result when its send completes: a slow send holds back nothing else", () =>
@@ -496,6 +547,28 @@ describe("sendMediaBatch", () => {
         sendMediaBatch(inputs, { concurrency: 4, rateLimit: false }).pipe(Stream.provideLayer(ordered.layer))
       )
       assert.deepStrictEqual(inOrder.map((r) => r.index), indices)
+    }))
+
+  it.effect("in order, a slow send lets the next inputs start, up to the window (64 here), then the batch waits", () =>
+    Effect.gen(function*() {
+      const inputs = Array.from({ length: 200 }, (_, i) => message(i))
+      const { hits, layer } = fakeKaleyra((to) => ok(to), (to) => to === inputs[10].to ? "5 seconds" : undefined)
+      const seen: Array<number> = []
+      const fiber = yield* sendMediaBatch(inputs, { concurrency: 4, rateLimit: false }).pipe(
+        Stream.runForEach((result) => Effect.sync(() => seen.push(result.index))),
+        Effect.provide(layer),
+        Effect.fork
+      )
+      for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
+      yield* TestClock.adjust("4 seconds")
+      for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
+      // inputs 0 to 9 are out; 10 is slow; 11 to 73 started and wait behind it (a window of 64 from input 10 on)
+      assert.deepStrictEqual(seen, range(10))
+      assert.strictEqual(hits.length, 74, "the window: 64 inputs started from the slow one on, and no more")
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(seen, range(200))
+      assert.strictEqual(hits.length, 200)
     }))
 
   it.effect("rate-limited: nothing is sent during a 429's pause, in order or not, and one result per input", () =>
