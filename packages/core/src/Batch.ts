@@ -55,7 +55,7 @@ export type BatchResult<A, K> =
  * @category models
  */
 export interface BatchOptions<A, K> {
-  /** How many sends run at once (default 16). */
+  /** How many sends run at once (default 16; below 1 counts as 1; not a finite number: the stream dies at once). */
   readonly concurrency?: number
   /**
    * Results in input order (`true`, the default), or each as soon as its send completes (`false`; every result still
@@ -111,7 +111,13 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
 ): Stream.Stream<BatchResult<A, K>, E, R | KaleyraClient> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const client = yield* KaleyraClient
-    const concurrency = Math.max(1, options.concurrency ?? 16)
+    const requested = options.concurrency ?? 16
+    if (!Number.isFinite(requested)) {
+      return yield* Effect.die(
+        new Cause.IllegalArgumentException(`sendMediaBatch: concurrency must be a finite number, not ${requested}`)
+      )
+    }
+    const concurrency = Math.max(1, Math.floor(requested))
     const rate = options.rateLimit === undefined ? { limit: 80, interval: "1 second" as const } : options.rateLimit
     const limiter = options.rateLimiter ??
       (rate === false ? undefined : yield* pacer({ limit: rate.limit, interval: rate.interval ?? "1 second" }))
@@ -294,7 +300,8 @@ const runWorkers = <A, R, B extends object>(
       defects = defects === undefined ? cause : Cause.sequential(defects, cause)
     }
 
-    // The window: inputs started and not yet taken by the consumer (or passed over, for a run that died).
+    // The window: inputs started and not yet taken by the consumer (or passed over, for a run that died). A place
+    // freed while workers wait passes straight to the first of them.
     let inWindow = 0
     const waiters: Array<(effect: Effect.Effect<void>) => void> = []
     const acquire: Effect.Effect<void> = Effect.suspend(() => {
@@ -302,12 +309,31 @@ const runWorkers = <A, R, B extends object>(
         inWindow++
         return Effect.void
       }
-      return Effect.zipRight(Effect.async<void>((resume) => void waiters.push(resume)), acquire)
+      return Effect.async<void>((resume) => {
+        // checked again in the same step as waiting: a place freed since the check above (the fiber may have
+        // yielded in between) would otherwise wake nobody
+        if (inWindow < window) {
+          inWindow++
+          resume(Effect.void)
+          return
+        }
+        waiters.push(resume)
+        // an interrupted worker (the batch is being torn down) stops waiting
+        return Effect.sync(() => {
+          const at = waiters.indexOf(resume)
+          if (at >= 0) waiters.splice(at, 1)
+        })
+      })
     })
     const release = (n: number) => {
-      inWindow -= n
-      // each woken worker checks the window again (one that was interrupted meanwhile ignores its wake-up)
-      for (let i = 0; i < n && waiters.length > 0; i++) waiters.shift()!(Effect.void)
+      for (let i = 0; i < n; i++) {
+        const waiter = waiters.shift()
+        if (waiter === undefined) {
+          inWindow -= n - i
+          return
+        }
+        waiter(Effect.void)
+      }
     }
 
     // In order: the results that are ready before the ones ahead of them, by index, and the next index to emit.
