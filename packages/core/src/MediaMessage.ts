@@ -982,12 +982,25 @@ const jsonChars = (value: unknown): string => {
   return JSON_ESCAPED.test(value) ? JSON.stringify(value).slice(1, -1) : value
 }
 
+/** `extra_info`'s fields, and their wire keys followed by `":"`, in the order `toWire` writes them. */
+const EXTRA_INFO_WIRE_KEYS = [
+  ["ref", "ref\":\""],
+  ["ref1", "ref1\":\""],
+  ["ref2", "ref2\":\""],
+  ["waSource", "wa_source\":\""]
+] as const
+/** Each media type's keys followed by `":"` (one string less to append per field). */
+const mediaWireKeys = Object.fromEntries(
+  Object.entries(mediaKeys).map(([type, keys]) => [type, keys.map((key) => `${key}":"`)])
+) as unknown as Record<MediaType, ReadonlyArray<string>>
+
 // Each value is appended between quote characters that are part of the literal around it: wrapping each value in
 // its own quotes first would make two more strings per value (and a longer rope to flatten when the body is written).
 const writeWireJson = (message: MediaMessage): string => {
   const type = message.type
   const source = (message as unknown as Record<string, Record<string, unknown>>)[type]
   const keys = mediaKeys[type]
+  const wireKeys = mediaWireKeys[type]
   const typeChars = jsonChars(type)
   let json = "{\"messaging_object\":{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"" +
     jsonChars(message.to.join(",")) + "\",\"type\":\"" + typeChars + "\",\"" + typeChars + "\":{"
@@ -995,7 +1008,7 @@ const writeWireJson = (message: MediaMessage): string => {
   for (let i = 0; i < keys.length; i++) {
     const value = source[keys[i]]
     if (value !== undefined) {
-      json += separator + keys[i] + "\":\"" + jsonChars(value) + "\""
+      json += separator + wireKeys[i] + jsonChars(value) + "\""
       separator = ",\""
     }
   }
@@ -1005,21 +1018,14 @@ const writeWireJson = (message: MediaMessage): string => {
   const extra = message.extraInfo
   if (extra !== undefined) {
     separator = ",\"extra_info\":{\""
-    if (extra.ref !== undefined) {
-      json += separator + "ref\":\"" + jsonChars(extra.ref) + "\""
-      separator = ",\""
-    }
-    if (extra.ref1 !== undefined) {
-      json += separator + "ref1\":\"" + jsonChars(extra.ref1) + "\""
-      separator = ",\""
-    }
-    if (extra.ref2 !== undefined) {
-      json += separator + "ref2\":\"" + jsonChars(extra.ref2) + "\""
-      separator = ",\""
-    }
-    if (extra.waSource !== undefined) {
-      json += separator + "wa_source\":\"" + jsonChars(extra.waSource) + "\""
-      separator = ",\""
+    for (let i = 0; i < EXTRA_INFO_WIRE_KEYS.length; i++) {
+      // indexed, not destructured (which allocates an iterator)
+      const field = EXTRA_INFO_WIRE_KEYS[i]
+      const value = extra[field[0]]
+      if (value !== undefined) {
+        json += separator + field[1] + jsonChars(value) + "\""
+        separator = ",\""
+      }
     }
     // an extra_info with no field is written as {} (JSON.stringify's output for the empty object)
     json += separator === ",\"" ? "}" : ",\"extra_info\":{}"
