@@ -86,7 +86,8 @@ export interface BatchOptions<A, K> {
  * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result. Only the input
  * stream's own error can (every input read before it is sent and reported first), or a defect: a `key` function
  * or a `rateLimiter` that throws (no input is taken after it, and the inputs already read that had not started are
- * `NotAttempted`), or a `stop` that dies (it acts as a completed `stop`, and its defect comes when the input ends).
+ * `NotAttempted`; a `rateLimiter` that interrupts stops the batch the same way, and the stream ends interrupted), or
+ * a `stop` that dies (it acts as a completed `stop`, and its defect comes when the input ends).
  * Either way every send that started reports its result before the stream fails; the one input without a result is
  * the one whose send died (and any other whose `key` throws too).
  *
@@ -397,11 +398,11 @@ const runWorkers = <A, R, B extends object>(
           onSuccess: (result) => Effect.sync(() => emit(i, result)),
           onFailure: (cause) =>
             Effect.suspend(() => {
-              // `f` cannot fail: a defect, or an interruption of the whole batch
-              const dying = Cause.keepDefects(cause)
-              if (Option.isNone(dying)) return Effect.failCause(cause)
+              // `f` cannot fail: a defect, or an interruption from inside it (a user's rate limiter that returns
+              // `Effect.interrupt`). An interruption of the batch itself never gets here: an interrupted fiber skips
+              // failure handlers. Either stops the batch the same way, and comes after every result.
               halted = true
-              die(dying.value)
+              die(cause as Cause.Cause<never>)
               emit(i, DIED)
               return pulling === undefined ? Effect.void : Fiber.interruptFork(pulling)
             })

@@ -496,6 +496,27 @@ describe("sendMediaBatch", () => {
         if (ordered) assert.deepStrictEqual(seen, range(30).filter((i) => i !== 5), "in input order")
       }), { discard: true }))
 
+  it.effect("a send interrupted from inside (a rate limiter): the batch stops like on a defect, no result is lost", () =>
+    Effect.forEach([true, false], (ordered) =>
+      Effect.gen(function*() {
+        // found by a review: the other workers were interrupted mid-send, and the sends that went out had no result
+        const { hits, layer } = fakeKaleyra((to) => ok(to), () => "1 second")
+        let calls = 0
+        const rateLimiter = (<A, E, R>(effect: Effect.Effect<A, E, R>) =>
+          Effect.suspend(() => ++calls === 6 ? Effect.interrupt : effect)) as RateLimiter.RateLimiter
+        const recorded = yield* runRecording(
+          sendMediaBatch(
+            Array.from({ length: 30 }, (_, i) =>
+              message(i)),
+            { concurrency: 4, rateLimiter, ordered }
+          ),
+          layer
+        )
+        assert.isTrue(Exit.isFailure(recorded.exit) && Cause.isInterruptedOnly(recorded.exit.cause))
+        assert.strictEqual(hits.length, 5, `ordered: ${ordered}`)
+        assertOneResultPerInput(recorded, hits, 5, `ordered: ${ordered}`)
+      }), { discard: true }))
+
   it.effect("a send that dies: the inputs read and not started are NotAttempted, no input is read after it", () =>
     Effect.forEach([true, false], (ordered) =>
       Effect.gen(function*() {
