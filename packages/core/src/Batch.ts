@@ -271,9 +271,9 @@ const DIED: unique symbol = Symbol("effect-kaleyra/Batch/died")
  * whatever the length of the input.
  *
  * The input cannot fail (`sendMediaBatch` holds its failure back until after the last result). `f` must not fail; if
- * it dies (a defect: a `key` function that throws, ...), no other input is started, the runs in progress finish and
+ * it dies (a defect: a `key` function that throws, ...) or is interrupted from inside, no other input is started, the runs in progress finish and
  * report, the inputs of the chunk already read are reported with `notStarted` (when it gives a result), and the
- * defect comes after every result. A pull in progress is then interrupted (it runs in a fiber of its own for that):
+ * defect (or interruption) comes after every result. A pull in progress is then interrupted (it runs in a fiber of its own for that):
  * a live input (a queue) may bring nothing for a long time.
  *
  * Cheaper than `Stream.mapEffect` with `concurrency` (a fiber per input, three times the CPU) or groups run with
