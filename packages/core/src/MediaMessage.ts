@@ -982,53 +982,47 @@ const jsonChars = (value: unknown): string => {
   return JSON_ESCAPED.test(value) ? JSON.stringify(value).slice(1, -1) : value
 }
 
-/** `extra_info`'s fields, and their wire keys followed by `":"`, in the order `toWire` writes them. */
-const EXTRA_INFO_WIRE_KEYS = [
+/** A field of the wire body: where its value is in the message, and its JSON key followed by `":"`. */
+type WireField = readonly [field: string, keyAndColon: string]
+
+/** `extra_info`'s fields, in the order `toWire` writes them. */
+const EXTRA_INFO_WIRE_FIELDS: ReadonlyArray<WireField> = [
   ["ref", "ref\":\""],
   ["ref1", "ref1\":\""],
   ["ref2", "ref2\":\""],
   ["waSource", "wa_source\":\""]
-] as const
-/** Each media type's keys followed by `":"` (one string less to append per field). */
-const mediaWireKeys = Object.fromEntries(
-  Object.entries(mediaKeys).map(([type, keys]) => [type, keys.map((key) => `${key}":"`)])
-) as unknown as Record<MediaType, ReadonlyArray<string>>
+]
+/** Each media type's fields (their wire keys are their names). */
+const MEDIA_WIRE_FIELDS = Object.fromEntries(
+  Object.entries(mediaKeys).map(([type, keys]) => [type, keys.map((key): WireField => [key, `${key}":"`])])
+) as unknown as Record<MediaType, ReadonlyArray<WireField>>
 
-// Each value is appended between quote characters that are part of the literal around it: wrapping each value in
-// its own quotes first would make two more strings per value (and a longer rope to flatten when the body is written).
+/**
+ * The defined string fields of `source`, as JSON members without the braces. Each value is appended between quote
+ * characters that are part of the literal around it: wrapping each value in its own quotes first would make two more
+ * strings per value (and a longer rope to flatten when the body is written).
+ */
+const jsonMembers = (source: object, fields: ReadonlyArray<WireField>): string => {
+  let members = ""
+  for (let i = 0; i < fields.length; i++) {
+    // indexed, not destructured (which allocates an iterator)
+    const field = fields[i]
+    const value = (source as Record<string, unknown>)[field[0]]
+    if (value !== undefined) members += (members === "" ? "\"" : ",\"") + field[1] + jsonChars(value) + "\""
+  }
+  return members
+}
+
 const writeWireJson = (message: MediaMessage): string => {
   const type = message.type
-  const source = (message as unknown as Record<string, Record<string, unknown>>)[type]
-  const keys = mediaKeys[type]
-  const wireKeys = mediaWireKeys[type]
   const typeChars = jsonChars(type)
   let json = "{\"messaging_object\":{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"" +
-    jsonChars(message.to.join(",")) + "\",\"type\":\"" + typeChars + "\",\"" + typeChars + "\":{"
-  let separator = "\""
-  for (let i = 0; i < keys.length; i++) {
-    const value = source[keys[i]]
-    if (value !== undefined) {
-      json += separator + wireKeys[i] + jsonChars(value) + "\""
-      separator = ",\""
-    }
-  }
-  json += "}"
+    jsonChars(message.to.join(",")) + "\",\"type\":\"" + typeChars + "\",\"" + typeChars + "\":{" +
+    jsonMembers((message as unknown as Record<string, object>)[type], MEDIA_WIRE_FIELDS[type]) + "}"
   if (message.replyTo !== undefined) json += ",\"context\":{\"message_id\":\"" + jsonChars(message.replyTo) + "\"}"
   json += "}"
-  const extra = message.extraInfo
-  if (extra !== undefined) {
-    separator = ",\"extra_info\":{\""
-    for (let i = 0; i < EXTRA_INFO_WIRE_KEYS.length; i++) {
-      // indexed, not destructured (which allocates an iterator)
-      const field = EXTRA_INFO_WIRE_KEYS[i]
-      const value = extra[field[0]]
-      if (value !== undefined) {
-        json += separator + field[1] + jsonChars(value) + "\""
-        separator = ",\""
-      }
-    }
-    // an extra_info with no field is written as {} (JSON.stringify's output for the empty object)
-    json += separator === ",\"" ? "}" : ",\"extra_info\":{}"
+  if (message.extraInfo !== undefined) {
+    json += ",\"extra_info\":{" + jsonMembers(message.extraInfo, EXTRA_INFO_WIRE_FIELDS) + "}"
   }
   return json + "}"
 }
