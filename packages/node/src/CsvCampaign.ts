@@ -54,8 +54,13 @@ export interface ParsedCsv {
 
 const isBreak = (c: number): boolean => c === 10 || c === 13
 
-/** Line breaks in `text`: CRLF, LF and a lone CR each count once. */
-const countBreaks = (text: string): number => {
+/**
+ * The line breaks in `text`: CRLF, LF and a lone CR each count once.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const countBreaks = (text: string): number => {
   let n = 0
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
@@ -71,6 +76,137 @@ const countBreaks = (text: string): number => {
 const isBlank = (fields: ReadonlyArray<string>): boolean => fields.every((field) => field.trim() === "")
 
 /**
+ * A CSV parser fed text a piece at a time, so that a file of any size is read in constant memory: `push` gives it
+ * the next piece (a record may be split anywhere between pieces) and returns the records and problems complete so
+ * far, in file order; `end` returns the last ones. Same rules as {@link parse}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Parser {
+  readonly push: (text: string) => ReadonlyArray<CsvRecord | CsvProblem>
+  readonly end: () => ReadonlyArray<CsvRecord | CsvProblem>
+  /** The text held back: the start of a record not complete yet. */
+  readonly pending: () => string
+  /** The line the text held back starts on. */
+  readonly line: () => number
+}
+
+/**
+ * Whether an item a {@link Parser} returns is a problem rather than a record.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isProblem = (item: CsvRecord | CsvProblem): item is CsvProblem => "message" in item
+
+/**
+ * A {@link Parser}. A leading byte order mark is dropped.
+ *
+ * @since 0.2.0
+ * @category parsing
+ */
+export const makeParser = (): Parser => {
+  let buffer = ""
+  let line = 1
+  let first = true
+  const run = (final: boolean): Array<CsvRecord | CsvProblem> => {
+    const text = buffer
+    const n = text.length
+    const out: Array<CsvRecord | CsvProblem> = []
+    let i = 0
+    while (i < n) {
+      const recordStart = i
+      const start = line
+      let at = line
+      const fields: Array<string> = []
+      let problem: string | undefined
+      let complete = true
+      for (;;) {
+        let field = ""
+        if (text.charCodeAt(i) === 34) {
+          // a quoted field
+          const opened = at
+          let closed = false
+          i++
+          while (i < n) {
+            const quote = text.indexOf("\"", i)
+            if (quote === -1) break
+            // a quote that ends the text may be the first of a doubled quote: wait for what follows
+            if (quote === n - 1 && !final) break
+            const chunk = text.slice(i, quote)
+            at += countBreaks(chunk)
+            field += chunk
+            if (text.charCodeAt(quote + 1) === 34) {
+              field += "\""
+              i = quote + 2
+            } else {
+              i = quote + 1
+              closed = true
+              break
+            }
+          }
+          if (!closed) {
+            if (!final) {
+              complete = false
+              break
+            }
+            at += countBreaks(text.slice(i))
+            i = n
+            problem ??= `the quoted field opened on line ${opened} is never closed`
+          } else if (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) {
+            problem ??= "text after a closing quote (a quote inside a quoted field must be doubled: \"\")"
+            while (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) i++
+          }
+        } else {
+          const from = i
+          while (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) i++
+          field = text.slice(from, i)
+          if (field.includes("\"")) {
+            problem ??= "a quote inside an unquoted field (quote the whole field and double the quote: \"\")"
+          }
+        }
+        fields.push(field)
+        if (i < n && text.charCodeAt(i) === 44) {
+          i++
+          continue
+        }
+        break
+      }
+      // A record is complete once its line break is read (a CR only with the character after it: CRLF counts once).
+      if (complete && !final && (i >= n || (text.charCodeAt(i) === 13 && i + 1 >= n))) complete = false
+      if (!complete) {
+        i = recordStart
+        break
+      }
+      if (i < n) {
+        // the record's line break
+        i += text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1
+        at++
+      }
+      line = at
+      if (problem !== undefined) out.push({ line: start, message: problem })
+      else if (!isBlank(fields)) out.push({ line: start, fields })
+    }
+    buffer = i >= n ? "" : text.slice(i)
+    return out
+  }
+  return {
+    push: (text) => {
+      if (first && text.length > 0) {
+        first = false
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+      }
+      buffer = buffer === "" ? text : buffer + text
+      return run(false)
+    },
+    end: () => run(true),
+    pending: () => buffer,
+    line: () => line
+  }
+}
+
+/**
  * Parses CSV text (RFC 4180): fields separated by commas, records by CRLF, LF or CR; a field in double quotes may
  * hold commas, line breaks and doubled quotes (`""`). A leading byte order mark is dropped. A quote inside an
  * unquoted field, text after a closing quote, or a quote never closed makes its record a problem (the parser goes
@@ -80,68 +216,12 @@ const isBlank = (fields: ReadonlyArray<string>): boolean => fields.every((field)
  * @category parsing
  */
 export const parse = (input: string): ParsedCsv => {
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
-  const n = text.length
+  const parser = makeParser()
   const records: Array<CsvRecord> = []
   const problems: Array<CsvProblem> = []
-  let i = 0
-  let line = 1
-  while (i < n) {
-    const start = line
-    const fields: Array<string> = []
-    let problem: string | undefined
-    for (;;) {
-      let field = ""
-      if (text.charCodeAt(i) === 34) {
-        // a quoted field
-        const opened = line
-        let closed = false
-        i++
-        while (i < n) {
-          const quote = text.indexOf("\"", i)
-          if (quote === -1) break
-          const chunk = text.slice(i, quote)
-          line += countBreaks(chunk)
-          field += chunk
-          if (text.charCodeAt(quote + 1) === 34) {
-            field += "\""
-            i = quote + 2
-          } else {
-            i = quote + 1
-            closed = true
-            break
-          }
-        }
-        if (!closed) {
-          line += countBreaks(text.slice(i))
-          i = n
-          problem ??= `the quoted field opened on line ${opened} is never closed`
-        } else if (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) {
-          problem ??= "text after a closing quote (a quote inside a quoted field must be doubled: \"\")"
-          while (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) i++
-        }
-      } else {
-        const from = i
-        while (i < n && text.charCodeAt(i) !== 44 && !isBreak(text.charCodeAt(i))) i++
-        field = text.slice(from, i)
-        if (field.includes("\"")) {
-          problem ??= "a quote inside an unquoted field (quote the whole field and double the quote: \"\")"
-        }
-      }
-      fields.push(field)
-      if (i < n && text.charCodeAt(i) === 44) {
-        i++
-        continue
-      }
-      break
-    }
-    if (i < n) {
-      // the record's line break
-      i += text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1
-      line++
-    }
-    if (problem !== undefined) problems.push({ line: start, message: problem })
-    else if (!isBlank(fields)) records.push({ line: start, fields })
+  for (const item of [...parser.push(input), ...parser.end()]) {
+    if (isProblem(item)) problems.push(item)
+    else records.push(item)
   }
   return { records, problems }
 }
@@ -353,24 +433,26 @@ const describeProblem = (
   ).join("; ")
 
 /**
- * Reads a campaign file: the header, then every data row turned into a message and validated with
- * `MediaMessage.validate`. Fails (with a message for a person) when the file has no header, no `to` column, a
- * column twice, or no data row; otherwise lists every row that cannot be sent in `problems`.
+ * A campaign file's header row, read: where each campaign column is.
  *
- * @since 0.1.0
+ * @since 0.2.0
+ * @category models
+ */
+export interface Header {
+  readonly line: number
+  readonly width: number
+  readonly index: ReadonlyMap<Column, number>
+  /** Header names that are not campaign columns (their cells are not used). */
+  readonly ignoredColumns: ReadonlyArray<string>
+}
+
+/**
+ * Reads a header row: fails (with a message for a person) when it has no `to` column or a column twice.
+ *
+ * @since 0.2.0
  * @category parsing
  */
-export const read = (text: string, defaults: Defaults = {}): Either.Either<Campaign, string> => {
-  const csv = parse(text)
-  const firstProblem = csv.problems[0]
-  const header = csv.records[0]
-  if (header === undefined && firstProblem === undefined) {
-    return Either.left("the file is empty: it needs a header row with a to column, then one row per recipient")
-  }
-  if (firstProblem !== undefined && (header === undefined || firstProblem.line < header.line)) {
-    return Either.left(`line ${firstProblem.line} (the header row): ${firstProblem.message}`)
-  }
-  const head = header as CsvRecord
+export const readHeader = (head: CsvRecord): Either.Either<Header, string> => {
   const names = head.fields.map(normalizeHeader)
   const index = new Map<Column, number>()
   const ignored: Array<string> = []
@@ -390,6 +472,99 @@ export const read = (text: string, defaults: Defaults = {}): Either.Either<Campa
       }); the header must name a to column, e.g. to,caption`
     )
   }
+  return Either.right({ line: head.line, width: head.fields.length, index, ignoredColumns: ignored })
+}
+
+/**
+ * Turns one data record into a validated message (with `MediaMessage.validate`), or says why it cannot be sent.
+ *
+ * @since 0.2.0
+ * @category parsing
+ */
+export const readRow = (
+  header: Header,
+  record: CsvRecord,
+  defaults: Defaults = {}
+): Either.Either<CampaignRow, RowProblem> => {
+  const { index, width } = header
+  const fail = (message: string) => Either.left({ line: record.line, message })
+  if (record.fields.length !== width) {
+    return fail(
+      `has ${record.fields.length} field${record.fields.length === 1 ? "" : "s"}, the header has ${width}`
+    )
+  }
+  const raw = (column: Column): string | undefined => {
+    const i = index.get(column)
+    return i === undefined ? undefined : record.fields[i]
+  }
+  const cell = (column: Column, trim: boolean): string | undefined => {
+    const value = raw(column)
+    if (value === undefined) return undefined
+    const v = trim ? value.trim() : value
+    return v === "" ? undefined : v
+  }
+  const to = cell("to", true)
+  if (to === undefined) return fail("to: is empty (every row needs a recipient)")
+  if (/[,;]/.test(to)) return fail(`to: one recipient per row (got ${quoteValue(to)})`)
+  const rowType = cell("type", true)?.toLowerCase()
+  const type = rowType ?? defaults.type
+  if (type === undefined) return fail("type: is empty and no --type was given")
+  const rowLink = cell("link", true)
+  const rowId = cell("id", true)
+  const media: Record<string, string> = {}
+  if (rowLink !== undefined || rowId !== undefined) {
+    if (rowLink !== undefined) media.link = rowLink
+    if (rowId !== undefined) media.id = rowId
+  } else {
+    if (defaults.link !== undefined) media.link = defaults.link
+    if (defaults.id !== undefined) media.id = defaults.id
+  }
+  const caption = cell("caption", false) ?? (takesCaption(type) ? defaults.caption : undefined)
+  if (caption !== undefined) media.caption = caption
+  const filename = cell("filename", false) ?? (type === "document" ? defaults.filename : undefined)
+  if (filename !== undefined) media.filename = filename
+  const extraInfo: Record<string, string> = {}
+  const ref = cell("ref", false) ?? defaults.ref
+  const ref1 = cell("ref1", false) ?? defaults.ref1
+  const ref2 = cell("ref2", false) ?? defaults.ref2
+  const waSource = cell("wa_source", true) ?? defaults.waSource
+  if (ref !== undefined) extraInfo.ref = ref
+  if (ref1 !== undefined) extraInfo.ref1 = ref1
+  if (ref2 !== undefined) extraInfo.ref2 = ref2
+  if (waSource !== undefined) extraInfo.waSource = waSource
+  const replyTo = cell("reply_to", true)
+  const input: Record<string, unknown> = { to, type, [type]: media }
+  if (replyTo !== undefined) input.replyTo = replyTo
+  if (Object.keys(extraInfo).length > 0) input.extraInfo = extraInfo
+
+  const validated = MediaMessage.validate(input)
+  if (Either.isLeft(validated)) {
+    const cellOf = (column: string) => isColumn(column) ? cell(column, false) : undefined
+    return fail(describeProblem(type, validated.left, cellOf))
+  }
+  return Either.right({ line: record.line, to: validated.right.to[0], message: validated.right })
+}
+
+/**
+ * Reads a campaign file: the header, then every data row turned into a message and validated with
+ * `MediaMessage.validate`. Fails (with a message for a person) when the file has no header, no `to` column, a
+ * column twice, or no data row; otherwise lists every row that cannot be sent in `problems`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const read = (text: string, defaults: Defaults = {}): Either.Either<Campaign, string> => {
+  const csv = parse(text)
+  const firstProblem = csv.problems[0]
+  const head = csv.records[0]
+  if (head === undefined && firstProblem === undefined) {
+    return Either.left("the file is empty: it needs a header row with a to column, then one row per recipient")
+  }
+  if (firstProblem !== undefined && (head === undefined || firstProblem.line < head.line)) {
+    return Either.left(`line ${firstProblem.line} (the header row): ${firstProblem.message}`)
+  }
+  const header = readHeader(head)
+  if (Either.isLeft(header)) return Either.left(header.left)
   const dataRecords = csv.records.slice(1)
   if (dataRecords.length === 0 && csv.problems.length === 0) {
     return Either.left("the file has a header row but no data rows")
@@ -397,75 +572,10 @@ export const read = (text: string, defaults: Defaults = {}): Either.Either<Campa
 
   const problems: Array<RowProblem> = csv.problems.map(({ line, message }) => ({ line, message }))
   const rows: Array<CampaignRow> = []
-  const width = head.fields.length
   for (const record of dataRecords) {
-    if (record.fields.length !== width) {
-      problems.push({
-        line: record.line,
-        message: `has ${record.fields.length} field${record.fields.length === 1 ? "" : "s"}, the header has ${width}`
-      })
-      continue
-    }
-    const raw = (column: Column): string | undefined => {
-      const i = index.get(column)
-      return i === undefined ? undefined : record.fields[i]
-    }
-    const cell = (column: Column, trim: boolean): string | undefined => {
-      const value = raw(column)
-      if (value === undefined) return undefined
-      const v = trim ? value.trim() : value
-      return v === "" ? undefined : v
-    }
-    const to = cell("to", true)
-    if (to === undefined) {
-      problems.push({ line: record.line, message: "to: is empty (every row needs a recipient)" })
-      continue
-    }
-    if (/[,;]/.test(to)) {
-      problems.push({ line: record.line, message: `to: one recipient per row (got ${quoteValue(to)})` })
-      continue
-    }
-    const rowType = cell("type", true)?.toLowerCase()
-    const type = rowType ?? defaults.type
-    if (type === undefined) {
-      problems.push({ line: record.line, message: "type: is empty and no --type was given" })
-      continue
-    }
-    const rowLink = cell("link", true)
-    const rowId = cell("id", true)
-    const media: Record<string, string> = {}
-    if (rowLink !== undefined || rowId !== undefined) {
-      if (rowLink !== undefined) media.link = rowLink
-      if (rowId !== undefined) media.id = rowId
-    } else {
-      if (defaults.link !== undefined) media.link = defaults.link
-      if (defaults.id !== undefined) media.id = defaults.id
-    }
-    const caption = cell("caption", false) ?? (takesCaption(type) ? defaults.caption : undefined)
-    if (caption !== undefined) media.caption = caption
-    const filename = cell("filename", false) ?? (type === "document" ? defaults.filename : undefined)
-    if (filename !== undefined) media.filename = filename
-    const extraInfo: Record<string, string> = {}
-    const ref = cell("ref", false) ?? defaults.ref
-    const ref1 = cell("ref1", false) ?? defaults.ref1
-    const ref2 = cell("ref2", false) ?? defaults.ref2
-    const waSource = cell("wa_source", true) ?? defaults.waSource
-    if (ref !== undefined) extraInfo.ref = ref
-    if (ref1 !== undefined) extraInfo.ref1 = ref1
-    if (ref2 !== undefined) extraInfo.ref2 = ref2
-    if (waSource !== undefined) extraInfo.waSource = waSource
-    const replyTo = cell("reply_to", true)
-    const input: Record<string, unknown> = { to, type, [type]: media }
-    if (replyTo !== undefined) input.replyTo = replyTo
-    if (Object.keys(extraInfo).length > 0) input.extraInfo = extraInfo
-
-    const validated = MediaMessage.validate(input)
-    if (Either.isLeft(validated)) {
-      const cellOf = (column: string) => isColumn(column) ? cell(column, false) : undefined
-      problems.push({ line: record.line, message: describeProblem(type, validated.left, cellOf) })
-      continue
-    }
-    rows.push({ line: record.line, to: validated.right.to[0], message: validated.right })
+    const row = readRow(header.right, record, defaults)
+    if (Either.isLeft(row)) problems.push(row.left)
+    else rows.push(row.right)
   }
   problems.sort((a, b) => a.line - b.line)
 
@@ -476,7 +586,7 @@ export const read = (text: string, defaults: Defaults = {}): Either.Either<Campa
     else lines.push(row.line)
   }
   const duplicates = Array.from(linesByRecipient, ([to, lines]) => ({ to, lines })).filter((d) => d.lines.length > 1)
-  return Either.right({ rows, problems, ignoredColumns: ignored, duplicates })
+  return Either.right({ rows, problems, ignoredColumns: header.right.ignoredColumns, duplicates })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
