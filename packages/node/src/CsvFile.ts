@@ -15,7 +15,6 @@ import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import * as CsvCampaign from "./CsvCampaign.js"
@@ -151,15 +150,18 @@ export const records = (
       return Effect.succeed(parser.end())
     })
     return FileSystem.FileSystem.pipe(
-      Effect.map((fs) => fs.stream(path, { chunkSize: 256 * 1024 })),
+      Effect.map((fs) => fs.stream(path, { chunkSize: 64 * 1024 })),
       Stream.unwrap,
       Stream.mapError((error) => new CsvFileError({ message: describeReadError(path, error) })),
-      Stream.mapChunksEffect((chunk) =>
-        Effect.map(
-          Effect.forEach(Chunk.toReadonlyArray(chunk), step),
-          (groups) => Chunk.unsafeFromArray(groups.flat())
-        )
-      ),
+      Stream.mapChunksEffect((chunk) => {
+        const out: Array<CsvCampaign.CsvRecord | CsvCampaign.CsvProblem> = []
+        for (const bytes of chunk) {
+          const items = step(bytes)
+          if (Either.isLeft(items)) return Effect.fail(items.left)
+          for (const item of items.right) out.push(item)
+        }
+        return Effect.succeed(Chunk.unsafeFromArray(out))
+      }),
       Stream.concat(Stream.flatMap(Stream.fromEffect(last), Stream.fromIterable))
     )
   })
@@ -215,24 +217,35 @@ const itemsOf = (
   Stream.suspend(() => {
     let header: CsvCampaign.Header | undefined
     let data = 0
-    const fail = (message: string) => Effect.fail(new CsvFileError({ message: `${path}: ${message}` }))
-    return records(path, onBytes).pipe(
-      Stream.mapEffect((item): Effect.Effect<Item, CsvFileError> => {
-        if (header === undefined) {
-          if (CsvCampaign.isProblem(item)) return fail(`line ${item.line} (the header row): ${item.message}`)
-          const read = CsvCampaign.readHeader(item)
-          if (Either.isLeft(read)) return fail(read.left)
-          header = read.right
-          return Effect.succeed({ _tag: "Header", header: read.right })
-        }
-        data++
+    const failure = (message: string) => new CsvFileError({ message: `${path}: ${message}` })
+    const fail = (message: string) => Effect.fail(failure(message))
+    // one synchronous loop per chunk of records: an effect per row would cost more than reading the row
+    const itemOf = (item: CsvCampaign.CsvRecord | CsvCampaign.CsvProblem): Either.Either<Item, CsvFileError> => {
+      if (header === undefined) {
         if (CsvCampaign.isProblem(item)) {
-          return Effect.succeed({ _tag: "Problem", problem: { line: item.line, message: item.message } })
+          return Either.left(failure(`line ${item.line} (the header row): ${item.message}`))
         }
-        return Effect.succeed(Either.match(CsvCampaign.readRow(header, item, defaults), {
-          onLeft: (problem): Item => ({ _tag: "Problem", problem }),
-          onRight: (row): Item => ({ _tag: "Row", row })
-        }))
+        const read = CsvCampaign.readHeader(item)
+        if (Either.isLeft(read)) return Either.left(failure(read.left))
+        header = read.right
+        return Either.right({ _tag: "Header", header: read.right })
+      }
+      data++
+      if (CsvCampaign.isProblem(item)) {
+        return Either.right({ _tag: "Problem", problem: { line: item.line, message: item.message } })
+      }
+      const row = CsvCampaign.readRow(header, item, defaults)
+      return Either.right(Either.isLeft(row) ? { _tag: "Problem", problem: row.left } : { _tag: "Row", row: row.right })
+    }
+    return records(path, onBytes).pipe(
+      Stream.mapChunksEffect((chunk) => {
+        const out: Array<Item> = []
+        for (const item of chunk) {
+          const read = itemOf(item)
+          if (Either.isLeft(read)) return Effect.fail(read.left)
+          out.push(read.right)
+        }
+        return Effect.succeed(Chunk.unsafeFromArray(out))
       }),
       Stream.concat(Stream.suspend(() =>
         header === undefined
@@ -265,22 +278,25 @@ export const scan = (
     let ignoredColumns: ReadonlyArray<string> = []
     const linesByRecipient = new Map<string, Array<number>>()
     const typesSeen = new Set<string>()
+    const scanned = (item: Item) => {
+      if (item._tag === "Header") {
+        ignoredColumns = item.header.ignoredColumns
+      } else if (item._tag === "Problem") {
+        problemCount++
+        if (problems.length < maxProblemsShown) problems.push(item.problem)
+      } else {
+        const row = item.row
+        rows++
+        typesSeen.add(row.message.type)
+        const lines = linesByRecipient.get(row.to)
+        if (lines !== undefined) lines.push(row.line)
+        else if (linesByRecipient.size < duplicateWindow) linesByRecipient.set(row.to, [row.line])
+      }
+    }
     return itemsOf(path, defaults, (bytes) => hash.update(bytes)).pipe(
-      Stream.runForEach((item) =>
+      Stream.runForEachChunk((chunk) =>
         Effect.sync(() => {
-          if (item._tag === "Header") {
-            ignoredColumns = item.header.ignoredColumns
-          } else if (item._tag === "Problem") {
-            problemCount++
-            if (problems.length < maxProblemsShown) problems.push(item.problem)
-          } else {
-            const row = item.row
-            rows++
-            typesSeen.add(row.message.type)
-            const lines = linesByRecipient.get(row.to)
-            if (lines !== undefined) lines.push(row.line)
-            else if (linesByRecipient.size < duplicateWindow) linesByRecipient.set(row.to, [row.line])
-          }
+          for (const item of chunk) scanned(item)
         })
       ),
       Effect.map(() => ({
@@ -307,18 +323,18 @@ export const rows = (
   defaults: CsvCampaign.Defaults = {}
 ): Stream.Stream<{ readonly line: number; readonly input: SendMediaInput }, CsvFileError, FileSystem.FileSystem> =>
   itemsOf(path, defaults).pipe(
-    Stream.filterMapEffect((item) => {
-      switch (item._tag) {
-        case "Header":
-          return Option.none()
-        case "Problem":
-          return Option.some(Effect.fail(
+    Stream.mapChunksEffect((chunk) => {
+      const out: Array<{ readonly line: number; readonly input: SendMediaInput }> = []
+      for (const item of chunk) {
+        if (item._tag === "Row") out.push({ line: item.row.line, input: CsvCampaign.toInput(item.row.message) })
+        else if (item._tag === "Problem") {
+          return Effect.fail(
             new CsvFileError({
               message: `${path}: line ${item.problem.line} changed since the file was checked and cannot be sent`
             })
-          ))
-        case "Row":
-          return Option.some(Effect.succeed({ line: item.row.line, input: CsvCampaign.toInput(item.row.message) }))
+          )
+        }
       }
+      return Effect.succeed(Chunk.unsafeFromArray(out))
     })
   )
