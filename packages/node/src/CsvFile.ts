@@ -182,6 +182,8 @@ export interface Scan {
   /** The first {@link maxProblemsShown} of them, in file order. */
   readonly problems: ReadonlyArray<CsvCampaign.RowProblem>
   readonly ignoredColumns: ReadonlyArray<string>
+  /** The campaign columns the header names. */
+  readonly columns: ReadonlyArray<CsvCampaign.Column>
   /** Recipients on more than one row, among the first {@link duplicateWindow} distinct recipients. */
   readonly duplicates: ReadonlyArray<{ readonly to: string; readonly lines: ReadonlyArray<number> }>
   readonly typesSeen: ReadonlySet<string>
@@ -276,11 +278,13 @@ export const scan = (
     let problemCount = 0
     const problems: Array<CsvCampaign.RowProblem> = []
     let ignoredColumns: ReadonlyArray<string> = []
+    let columns: ReadonlyArray<CsvCampaign.Column> = []
     const linesByRecipient = new Map<string, Array<number>>()
     const typesSeen = new Set<string>()
     const scanned = (item: Item) => {
       if (item._tag === "Header") {
         ignoredColumns = item.header.ignoredColumns
+        columns = Array.from(item.header.index.keys())
       } else if (item._tag === "Problem") {
         problemCount++
         if (problems.length < maxProblemsShown) problems.push(item.problem)
@@ -305,6 +309,7 @@ export const scan = (
         problemCount,
         problems,
         ignoredColumns,
+        columns,
         duplicates: Array.from(linesByRecipient, ([to, lines]) => ({ to, lines })).filter((d) => d.lines.length > 1),
         typesSeen
       }))

@@ -46,7 +46,7 @@ describe("CsvCampaign.makeParser", () => {
       }
       items.push(...parser.end())
       const whole = CsvCampaign.parse(text)
-      assert.deepStrictEqual(items.filter((i) => !CsvCampaign.isProblem(i)), whole.records)
+      assert.deepStrictEqual(items.filter((i) => !CsvCampaign.isProblem(i)), [...whole.records])
       assert.deepStrictEqual(items.filter(CsvCampaign.isProblem), whole.problems)
     }
   )
