@@ -1,0 +1,442 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber } from "effect"
+import { existsSync } from "node:fs"
+import { link, readFile, symlink, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { inject } from "vitest"
+import * as CampaignReport from "../src/CampaignReport.js"
+import {
+  byRecipient,
+  captionOf,
+  credentials,
+  LINK,
+  readRecords,
+  runCli,
+  serve,
+  spawnCli,
+  tempDir,
+  write
+} from "./cliUtils.js"
+
+const numbers = (count: number, prefix = "+4477009") =>
+  Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(5, "0")}`)
+
+const statusOf = (db: ReadonlyArray<string>) =>
+  Effect.map(runCli(["campaign", "status", ...db, "--json"]), (result) => {
+    assert.strictEqual(result.code, 0, result.stderr)
+    return JSON.parse(result.stdout) as {
+      readonly total: number
+      readonly states: Record<string, number>
+      readonly delivery: Record<string, number>
+      readonly paused: { readonly reason: string; readonly message: string } | null
+    }
+  })
+
+const header = CampaignReport.reportColumns as ReadonlyArray<string>
+
+describe("kaleyra-wa campaign (SQLite)", () => {
+  it.scopedLive("--simulator: imports, sends every row, the delivery funnel in status, the report in order", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const csv = join(dir, "contacts.csv")
+      const db = join(dir, "ledger.db")
+      const out = join(dir, "report.csv")
+      const to = numbers(30)
+      yield* write(csv, ["to,ref", ...to.map((n, i) => `${n},customer-${i}`)].join("\n"))
+      const run = yield* runCli([
+        "campaign",
+        "run",
+        "--csv",
+        csv,
+        "--type",
+        "image",
+        "--link",
+        LINK,
+        "--db",
+        db,
+        "--rate",
+        "0",
+        "--simulator"
+      ])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.include(run.stderr, "Imported 30 rows")
+      assert.include(run.stderr, "30/30 attempted: 30 sent")
+      assert.include(run.stdout, "30 rows: 30 sent, 0 failed, 0 ambiguous, 0 pending")
+
+      // the simulator's callbacks went through a callback receiver into this ledger
+      const status = yield* statusOf(["--db", db])
+      assert.strictEqual(status.states.Sent, 30)
+      assert.strictEqual(status.delivery.sent + status.delivery.delivered + status.delivery.read, 30)
+      assert.isAbove(status.delivery.read, 0)
+      const human = yield* runCli(["campaign", "status", "--db", db])
+      assert.include(human.stdout, "Sent 30")
+
+      const report = yield* runCli(["campaign", "report", "--db", db, "--out", out])
+      assert.strictEqual(report.code, 0, report.stderr)
+      const records = yield* readRecords(out)
+      assert.deepStrictEqual(records[0], header)
+      assert.strictEqual(records.length, 31)
+      records.slice(1).forEach((record, i) => {
+        const row = Object.fromEntries(header.map((column, c) => [column, record[c]]))
+        assert.strictEqual(row.line, String(i + 2))
+        assert.strictEqual(row.to, to[i])
+        assert.strictEqual(row.state, "Sent")
+        assert.match(row.message_id, /\S/)
+        assert.match(row.ref, /-/)
+        assert.strictEqual(row.may_have_reached, "yes")
+      })
+
+      // the same command again: nothing left to send
+      const again = yield* runCli([
+        "campaign",
+        "run",
+        "--csv",
+        csv,
+        "--type",
+        "image",
+        "--link",
+        LINK,
+        "--db",
+        db,
+        "--simulator"
+      ])
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.include(again.stderr, "Resuming campaign contacts")
+      assert.include(again.stderr, "0 rows to send")
+    }))
+
+  it.scopedLive("1 000 rows with per-row overrides and scripted failures: the report row by row, exit 1", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      const dir = yield* tempDir
+      const csv = join(dir, "contacts.csv")
+      const out = join(dir, "out.csv")
+      const db = join(dir, "l.db")
+      const expected: Array<{ to: string; failure: string | undefined; type: string; caption: string | undefined }> = []
+      const lines = ["to,type,link,id,caption,filename,name"]
+      for (let i = 0; i < 1000; i++) {
+        const to = `+9198${String(i).padStart(8, "0")}`
+        let failure: string | undefined
+        if (i % 101 === 7) {
+          yield* simulator.setScenario(to, "WA400")
+          failure = "IncorrectPayload"
+        }
+        switch (i % 4) {
+          case 0:
+            lines.push(`${to},image,https://example.com/${i}.png,,"Hi ${i}, ""friend""",,n${i}`)
+            expected.push({ to, failure, type: "image", caption: `Hi ${i}, "friend"` })
+            break
+          case 1:
+            lines.push(`${to},document,,${1_000_000 + i},,f${i}.pdf,n${i}`)
+            expected.push({ to, failure, type: "document", caption: "Default caption" })
+            break
+          case 2:
+            lines.push(`${to},audio,,,,,n${i}`)
+            expected.push({ to, failure, type: "audio", caption: undefined })
+            break
+          default:
+            lines.push(`${to},,,,,,n${i}`)
+            expected.push({ to, failure, type: "image", caption: "Default caption" })
+        }
+      }
+      yield* write(csv, lines.join("\n") + "\n")
+      const result = yield* runCli([
+        "campaign",
+        "run",
+        "--csv",
+        csv,
+        "--type",
+        "image",
+        "--link",
+        LINK,
+        "--caption",
+        "Default caption",
+        "--concurrency",
+        "32",
+        "--rate",
+        "0",
+        "--db",
+        db,
+        "--out",
+        out,
+        "--base-url",
+        url
+      ], credentials)
+      const failures = expected.filter((e) => e.failure !== undefined).length
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.include(result.stderr, "ignoring the column name")
+      assert.include(result.stdout, `1000 rows: ${1000 - failures} sent, ${failures} failed`)
+      const sent = byRecipient(yield* simulator.sent)
+      assert.strictEqual(sent.size, 1000 - failures)
+      const records = yield* readRecords(out)
+      assert.strictEqual(records.length, 1001)
+      for (let i = 0; i < 1000; i++) {
+        const e = expected[i]
+        const [line, to, state, messageId, , errorTag, errorMessage] = records[i + 1]
+        assert.strictEqual(line, String(i + 2))
+        assert.strictEqual(to, e.to)
+        if (e.failure === undefined) {
+          const message = sent.get(e.to)!
+          assert.deepStrictEqual([state, messageId, errorTag], ["Sent", message.messageId, ""])
+          assert.strictEqual(message.type, e.type)
+          assert.strictEqual(captionOf(message), e.caption)
+        } else {
+          assert.deepStrictEqual([state, messageId, errorTag], ["Failed", "", e.failure])
+          assert.notStrictEqual(errorMessage, "")
+        }
+      }
+    }))
+
+  it.scopedLive("an account-wide error pauses: rows stay Pending; the same command after the fix sends only those", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      yield* simulator.setBalance(12)
+      const dir = yield* tempDir
+      const csv = join(dir, "c.csv")
+      const db = join(dir, "l.db")
+      const to = numbers(40)
+      yield* write(csv, ["to", ...to].join("\n"))
+      const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+      const first = yield* runCli([...args, "--rate", "0", "--concurrency", "4"], credentials)
+      assert.strictEqual(first.code, 1, first.stderr)
+      assert.include(first.stderr, "Paused: LowBalance")
+      const paused = yield* statusOf(["--db", db])
+      assert.strictEqual(paused.paused?.reason, "LowBalance")
+      assert.strictEqual(paused.states.Sent, 12)
+      assert.strictEqual(paused.states.Pending, 28)
+      const sentBefore = (yield* simulator.sent).length
+      assert.strictEqual(sentBefore, 12)
+
+      yield* simulator.setBalance(1000)
+      const second = yield* runCli([...args, "--rate", "0"], credentials)
+      assert.strictEqual(second.code, 0, second.stderr)
+      assert.include(second.stderr, "28/28 attempted")
+      const sent = yield* simulator.sent
+      // every recipient exactly once, across both runs
+      assert.strictEqual(sent.length, 40)
+      assert.strictEqual(byRecipient(sent).size, 40)
+    }))
+
+  it.scopedLive("interrupted: the sends in flight are recorded, the rest stay Pending, resume sends each row once", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      const dir = yield* tempDir
+      const csv = join(dir, "slow.csv")
+      const db = join(dir, "l.db")
+      const to = numbers(40, "+1415555")
+      yield* write(csv, ["to", ...to].join("\n"))
+      const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+      const fiber = yield* Effect.fork(runCli([...args, "--rate", "20"], credentials))
+      while ((yield* simulator.sent).length < 5) yield* Effect.sleep("10 millis")
+      const exit = yield* Fiber.interrupt(fiber)
+      assert.isTrue(Exit.isInterrupted(exit))
+      const status = yield* statusOf(["--db", db])
+      const sentBefore = (yield* simulator.sent).length
+      assert.strictEqual(status.states.Sent, sentBefore)
+      assert.strictEqual(status.states.Pending, 40 - sentBefore)
+      assert.strictEqual(status.states.Sending ?? 0, 0)
+
+      const again = yield* runCli([...args, "--rate", "0"], credentials)
+      assert.strictEqual(again.code, 0, again.stderr)
+      const sent = yield* simulator.sent
+      assert.strictEqual(sent.length, 40)
+      assert.strictEqual(byRecipient(sent).size, 40)
+    }))
+
+  it.scopedLive("bad input: exit 2 and no request (rows, files, a CSV changed, ref2, --out the input or the ledger)", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      const dir = yield* tempDir
+      const db = join(dir, "l.db")
+      const run = (csv: string, ...more: ReadonlyArray<string>) =>
+        runCli(
+          ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url, ...more],
+          credentials
+        )
+      const bad = join(dir, "bad.csv")
+      yield* write(
+        bad,
+        ["to,type,link", `+919876543210,image,${LINK}`, `12345,image,${LINK}`, "", "+919876543213,image,ftp://x/a.png"]
+          .join("\r\n")
+      )
+      const badRows = yield* run(bad)
+      assert.strictEqual(badRows.code, 2)
+      assert.deepStrictEqual(Array.from(badRows.stderr.matchAll(/line (\d+):/g), (m) => Number(m[1])), [3, 5])
+      assert.include(badRows.stderr, "2 rows cannot be sent, so nothing was sent")
+
+      for (
+        const [name, text, message] of [
+          ["no-to.csv", "phone\n+919876543210\n", "has no to column"],
+          ["empty.csv", "", "the file is empty"],
+          ["header-only.csv", "to,caption\n", "no data rows"],
+          ["open.csv", "to,\"caption\n+919876543210,hi\n", "never closed"],
+          ["ref2.csv", "to,ref2\n+919876543210,x\n", "ref2 column is reserved"]
+        ] as const
+      ) {
+        const csv = join(dir, name)
+        yield* write(csv, text)
+        const result = yield* run(csv)
+        assert.strictEqual(result.code, 2, name)
+        assert.include(result.stderr, message, name)
+      }
+      const latin1 = join(dir, "latin1.csv")
+      yield* Effect.promise(() => writeFile(latin1, Buffer.from("to,caption\n+919876543210,caf\xe9\n", "latin1")))
+      const notUtf8 = yield* run(latin1)
+      assert.strictEqual(notUtf8.code, 2)
+      assert.include(notUtf8.stderr, "not UTF-8 text: line 2")
+      assert.strictEqual((yield* run(join(dir, "missing.csv"))).code, 2)
+
+      // --out that is the input (by any path) or the ledger
+      const csv = join(dir, "ok.csv")
+      yield* write(csv, "to\n+919876543210\n")
+      yield* Effect.promise(() => symlink(csv, join(dir, "sym.csv")))
+      yield* Effect.promise(() => link(csv, join(dir, "hard.csv")))
+      for (
+        const out of [csv, `${dir}/../${dir.split("/").pop()}/ok.csv`, join(dir, "sym.csv"), join(dir, "hard.csv"), db]
+      ) {
+        const result = yield* run(csv, "--out", out)
+        assert.strictEqual(result.code, 2, out)
+        assert.include(result.stderr, "--out", out)
+      }
+      assert.strictEqual(yield* Effect.promise(() => readFile(csv, "utf8")), "to\n+919876543210\n")
+      assert.strictEqual((yield* run(csv, "--ref2", "x")).code, 2)
+      assert.strictEqual((yield* simulator.requests).length, 0)
+
+      // a different CSV for the same ledger and campaign
+      const first = join(dir, "first.csv")
+      yield* write(first, "to\n+919876543210\n")
+      const ok = yield* run(first, "--campaign", "spring")
+      assert.strictEqual(ok.code, 0, ok.stderr)
+      const requests = (yield* simulator.requests).length
+      yield* write(first, "to\n+919876543210\n+919876543211\n")
+      const changed = yield* run(first, "--campaign", "spring")
+      assert.strictEqual(changed.code, 2, changed.stderr)
+      assert.include(changed.stderr, "imported from another file")
+      assert.strictEqual((yield* simulator.requests).length, requests)
+    }))
+
+  it.scopedLive("a ledger that cannot be opened: a corrupt file, a locked one, a database URL that refuses: exit 2", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      const dir = yield* tempDir
+      const csv = join(dir, "c.csv")
+      yield* write(csv, "to\n+919876543210\n")
+      const corrupt = join(dir, "corrupt.db")
+      yield* Effect.promise(() => writeFile(corrupt, Buffer.alloc(8192, 0x5a)))
+      const base = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--base-url", url]
+      const onCorrupt = yield* runCli([...base, "--db", corrupt], credentials)
+      assert.strictEqual(onCorrupt.code, 2, onCorrupt.stderr)
+      assert.include(onCorrupt.stderr, "cannot open the ledger")
+      const status = yield* runCli(["campaign", "status", "--db", corrupt])
+      assert.strictEqual(status.code, 2)
+
+      const refused = yield* runCli(
+        [...base, "--database-url", "postgres://nobody:secret-pw@127.0.0.1:1/none"],
+        credentials
+      )
+      assert.strictEqual(refused.code, 2, refused.stderr)
+      assert.include(refused.stderr, "cannot open the ledger")
+      assert.notInclude(refused.stderr + refused.stdout, "secret-pw")
+      assert.strictEqual((yield* simulator.requests).length, 0)
+      assert.isFalse(existsSync(join(dir, "c.results.csv")))
+    }))
+})
+
+describe("kaleyra-wa campaign (processes)", () => {
+  it.scopedLive(
+    "Ctrl-C: exit 130, the rows in flight recorded; a second Ctrl-C exits at once; no row sent twice",
+    () =>
+      Effect.gen(function*() {
+        const { simulator, url } = yield* serve()
+        const dir = yield* tempDir
+        const csv = join(dir, "c.csv")
+        const db = join(dir, "l.db")
+        yield* write(csv, ["to", ...numbers(200)].join("\n"))
+        const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+        const first = spawnCli([...args, "--rate", "20"], credentials)
+        while ((yield* simulator.sent).length < 5) yield* Effect.sleep("20 millis")
+        first.child.kill("SIGINT")
+        const stopped = yield* first.done
+        assert.strictEqual(stopped.code, 130, stopped.stderr)
+        const afterFirst = (yield* simulator.sent).length
+        const status = yield* statusOf(["--db", db])
+        assert.strictEqual(status.states.Sent, afterFirst)
+        assert.strictEqual(status.states.Pending, 200 - afterFirst)
+
+        const second = spawnCli([...args, "--rate", "20"], credentials)
+        while ((yield* simulator.sent).length < afterFirst + 5) yield* Effect.sleep("20 millis")
+        second.child.kill("SIGINT")
+        yield* Effect.sleep("5 millis")
+        second.child.kill("SIGINT")
+        const killed = yield* second.done
+        assert.strictEqual(killed.code, 130, killed.stderr)
+
+        const third = yield* runCli([...args, "--rate", "0"], credentials)
+        const final = yield* statusOf(["--db", db])
+        const sent = yield* simulator.sent
+        // at most one send per row: no recipient twice, and the ledger accounts for every accepted message
+        assert.strictEqual(byRecipient(sent).size, sent.length)
+        // a row killed between its intent and its outcome is Ambiguous (its request may or may not have been
+        // written): every accepted message is a Sent or Ambiguous row, every Sent row an accepted message, and at
+        // most the second run's concurrency (16) rows are Ambiguous
+        const ambiguous = final.states.Ambiguous ?? 0
+        assert.isAtMost(final.states.Sent, sent.length)
+        assert.isAtLeast(final.states.Sent + ambiguous, sent.length)
+        assert.isAtMost(ambiguous, 16)
+        assert.strictEqual(final.states.Pending, 0)
+        assert.include([0, 1], third.code)
+      }),
+    { timeout: 60_000 }
+  )
+})
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    // from campaign's test setup (a PostgreSQL server on 127.0.0.1 for the run)
+    databaseUrl: string
+  }
+}
+
+const databaseUrl = inject("databaseUrl")
+
+describe("kaleyra-wa campaign (PostgreSQL)", () => {
+  it.scopedLive("--database-url: run pauses on LowBalance; campaign worker after the fix sends only the rest", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      yield* simulator.setBalance(10)
+      const dir = yield* tempDir
+      const csv = join(dir, "pg.csv")
+      const name = `pg-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
+      const to = numbers(30, "+4477010")
+      yield* write(csv, ["to", ...to].join("\n"))
+      const ledger = ["--database-url", databaseUrl, "--campaign", name]
+      const first = yield* runCli(
+        [
+          "campaign",
+          "run",
+          "--csv",
+          csv,
+          "--type",
+          "image",
+          "--link",
+          LINK,
+          ...ledger,
+          "--rate",
+          "0",
+          "--base-url",
+          url
+        ],
+        credentials
+      )
+      assert.strictEqual(first.code, 1, first.stderr)
+      assert.include(first.stderr, "Paused: LowBalance")
+      yield* simulator.setBalance(1000)
+      const worker = yield* runCli(["campaign", "worker", ...ledger, "--rate", "0", "--base-url", url], credentials)
+      assert.strictEqual(worker.code, 0, worker.stderr)
+      const status = yield* statusOf(ledger)
+      assert.strictEqual(status.states.Sent, 30)
+      const sent = yield* simulator.sent
+      assert.strictEqual(sent.length, 30)
+      assert.strictEqual(byRecipient(sent).size, 30)
+    }))
+})
