@@ -84,6 +84,18 @@ const ledgerOptions = {
 
 const safe = CampaignReport.terminalSafe
 
+/** A defect's message and its cause's, e.g. `Failed to execute statement: COMMIT: disk I/O error`. */
+const describeDefect = (defect: unknown): string => {
+  const messages: Array<string> = []
+  let current: unknown = defect
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    const message = (current as { readonly message?: unknown }).message
+    if (typeof message === "string" && message !== "") messages.push(message)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return messages.length > 0 ? messages.join(": ") : String(defect)
+}
+
 /** An error of the ledger, for a person: exit 2 when nothing could start, else 1 (the run stopped). */
 const ledgerProblem = (code: number) => (error: CampaignError.CampaignError): Problem => {
   switch (error._tag) {
@@ -124,6 +136,16 @@ const openLedger = (
           tag: error._tag,
           message: `cannot open the ledger ${where}: ${safe(error.detail)}`
         })
+      ),
+      // a failure the driver did not type (a ROLLBACK refused after a BEGIN that found the file locked)
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(
+          new Problem({
+            code: exitCodes.badInput,
+            tag: "LedgerError",
+            message: `cannot open the ledger ${where}: ${safe(describeDefect(defect))}`
+          })
+        )
       )
     )
   })
@@ -288,6 +310,18 @@ const sendRows = (
     }).pipe(
       Effect.provide(Context.merge(ledger, client)),
       Effect.mapError(ledgerProblem(exitCodes.failed)),
+      // a database failure the ledger did not type (a COMMIT refused by a full disk): the run stopped there
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(
+          new Problem({
+            code: exitCodes.failed,
+            tag: "LedgerError",
+            message: `the campaign stopped: the ledger failed (${safe(describeDefect(defect))}). Every row is ` +
+              "still accounted for: fix the cause, then run the same command again (rows whose outcome could not " +
+              "be recorded become Ambiguous)."
+          })
+        )
+      ),
       Effect.tapError(() => Fiber.interrupt(ticker))
     )
     yield* Fiber.interrupt(ticker)
@@ -407,6 +441,16 @@ const runCampaign = (options: RunOptions) =>
         error._tag === "CsvFileError"
           ? new Problem({ code: exitCodes.badInput, tag: "CsvError", message: error.message })
           : ledgerProblem(exitCodes.badInput)(error)
+      ),
+      // a database failure the ledger did not type (a lock held too long, a full disk): nothing was sent
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(
+          new Problem({
+            code: exitCodes.badInput,
+            tag: "LedgerError",
+            message: `cannot import ${options.csv} into the ledger: ${safe(describeDefect(defect))}. Nothing was sent.`
+          })
+        )
       )
     )
     yield* printError(

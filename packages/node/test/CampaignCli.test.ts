@@ -1,7 +1,9 @@
+import * as CampaignSqlite from "@effect-kaleyra/campaign/CampaignSqlite"
+import * as Ledger from "@effect-kaleyra/campaign/Ledger"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { existsSync } from "node:fs"
-import { link, readFile, symlink, writeFile } from "node:fs/promises"
+import { link, readFile, stat, symlink, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { inject } from "vitest"
 import * as CampaignReport from "../src/CampaignReport.js"
@@ -330,6 +332,24 @@ describe("kaleyra-wa campaign (SQLite)", () => {
       const status = yield* runCli(["campaign", "status", "--db", corrupt])
       assert.strictEqual(status.code, 2)
 
+      // a ledger whose write lock another connection holds (the busy timeout runs out)
+      const lockedDb = join(dir, "locked.db")
+      const { sql } = Context.get(yield* Layer.build(CampaignSqlite.layer({ filename: lockedDb })), Ledger.Ledger)
+      const holding = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(sql.withTransaction(
+        sql`CREATE TABLE lock_holder (x INTEGER)`.pipe(
+          Effect.zipRight(Deferred.succeed(holding, undefined)),
+          Effect.zipRight(Deferred.await(release))
+        )
+      ))
+      yield* Deferred.await(holding)
+      const onLocked = yield* runCli([...base, "--db", lockedDb], credentials)
+      yield* Deferred.succeed(release, undefined)
+      const held = yield* Fiber.await(holder)
+      assert.strictEqual(onLocked.code, 2, onLocked.stderr + String(held))
+      assert.include(onLocked.stderr, "locked")
+
       const refused = yield* runCli(
         [...base, "--database-url", "postgres://nobody:secret-pw@127.0.0.1:1/none"],
         credentials
@@ -386,7 +406,50 @@ describe("kaleyra-wa campaign (processes)", () => {
         assert.strictEqual(final.states.Pending, 0)
         assert.include([0, 1], third.code)
       }),
-    { timeout: 60_000 }
+    { timeout: 120_000 }
+  )
+})
+
+describe("kaleyra-wa campaign (a full disk)", () => {
+  it.scopedLive(
+    "a write error stops the campaign (exit 1) and loses no row: a rerun accounts for every send",
+    () =>
+      Effect.gen(function*() {
+        const { simulator, url } = yield* serve()
+        const dir = yield* tempDir
+        const csv = join(dir, "c.csv")
+        const db = join(dir, "l.db")
+        yield* write(csv, ["to", ...numbers(1500, "+4477011")].join("\n"))
+        const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+        // import, then pause at once (no balance): every row Pending
+        yield* simulator.setBalance(0)
+        const imported = yield* runCli([...args, "--rate", "0"], credentials)
+        assert.strictEqual(imported.code, 1, imported.stderr)
+        yield* simulator.setBalance(1_000_000)
+        // the ledger's files may grow by about 64 KiB more: the process gets EFBIG past that (RLIMIT_FSIZE)
+        const sizes = yield* Effect.promise(() =>
+          Promise.all([db, `${db}-wal`].map((f) => stat(f).then((s) => s.size, () => 0)))
+        )
+        const blocks = Math.ceil((Math.max(...sizes) + 64 * 1024) / 512)
+        const limited = spawnCli([...args, "--rate", "0"], credentials, { shellPrefix: `ulimit -f ${blocks};` })
+        const stopped = yield* limited.done
+        assert.include(stopped.stderr, "the campaign stopped: the ledger failed")
+        const acceptedWhenStopped = (yield* simulator.sent).length
+        assert.isAbove(acceptedWhenStopped, 0)
+        assert.isBelow(acceptedWhenStopped, 1500)
+
+        const rerun = yield* runCli([...args, "--rate", "0"], credentials)
+        const final = yield* statusOf(["--db", db])
+        const sent = yield* simulator.sent
+        assert.strictEqual(byRecipient(sent).size, sent.length)
+        const ambiguous = final.states.Ambiguous ?? 0
+        assert.strictEqual(final.states.Pending, 0)
+        assert.strictEqual(final.states.Sending ?? 0, 0)
+        assert.isAtMost(final.states.Sent, sent.length)
+        assert.isAtLeast(final.states.Sent + ambiguous, sent.length)
+        assert.include([0, 1], rerun.code)
+      }),
+    { timeout: 120_000 }
   )
 })
 

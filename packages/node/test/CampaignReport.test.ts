@@ -54,7 +54,8 @@ describe("CampaignReport", () => {
   })
 
   it("terminalSafe: no escape sequence, no control character, no line break survives", () => {
-    const text = "ok\u001b[2J\u001b[31mred\u001b]8;;http://x\u0007link\u001b]8;;\u0007\r\nforged\u0000\u009b1m\u202eevil"
+    const text =
+      "ok\u001b[2J\u001b[31mred\u001b]8;;http://x\u0007link\u001b]8;;\u0007\r\nforged\u0000\u009b1m\u202eevil"
     const safe = CampaignReport.terminalSafe(text)
     // eslint-disable-next-line no-control-regex
     assert.notMatch(safe, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/)
