@@ -39,6 +39,7 @@ const FORMULA_START = /^[=+\-@\t\r]/
 export const guardCell = (cell: string): string => FORMULA_START.test(cell) && !PHONE.test(cell) ? `'${cell}` : cell
 
 const ESCAPES =
+  // eslint-disable-next-line no-control-regex
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[P^_X][^\u001b]*(?:\u001b\\)?|\u009b[0-?]*[ -/]*[@-~]|\u001b.?/g
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
