@@ -92,11 +92,12 @@ export interface Bundle {
   readonly server: string
   readonly campaign: string
   readonly contender: string
+  readonly durable: string
   readonly esbuild: string
 }
 
 /**
- * Builds `entry.mjs`, `server.mjs`, `campaign.mjs` and `contender.mjs` (with source maps) into a fresh temporary
+ * Builds `entry.mjs`, `server.mjs`, `campaign.mjs`, `contender.mjs` and `durable.mjs` (with source maps) into a fresh temporary
  * folder. A string when esbuild cannot be loaded (the launcher then runs the sources through tsx); an `Error` when
  * the build fails: the sources do not compile, and no figure should be taken from them (under tsx a send costs
  * several µs more, so its figures are not comparable with the bundle's).
@@ -115,7 +116,8 @@ export const buildBundle = async (): Promise<Bundle | string | Error> => {
         entry: join(srcDir, "entry.ts"),
         server: join(srcDir, "server.ts"),
         campaign: join(srcDir, "campaign-entry.ts"),
-        contender: join(srcDir, "contender-entry.ts")
+        contender: join(srcDir, "contender-entry.ts"),
+        durable: join(srcDir, "durable-entry.ts")
       },
       outdir: dir,
       bundle: true,
@@ -138,6 +140,7 @@ export const buildBundle = async (): Promise<Bundle | string | Error> => {
     server: join(dir, "server.mjs"),
     campaign: join(dir, "campaign.mjs"),
     contender: join(dir, "contender.mjs"),
+    durable: join(dir, "durable.mjs"),
     esbuild: esbuild.version
   }
 }

@@ -7,9 +7,10 @@ import { join } from "node:path"
 import { createInterface } from "node:readline"
 import type { CampaignResult } from "./campaign.js"
 import { type CpuResult, runCpu } from "./cpu.js"
+import type { CsvResult, PgResult, SqliteResult } from "./durable.js"
 import { type HttpResult, runHttp } from "./http.js"
 import { startServer } from "./serverProcess.js"
-import { CAMPAIGN_RESULT, settings, usage } from "./settings.js"
+import { CAMPAIGN_RESULT, DURABLE_RESULT, settings, usage } from "./settings.js"
 import {
   benchDir,
   bundleDir,
@@ -21,10 +22,11 @@ import {
   percent,
   printTable,
   spawnPart,
+  spawnTs,
   verdict
 } from "./util.js"
 
-const BENCHES = ["http", "cpu", "campaign"] as const
+const BENCHES = ["http", "cpu", "campaign", "durable"] as const
 type Bench = typeof BENCHES[number]
 
 const isBench = (s: string): s is Bench => (BENCHES as ReadonlyArray<string>).includes(s)
@@ -71,7 +73,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
     } else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length)
       for (const name of (value ?? "").split(",")) {
-        if (!isBench(name)) return `unknown benchmark "${name}" (expected http, cpu or campaign)\n${usage}`
+        if (!isBench(name)) return `unknown benchmark "${name}" (expected http, cpu, campaign or durable)\n${usage}`
         if (!only.includes(name)) only.push(name)
       }
     } else if (arg === "--help" || arg === "-h") return usage
@@ -150,6 +152,28 @@ const campaignInChild = (quick: boolean, nodeFlags: ReadonlyArray<string>): Prom
     })
   })
 
+/** Runs a part of the durable campaign benchmark in a fresh process and returns what it reported. */
+const durableInChild = <A>(part: "sqlite" | "csv" | "pg", quick: boolean): Promise<A> =>
+  new Promise((resolve, reject) => {
+    const args = [part, ...(quick ? ["--quick"] : [])]
+    // the PostgreSQL part loads the campaign package's TypeScript test setup: it runs on tsx (its figures are rates)
+    const child = part === "pg"
+      ? spawnTs("durable-entry.ts", args, ["ignore", "pipe", "inherit"])
+      : spawnPart("durable", args, ["ignore", "pipe", "inherit"])
+    let result: A | undefined
+    const lines = createInterface({ input: child.stdout! })
+    lines.on("line", (line) => {
+      if (line.startsWith(DURABLE_RESULT)) result = JSON.parse(line.slice(DURABLE_RESULT.length)) as A
+      else console.log(line)
+    })
+    child.once("error", reject)
+    child.once("close", (code, signal) => {
+      lines.close()
+      if (code === 0 && result !== undefined) resolve(result)
+      else reject(new Error(`the durable campaign process (${part}) failed (${code ?? signal})`))
+    })
+  })
+
 export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const parsed = parseArgs(argv)
   if (typeof parsed === "string") {
@@ -164,6 +188,7 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   let http: HttpResult | undefined
   let cpu: CpuResult | undefined
   let campaign: CampaignResult | undefined
+  let durable: { sqlite: SqliteResult; csv: CsvResult; pg: PgResult } | undefined
 
   if (args.only.includes("http")) {
     const server = await startServer(10 * 60_000)
@@ -177,6 +202,13 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   if (args.only.includes("campaign")) {
     // In a fresh process that loads only what a campaign needs, so that the peak RSS is the campaign's own.
     campaign = await campaignInChild(args.quick, args.campaignNodeFlags)
+  }
+  if (args.only.includes("durable")) {
+    durable = {
+      sqlite: await durableInChild<SqliteResult>("sqlite", args.quick),
+      csv: await durableInChild<CsvResult>("csv", args.quick),
+      pg: await durableInChild<PgResult>("pg", args.quick)
+    }
   }
 
   heading(
@@ -249,7 +281,42 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       rows.push(["    live heap after (forced GC)", mb(campaign.liveHeapAfter), "", ""])
     }
   }
+  if (durable !== undefined) {
+    const { csv, pg, sqlite } = durable
+    rows.push([
+      `(4) durable campaign, SQLite, ${int(sqlite.count)} unthrottled`,
+      `${int(sqlite.durableRate)}/s (in memory ${int(sqlite.memoryRate)}/s)`,
+      ">= 2 000/s",
+      verdict(sqlite.durableRate >= 2_000)
+    ])
+    rows.push([
+      "    CPU per message: ledger / in memory",
+      `${fixed(sqlite.durableCpuMicros / sqlite.memoryCpuMicros, 2)} (${fixed(sqlite.durableCpuMicros, 1)} vs ${
+        fixed(sqlite.memoryCpuMicros, 1)
+      } us)`,
+      "<= 2",
+      verdict(sqlite.durableCpuMicros <= 2 * sqlite.memoryCpuMicros)
+    ])
+    rows.push([
+      `    ${int(csv.count)}-row CSV, check + import + send: peak RSS`,
+      mb(csv.peakRss),
+      "< 200 MB",
+      verdict(csv.pass)
+    ])
+    rows.push([
+      "    PostgreSQL, 2 workers, 1 sender: most in 1 s",
+      int(pg.oneSenderMaxWindow),
+      `<= ${pg.perSender}`,
+      verdict(pg.oneSenderMaxWindow <= pg.perSender)
+    ])
+    rows.push([
+      "    2 senders, 2 workers each: combined rate",
+      `${fixed(pg.twoSendersRate, 1)}/s`,
+      `~ ${2 * pg.perSender}/s`,
+      verdict(pg.pass)
+    ])
+  }
   printTable(["target", "measured", "target", ""], rows)
-  if (args.json) console.log("BENCH_JSON " + JSON.stringify({ quick: args.quick, http, cpu, campaign }))
+  if (args.json) console.log("BENCH_JSON " + JSON.stringify({ quick: args.quick, http, cpu, campaign, durable }))
   return 0
 }

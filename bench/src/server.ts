@@ -17,6 +17,7 @@ export interface ServerInfo {
   readonly sid: string
   readonly apiKey: string
   readonly senderNumber: string
+  readonly secondSenderNumber: string
   readonly pid: number
 }
 
@@ -57,7 +58,8 @@ const untilDone: Effect.Effect<string> = Effect.async<string>((resume) => {
 
 const program = Effect.gen(function*() {
   const served = yield* SimulatorServer.serve({
-    simulator: { balance: 1e15, historyLimit: 0 },
+    // a second sender number for the durable campaign's two-sender figure
+    simulator: { balance: 1e15, historyLimit: 0, senderNumbers: ["919999999999", "919999999998"] },
     closeGraceMillis: 200
   })
   const options = served.simulator.options
@@ -67,6 +69,7 @@ const program = Effect.gen(function*() {
     sid: options.sid,
     apiKey: options.apiKey,
     senderNumber: options.senderNumbers[0] ?? "919999999999",
+    secondSenderNumber: options.senderNumbers[1] ?? "919999999998",
     pid: process.pid
   }
   process.stdout.write(JSON.stringify(info) + "\n")

@@ -64,14 +64,19 @@ export const spawnBundled = (
 
 /** Starts another benchmark process the way this one runs: bundled, or from sources. */
 export const spawnPart = (
-  part: "entry" | "server" | "campaign" | "contender",
+  part: "entry" | "server" | "campaign" | "contender" | "durable",
   args: ReadonlyArray<string>,
   stdio: ReadonlyArray<"pipe" | "inherit" | "ignore">,
   nodeArgs: ReadonlyArray<string> = []
 ): ChildProcess =>
   bundleDir !== undefined
     ? spawnBundled(join(bundleDir, `${part}.mjs`), args, stdio, nodeArgs)
-    : spawnTs(part === "campaign" || part === "contender" ? `${part}-entry.ts` : `${part}.ts`, args, stdio, nodeArgs)
+    : spawnTs(
+      part === "campaign" || part === "contender" || part === "durable" ? `${part}-entry.ts` : `${part}.ts`,
+      args,
+      stdio,
+      nodeArgs
+    )
 
 /** How busy the machine's CPUs are over `millis` (0 to 1), from the kernel's counters: other work adds noise. */
 export const cpuBusy = async (millis: number): Promise<number> => {
