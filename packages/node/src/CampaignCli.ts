@@ -21,6 +21,7 @@ import type * as Ledger from "@effect-kaleyra/campaign/Ledger"
 import type { KaleyraEvent } from "@effect-kaleyra/core/KaleyraEvent"
 import * as KaleyraEvents from "@effect-kaleyra/core/KaleyraEvents"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import type { Simulator } from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Clock from "effect/Clock"
@@ -273,7 +274,13 @@ const sendRows = (
         return { url: served.url, secret }
       })
       : undefined
-    const client = yield* acquireClient(flags, { callbacks })
+    let simulator: Simulator | undefined
+    const client = yield* acquireClient(flags, {
+      callbacks,
+      onServed: (served) => {
+        simulator = served
+      }
+    })
 
     const tally = { sent: 0, failed: 0, ambiguous: 0 }
     const todo = before.states.Pending
@@ -346,9 +353,9 @@ const sendRows = (
       `${plural(summary.total, "row")}: ${summary.sent} sent, ${summary.failed} failed, ${summary.ambiguous} ` +
         `ambiguous, ${summary.pending} pending (this run attempted ${summary.attempted} in ${elapsed.toFixed(1)} s).`
     )
-    if (flags.simulator) {
+    if (simulator !== undefined) {
       // the simulator's last statuses arrive a few hundred milliseconds after the last send
-      yield* Effect.sleep("400 millis")
+      yield* Effect.timeout(simulator.awaitCallbacks, "5 seconds").pipe(Effect.ignore)
       yield* printError(`Delivery statuses recorded from the simulator: ${counts.recorded}.`)
     }
     return summary.sent === summary.total ? exitCodes.ok : exitCodes.failed

@@ -5,7 +5,7 @@ import type { SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
 import type { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
 import type { SendMediaError } from "@effect-kaleyra/core/KaleyraError"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
-import type { CallbackOptions } from "@effect-kaleyra/testing/KaleyraSimulator"
+import type { CallbackOptions, Simulator } from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as Options from "@effect/cli/Options"
 import type * as PlatformError from "@effect/platform/Error"
 import type * as ConfigError from "effect/ConfigError"
@@ -223,6 +223,8 @@ export interface Target {
 /** Where a simulator started with `--simulator` sends its status callbacks, if anywhere. */
 export interface SimulatorCallbacks {
   readonly callbacks?: CallbackOptions | undefined
+  /** Called with the simulator once it is served (to wait for its callbacks at the end of a run). */
+  readonly onServed?: ((simulator: Simulator) => void) | undefined
 }
 
 export const configIssues = (error: ConfigError.ConfigError): Array<string> => {
@@ -268,6 +270,7 @@ export const acquireClient = (
           })
         )
       )
+      simulatorOptions.onServed?.(served.simulator)
       yield* printError(`Using a local Kaleyra simulator at ${served.url}: nothing is sent to WhatsApp.`)
       const { options } = served.simulator
       return yield* Layer.build(KaleyraNode.layer({
