@@ -137,6 +137,12 @@ export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated
   readonly timestamp: number | undefined
   readonly refs: Refs
   readonly errors: ReadonlyArray<CallbackError>
+  /**
+   * `true` when `KaleyraEvents` could not check this status against the message's earlier ones: it no longer
+   * remembers the message, and the status may be older than one it forgot (see `KaleyraEvents.Service.ingest`). Such
+   * an event can be a step backwards or a repeat: ignore it if that matters. Absent otherwise.
+   */
+  readonly orderUnchecked?: true
 }> {}
 
 /**
@@ -249,12 +255,13 @@ const MetaMessage = Schema.Struct({
   sticker: Schema.optional(MetaMedia)
 })
 
+// Statuses and messages are decoded entry by entry (see `fromEnvelope`): one bad entry must not drop its siblings.
 const Envelope = Schema.Struct({
   meta_object: Schema.Struct({
     field: optionalText,
     value: Schema.Struct({
-      statuses: Schema.optional(Schema.Array(MetaStatus)),
-      messages: Schema.optional(Schema.Array(MetaMessage)),
+      statuses: Schema.optional(Schema.Array(Schema.Unknown)),
+      messages: Schema.optional(Schema.Array(Schema.Unknown)),
       contacts: Schema.optional(Schema.Array(Schema.Struct({
         wa_id: optionalText,
         profile: Schema.optional(Schema.Struct({ name: optionalText }))
@@ -292,6 +299,11 @@ const Flat = Schema.Struct({
 
 const decodeEnvelope = Schema.decodeUnknownEither(Envelope)
 const decodeFlat = Schema.decodeUnknownEither(Flat)
+const decodeMetaStatus = Schema.decodeUnknownEither(MetaStatus)
+const decodeMetaMessage = Schema.decodeUnknownEither(MetaMessage)
+
+const parseReason = (error: ParseResult.ParseError, max: number): string =>
+  ParseResult.TreeFormatter.formatErrorSync(error).slice(0, max)
 
 const orUndefined = (s: string | null | undefined): string | undefined =>
   s === null || s === undefined || s === "" ? undefined : s
@@ -366,14 +378,22 @@ const metaErrors = (errors: ReadonlyArray<typeof MetaError.Type> | undefined): R
     return out
   })
 
-const fromEnvelope = (e: typeof Envelope.Type): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> => {
+const fromEnvelope = (e: typeof Envelope.Type): Either.Either<DecodedCallback, CallbackDecodeError> => {
   const extra = e.extra_info
   const refs = refsOf(extra ?? {})
   const value = e.meta_object.value
   const events: Array<CallbackEvent> = []
+  const rejected: Array<CallbackDecodeError> = []
+  const reject = (entry: string, reason: string) =>
+    rejected.push(new CallbackDecodeError({ reason: `meta_object.value.${entry}: ${reason}` }))
   const statuses = value.statuses ?? []
   for (let i = 0; i < statuses.length; i++) {
-    const s = statuses[i]
+    const decoded = decodeMetaStatus(statuses[i])
+    if (Either.isLeft(decoded)) {
+      reject(`statuses[${i}]`, parseReason(decoded.left, 300))
+      continue
+    }
+    const s = decoded.right
     // Kaleyra's top-level message_id names the message of a single-status callback; Meta's id is the fallback.
     const messageId =
       (statuses.length === 1 ? orUndefined(e.message_id) ?? orUndefined(extra?.message_id) : undefined) ??
@@ -384,10 +404,17 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<ReadonlyArray<Call
       refs,
       errors: metaErrors(s.errors)
     })
-    if (Either.isLeft(event)) return Either.left(event.left)
-    events.push(event.right)
+    if (Either.isLeft(event)) reject(`statuses[${i}]`, event.left.reason)
+    else events.push(event.right)
   }
-  for (const m of value.messages ?? []) {
+  const messages = value.messages ?? []
+  for (let i = 0; i < messages.length; i++) {
+    const decoded = decodeMetaMessage(messages[i])
+    if (Either.isLeft(decoded)) {
+      reject(`messages[${i}]`, parseReason(decoded.left, 300))
+      continue
+    }
+    const m = decoded.right
     const media = m.image ?? m.video ?? m.audio ?? m.document ?? m.sticker
     const contact = (value.contacts ?? []).find((c) => c.wa_id === m.from) ?? value.contacts?.[0]
     events.push(
@@ -411,23 +438,27 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<ReadonlyArray<Call
       })
     )
   }
-  if (events.length === 0 && e.status != null && (e.message_id ?? extra?.message_id)) {
+  if (statuses.length === 0 && messages.length === 0 && e.status != null && (e.message_id ?? extra?.message_id)) {
     // An envelope whose status sits only at the top level.
-    const event = statusEvent((e.message_id ?? extra?.message_id)!, e.status, {
-      recipient: undefined,
-      timestamp: undefined,
-      refs,
-      errors: []
-    })
-    if (Either.isLeft(event)) return Either.left(event.left)
-    events.push(event.right)
+    return Either.map(
+      statusEvent((e.message_id ?? extra?.message_id)!, e.status, {
+        recipient: undefined,
+        timestamp: undefined,
+        refs,
+        errors: []
+      }),
+      (event) => ({ events: [event], rejected: [] })
+    )
   }
-  return events.length === 0
-    ? Either.left(new CallbackDecodeError({ reason: "meta_object.value holds neither statuses nor messages" }))
-    : Either.right(events)
+  if (events.length > 0) return Either.right({ events, rejected })
+  return Either.left(
+    rejected.length === 0
+      ? new CallbackDecodeError({ reason: "meta_object.value holds neither statuses nor messages" })
+      : new CallbackDecodeError({ reason: rejected.map((r) => r.reason).join("; ").slice(0, 1000) })
+  )
 }
 
-const fromFlat = (f: typeof Flat.Type): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> => {
+const fromFlat = (f: typeof Flat.Type): Either.Either<DecodedCallback, CallbackDecodeError> => {
   const refs = refsOf(f)
   const id = orUndefined(f.id)
   const status = orUndefined(f.status)
@@ -441,33 +472,32 @@ const fromFlat = (f: typeof Flat.Type): Either.Either<ReadonlyArray<CallbackEven
       : []
     return Either.map(
       statusEvent(id, status, { recipient: orUndefined(f.mobile), timestamp: toSeconds(f.timestamp), refs, errors }),
-      (event) => [event]
+      (event) => ({ events: [event], rejected: [] })
     )
   }
   const from = orUndefined(f.from) ?? (orUndefined(f.type) !== undefined ? orUndefined(f.mobile) : undefined)
   if (from !== undefined) {
     const mediaUrl = orUndefined(f.media_url)
     const mimeType = orUndefined(f.mime_type)
-    return Either.right([
-      new IncomingMessage({
-        messageId: id,
-        from,
-        name: orUndefined(f.name),
-        type: orUndefined(f.type) ?? (mediaUrl !== undefined ? "media" : "text"),
-        timestamp: toSeconds(f.created_at ?? f.timestamp),
-        text: orUndefined(f.body) ?? orUndefined(f.message),
-        media: mediaUrl === undefined && mimeType === undefined ? undefined : {
-          id: undefined,
-          mimeType,
-          sha256: undefined,
-          caption: undefined,
-          filename: undefined,
-          url: mediaUrl
-        },
-        replyTo: orUndefined(f.reply_to),
-        refs
-      })
-    ])
+    const event = new IncomingMessage({
+      messageId: id,
+      from,
+      name: orUndefined(f.name),
+      type: orUndefined(f.type) ?? (mediaUrl !== undefined ? "media" : "text"),
+      timestamp: toSeconds(f.created_at ?? f.timestamp),
+      text: orUndefined(f.body) ?? orUndefined(f.message),
+      media: mediaUrl === undefined && mimeType === undefined ? undefined : {
+        id: undefined,
+        mimeType,
+        sha256: undefined,
+        caption: undefined,
+        filename: undefined,
+        url: mediaUrl
+      },
+      replyTo: orUndefined(f.reply_to),
+      refs
+    })
+    return Either.right({ events: [event], rejected: [] })
   }
   return Either.left(
     new CallbackDecodeError({ reason: "a flat callback needs id and status (status) or from (incoming message)" })
@@ -477,30 +507,38 @@ const fromFlat = (f: typeof Flat.Type): Either.Either<ReadonlyArray<CallbackEven
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
- * Decodes every event of a callback payload (a parsed JSON body, or a GET query as a record): the v2 `meta_object`
- * envelope first, then the flat "dynamic variables" style. Never throws.
+ * A decoded callback: the events of the entries that could be decoded, and why each other entry could not (an
+ * unknown status word, a malformed entry), in the payload's order. One bad entry never drops its siblings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodedCallback {
+  readonly events: ReadonlyArray<CallbackEvent>
+  /** One error per entry that was not decoded; its `reason` names the entry, e.g. `meta_object.value.statuses[1]`. */
+  readonly rejected: ReadonlyArray<CallbackDecodeError>
+}
+
+/**
+ * Decodes a callback payload entry by entry (a parsed JSON body, or a GET query as a record): the v2 `meta_object`
+ * envelope first, then the flat "dynamic variables" style. Fails only when the payload is not a callback or none of
+ * its entries could be decoded. Never throws.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> => {
+export const decodeCallbackEntries = (body: unknown): Either.Either<DecodedCallback, CallbackDecodeError> => {
   try {
     if (!isRecord(body)) return Either.left(new CallbackDecodeError({ reason: "the payload is not a JSON object" }))
     if ("meta_object" in body) {
       const envelope = decodeEnvelope(body)
       return Either.isLeft(envelope)
-        ? Either.left(
-          new CallbackDecodeError({
-            reason: ParseResult.TreeFormatter.formatErrorSync(envelope.left).slice(0, 1000)
-          })
-        )
+        ? Either.left(new CallbackDecodeError({ reason: parseReason(envelope.left, 1000) }))
         : fromEnvelope(envelope.right)
     }
     const flat = decodeFlat(body)
     return Either.isLeft(flat)
-      ? Either.left(
-        new CallbackDecodeError({ reason: ParseResult.TreeFormatter.formatErrorSync(flat.left).slice(0, 1000) })
-      )
+      ? Either.left(new CallbackDecodeError({ reason: parseReason(flat.left, 1000) }))
       : fromFlat(flat.right)
   } catch (cause) {
     return Either.left(
@@ -510,6 +548,16 @@ export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<Call
     )
   }
 }
+
+/**
+ * Decodes every event of a callback payload (see {@link decodeCallbackEntries}, which also says which entries were
+ * left out and why). Never throws.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> =>
+  Either.map(decodeCallbackEntries(body), (decoded) => decoded.events)
 
 /**
  * Decodes a callback payload into its event (the first, when a payload carries several: use `decodeCallbacks` to
