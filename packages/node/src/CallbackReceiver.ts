@@ -60,6 +60,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer, IncomingMessage, type Server } from "node:http"
+import { guardConnections } from "./internal/connectionGuard.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -118,7 +119,21 @@ export interface ServeOptions extends Options {
   readonly host?: "127.0.0.1" | (string & {}) | undefined
   /** How long closing waits for requests in progress before it closes their connections (default 1 second). */
   readonly closeGraceMillis?: number | undefined
+  /**
+   * The most connections open at once (default 512; keep it below the process's file limit, `ulimit -n`, minus what
+   * else the process opens). At the cap, a new connection closes the one that has waited longest without a request
+   * in progress (see {@link serve}).
+   */
+  readonly maxConnections?: number | undefined
 }
+
+/**
+ * The most connections the receiver keeps open by default.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxConnections = 512
 
 /**
  * A running receiver.
@@ -538,6 +553,12 @@ const serveErrorOf = (host: string, port: number, cause: unknown): ServeError =>
  * Serves {@link app} on a `node:http` server until the scope closes (`127.0.0.1` and a free port by default), and
  * returns the callback URL. The secret header is added to the redacted header names of the server's fibers.
  *
+ * Clients that open connections and send nothing, or half a request, cannot starve Kaleyra's callbacks: at most
+ * `maxConnections` are open (default 512), and at the cap a new connection closes the one that has waited longest
+ * without a request in progress (a request head still incomplete, an idle keep-alive); a request head must arrive
+ * within 5 seconds and a whole request within 15 (checked every second), and an idle keep-alive connection is closed
+ * after 5 seconds.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -549,10 +570,20 @@ export const serve = (options: ServeOptions): Effect.Effect<Served, ServeError, 
     if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
       return yield* new ServeError({ host, port, detail: "the port must be a whole number from 0 to 65535" })
     }
+    const maxConnections = options.maxConnections ?? defaultMaxConnections
+    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+      return yield* new ServeError({ host, port, detail: "maxConnections must be a whole number of at least 1" })
+    }
     let nodeServer: Server | undefined
     const server = yield* NodeHttpServer.make(() => {
-      // Below Node's defaults, so that a stalled client cannot hold a connection for long.
-      nodeServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 })
+      // Far below Node's defaults (checked every 30 s), so that a stalled client cannot hold a connection for long.
+      nodeServer = createServer({
+        headersTimeout: 5_000,
+        requestTimeout: 15_000,
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: 1_000
+      })
+      guardConnections(nodeServer, maxConnections)
       return nodeServer
     }, { port, host }).pipe(
       Effect.catchAll((error) => Effect.fail(serveErrorOf(host, port, error.cause)))
