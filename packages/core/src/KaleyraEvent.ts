@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { SendMediaError } from "./KaleyraError.js"
-import type { MediaType } from "./MediaMessage.js"
+import { type MediaType, normalizePhoneNumber } from "./MediaMessage.js"
 
 /**
  * The `ref`s of a message, to correlate it with your own records.
@@ -132,7 +132,13 @@ export interface CallbackError {
 export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated")<{
   readonly messageId: string
   readonly status: MessageStatus
+  /**
+   * In E.164 with `+` (`+919876543210`), as in `SendMediaResult.recipients`, when it is a phone number; otherwise as
+   * it came.
+   */
   readonly recipient: string | undefined
+  /** The recipient as Kaleyra sent it (Meta writes `919876543210`, without `+`). */
+  readonly rawRecipient?: string
   /** Seconds since the epoch, as Meta sends it. */
   readonly timestamp: number | undefined
   readonly refs: Refs
@@ -153,7 +159,10 @@ export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated
  */
 export class IncomingMessage extends Data.TaggedClass("IncomingMessage")<{
   readonly messageId: string | undefined
+  /** In E.164 with `+` (`+919876543210`) when it is a phone number; otherwise as it came. */
   readonly from: string
+  /** The sender as Kaleyra sent it (Meta writes `919876543210`, without `+`). */
+  readonly rawFrom?: string
   readonly name: string | undefined
   readonly type: string
   readonly timestamp: number | undefined
@@ -308,6 +317,20 @@ const parseReason = (error: ParseResult.ParseError, max: number): string =>
 const orUndefined = (s: string | null | undefined): string | undefined =>
   s === null || s === undefined || s === "" ? undefined : s
 
+/**
+ * A number as Meta writes it (`919876543210`) in the format of the send results (`+919876543210`), so that events and
+ * results join without a conversion; anything that is not a phone number is kept as it came.
+ */
+const e164 = (raw: string): string => {
+  const normalised = normalizePhoneNumber(raw.startsWith("+") ? raw : `+${raw}`)
+  return Either.isRight(normalised) ? normalised.right : raw
+}
+
+const recipientFields = (raw: string | undefined) =>
+  raw === undefined ? { recipient: undefined } : { recipient: e164(raw), rawRecipient: raw }
+
+const senderFields = (raw: string) => ({ from: e164(raw), rawFrom: raw })
+
 const refsOf = (
   o: {
     readonly ref?: string | null | undefined
@@ -349,6 +372,7 @@ const statusEvent = (
   rawStatus: string,
   fields: {
     readonly recipient: string | undefined
+    readonly rawRecipient?: string
     readonly timestamp: number | undefined
     readonly refs: Refs
     readonly errors: ReadonlyArray<CallbackError>
@@ -399,7 +423,7 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<DecodedCallback, C
       (statuses.length === 1 ? orUndefined(e.message_id) ?? orUndefined(extra?.message_id) : undefined) ??
         s.id
     const event = statusEvent(messageId, s.status, {
-      recipient: orUndefined(s.recipient_id),
+      ...recipientFields(orUndefined(s.recipient_id)),
       timestamp: toSeconds(s.timestamp),
       refs,
       errors: metaErrors(s.errors)
@@ -420,7 +444,7 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<DecodedCallback, C
     events.push(
       new IncomingMessage({
         messageId: orUndefined(m.id),
-        from: m.from,
+        ...senderFields(m.from),
         name: orUndefined(contact?.profile?.name),
         type: m.type,
         timestamp: toSeconds(m.timestamp),
@@ -471,7 +495,12 @@ const fromFlat = (f: typeof Flat.Type): Either.Either<DecodedCallback, CallbackD
       ? [{ code: "UNKNOWN", message: errorText }]
       : []
     return Either.map(
-      statusEvent(id, status, { recipient: orUndefined(f.mobile), timestamp: toSeconds(f.timestamp), refs, errors }),
+      statusEvent(id, status, {
+        ...recipientFields(orUndefined(f.mobile)),
+        timestamp: toSeconds(f.timestamp),
+        refs,
+        errors
+      }),
       (event) => ({ events: [event], rejected: [] })
     )
   }
@@ -481,7 +510,7 @@ const fromFlat = (f: typeof Flat.Type): Either.Either<DecodedCallback, CallbackD
     const mimeType = orUndefined(f.mime_type)
     const event = new IncomingMessage({
       messageId: id,
-      from,
+      ...senderFields(from),
       name: orUndefined(f.name),
       type: orUndefined(f.type) ?? (mediaUrl !== undefined ? "media" : "text"),
       timestamp: toSeconds(f.created_at ?? f.timestamp),

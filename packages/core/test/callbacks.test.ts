@@ -134,3 +134,41 @@ describe("status order past the tracker's memory", () => {
       assert.strictEqual(Option.getOrThrow(yield* events.status("m-0")).status, "read")
     }).pipe(Effect.provide(KaleyraEvents.layer({ trackedMessages: 2 }))))
 })
+
+describe("one phone number format in results and events", () => {
+  const first = (body: unknown) => Either.getOrThrow(decodeCallbacks(body))[0]
+
+  it("a status event's recipient is E.164 with +, as in send results; the raw value is kept", () => {
+    const v2 = first(envelope([entry("m-a", "sent")]))
+    assert.deepStrictEqual(
+      v2._tag === "MessageStatusUpdated" && [v2.recipient, v2.rawRecipient],
+      ["+919407000000", "919407000000"]
+    )
+    const spaced = first({ id: "m-b", status: "read", mobile: "+91 94070-00000" })
+    assert.deepStrictEqual(
+      spaced._tag === "MessageStatusUpdated" && [spaced.recipient, spaced.rawRecipient],
+      ["+919407000000", "+91 94070-00000"]
+    )
+    // not a phone number: kept as it came
+    const masked = first({ id: "m-c", status: "read", mobile: "919407XXXXXX" })
+    assert.deepStrictEqual(
+      masked._tag === "MessageStatusUpdated" && [masked.recipient, masked.rawRecipient],
+      ["919407XXXXXX", "919407XXXXXX"]
+    )
+  })
+
+  it("an incoming message's sender is E.164 with +; the raw value is kept", () => {
+    const v2 = first({
+      meta_object: {
+        field: "messages",
+        value: { messages: [{ from: "14155550123", type: "text", text: { body: "hi" } }] }
+      }
+    })
+    assert.deepStrictEqual(v2._tag === "IncomingMessage" && [v2.from, v2.rawFrom], ["+14155550123", "14155550123"])
+    const flatIncoming = first({ from: "919407000000", body: "hi" })
+    assert.deepStrictEqual(
+      flatIncoming._tag === "IncomingMessage" && [flatIncoming.from, flatIncoming.rawFrom],
+      ["+919407000000", "919407000000"]
+    )
+  })
+})
