@@ -408,40 +408,40 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<DecodedCallback, C
   const value = e.meta_object.value
   const events: Array<CallbackEvent> = []
   const rejected: Array<CallbackDecodeError> = []
-  const reject = (entry: string, reason: string) =>
-    rejected.push(new CallbackDecodeError({ reason: `meta_object.value.${entry}: ${reason}` }))
-  const statuses = value.statuses ?? []
-  for (let i = 0; i < statuses.length; i++) {
-    const decoded = decodeMetaStatus(statuses[i])
-    if (Either.isLeft(decoded)) {
-      reject(`statuses[${i}]`, parseReason(decoded.left, 300))
-      continue
+  /** Decodes each entry of a list on its own: one that cannot be decoded is left out, with why. */
+  const eachEntry = <A>(
+    list: "statuses" | "messages",
+    entries: ReadonlyArray<unknown>,
+    decode: (entry: unknown) => Either.Either<A, ParseResult.ParseError>,
+    toEvent: (entry: A) => Either.Either<CallbackEvent, CallbackDecodeError>
+  ): void => {
+    for (let i = 0; i < entries.length; i++) {
+      const decoded = decode(entries[i])
+      const event = Either.isLeft(decoded)
+        ? Either.left(new CallbackDecodeError({ reason: parseReason(decoded.left, 300) }))
+        : toEvent(decoded.right)
+      if (Either.isRight(event)) events.push(event.right)
+      else rejected.push(new CallbackDecodeError({ reason: `meta_object.value.${list}[${i}]: ${event.left.reason}` }))
     }
-    const s = decoded.right
-    // Kaleyra's top-level message_id names the message of a single-status callback; Meta's id is the fallback.
-    const messageId =
-      (statuses.length === 1 ? orUndefined(e.message_id) ?? orUndefined(extra?.message_id) : undefined) ??
-        s.id
-    const event = statusEvent(messageId, s.status, {
-      ...recipientFields(orUndefined(s.recipient_id)),
-      timestamp: toSeconds(s.timestamp),
-      refs,
-      errors: metaErrors(s.errors)
-    })
-    if (Either.isLeft(event)) reject(`statuses[${i}]`, event.left.reason)
-    else events.push(event.right)
   }
+  const statuses = value.statuses ?? []
+  eachEntry("statuses", statuses, decodeMetaStatus, (s) =>
+    statusEvent(
+      // Kaleyra's top-level message_id names the message of a single-status callback; Meta's id is the fallback.
+      (statuses.length === 1 ? orUndefined(e.message_id) ?? orUndefined(extra?.message_id) : undefined) ?? s.id,
+      s.status,
+      {
+        ...recipientFields(orUndefined(s.recipient_id)),
+        timestamp: toSeconds(s.timestamp),
+        refs,
+        errors: metaErrors(s.errors)
+      }
+    ))
   const messages = value.messages ?? []
-  for (let i = 0; i < messages.length; i++) {
-    const decoded = decodeMetaMessage(messages[i])
-    if (Either.isLeft(decoded)) {
-      reject(`messages[${i}]`, parseReason(decoded.left, 300))
-      continue
-    }
-    const m = decoded.right
+  eachEntry("messages", messages, decodeMetaMessage, (m) => {
     const media = m.image ?? m.video ?? m.audio ?? m.document ?? m.sticker
     const contact = (value.contacts ?? []).find((c) => c.wa_id === m.from) ?? value.contacts?.[0]
-    events.push(
+    return Either.right(
       new IncomingMessage({
         messageId: orUndefined(m.id),
         ...senderFields(m.from),
@@ -461,7 +461,7 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<DecodedCallback, C
         refs
       })
     )
-  }
+  })
   if (statuses.length === 0 && messages.length === 0 && e.status != null && (e.message_id ?? extra?.message_id)) {
     // An envelope whose status sits only at the top level.
     return Either.map(

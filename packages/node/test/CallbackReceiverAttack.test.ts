@@ -7,11 +7,11 @@ import { KaleyraEvents } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { connect, type Socket } from "node:net"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Receiver from "../src/CallbackReceiver.js"
+import { exited, openFilesLimit } from "./attack/process.js"
 import { rawRequest } from "./rawClient.js"
 
 const SECRET = "attack-test-secret-4b1f"
@@ -21,27 +21,6 @@ const GENUINE = 20
 
 const entry = fileURLToPath(new URL("./attack/receiverProcess.ts", import.meta.url))
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
-
-/** This process's soft limit of open files (Linux), to skip where the attack itself cannot be opened. */
-const ownFileLimit = (): number => {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"))
-    const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0]
-    return soft === "unlimited" ? Infinity : Number(soft)
-  } catch {
-    return 0
-  }
-}
-
-const exited = (child: ChildProcess, millis: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve(true)
-    const timer = setTimeout(() => resolve(false), millis)
-    child.once("exit", () => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
 
 /** The receiver in a child process under `ulimit -n 1024`; stopped (stdin closed, then killed) with the scope. */
 const receiverProcess = Effect.acquireRelease(
@@ -144,7 +123,7 @@ const genuine = (port: number, i: number) =>
   )
 
 describe("CallbackReceiver under a connection-exhaustion attack (child process, ulimit -n 1024)", () => {
-  it.live.runIf(process.platform === "linux" && ownFileLimit() > ATTACKERS + 500)(
+  it.live.runIf(process.platform === "linux" && (openFilesLimit() ?? 0) > ATTACKERS + 500)(
     "1 100 half-sent request heads do not keep 20 genuine callbacks out",
     () =>
       Effect.gen(function*() {

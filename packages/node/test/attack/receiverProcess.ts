@@ -6,22 +6,12 @@
  */
 import { KaleyraEvents } from "@effect-kaleyra/core"
 import { Effect, Redacted } from "effect"
-import { readFileSync } from "node:fs"
 import * as Receiver from "../../src/CallbackReceiver.js"
+import { openFilesLimit } from "./process.js"
 
 const argv = process.argv.slice(2)
 const lifetime = Number(argv[argv.indexOf("--max-lifetime-ms") + 1] ?? 60_000)
 const secret = process.env.RECEIVER_SECRET ?? ""
-
-const openFilesLimit = (): number | undefined => {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"))
-    const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0]
-    return soft === undefined ? undefined : Number(soft)
-  } catch {
-    return undefined
-  }
-}
 
 const stopped = Effect.async<void>((resume) => {
   const done = () => resume(Effect.void)
