@@ -109,7 +109,8 @@ export interface Service {
    * Order is checked against the statuses of the `trackedMessages` most recently updated messages. A status of a
    * message the tracker does not remember is published with `orderUnchecked: true` when it may follow a forgotten
    * one: the tracker has forgotten a message, the status is not `failed`, and its timestamp is missing or not later
-   * than every forgotten status (by Meta's timestamp, or the time it arrived when it had none).
+   * than every forgotten status (by Meta's timestamp, or the time it arrived when it had none or one more than 5
+   * minutes after it arrived).
    */
   readonly ingest: (event: CallbackEvent) => Effect.Effect<boolean>
   /**
@@ -240,6 +241,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           : Effect.succeed(false)
       )
 
+    const clockSkewSeconds = 300
     type Tracked = {
       readonly event: MessageStatusUpdated
       /** The latest time (seconds) of the message's statuses: Meta's timestamp, or when it arrived. */
@@ -255,7 +257,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       const unchecked = current === undefined && horizon !== Number.NEGATIVE_INFINITY && event.status !== "failed" &&
         !(event.timestamp !== undefined && event.timestamp > horizon)
       const tracked = unchecked ? new MessageStatusUpdated({ ...event, orderUnchecked: true }) : event
-      const at = event.timestamp ?? nowSeconds
+      // A status cannot be made after it arrives: a timestamp past that (plus clock skew) is not believed, so that one
+      // bogus timestamp (milliseconds given as seconds) cannot push the horizon, and flag every later status, for ever.
+      const at = Math.min(event.timestamp ?? nowSeconds, nowSeconds + clockSkewSeconds)
       statuses.delete(event.messageId)
       statuses.set(event.messageId, { event: tracked, latest: Math.max(at, current?.latest ?? at) })
       if (statuses.size > maxTracked) {

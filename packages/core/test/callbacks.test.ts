@@ -1,6 +1,6 @@
 import { decodeCallbacks, KaleyraEvents, type KaleyraEventType } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Logger, Option, Queue } from "effect"
+import { Chunk, Effect, Either, Logger, Option, Queue, TestClock } from "effect"
 
 /** A v2 envelope carrying several statuses (Meta batches them in one `statuses` array). */
 const envelope = (statuses: ReadonlyArray<unknown>, extra: Record<string, unknown> = {}) => ({
@@ -96,6 +96,7 @@ describe("a callback's entries are decoded one by one", () => {
 describe("status order past the tracker's memory", () => {
   it.scoped("a late status of a forgotten message says its order could not be checked", () =>
     Effect.gen(function*() {
+      yield* TestClock.setTime(10_000_000) // 10 000 s: the callbacks below arrived after they were made
       const events = yield* KaleyraEvents
       const queue = yield* events.subscribe
       const published = Effect.map(Queue.take(queue), (event) => event._tag === "MessageStatusUpdated" && event)
@@ -123,6 +124,25 @@ describe("status order past the tracker's memory", () => {
       yield* events.ingestPayload(flat("m-5", "failed"))
       const failed = yield* published
       assert.strictEqual(failed && `${failed.messageId} ${failed.orderUnchecked}`, "m-5 undefined")
+    }).pipe(Effect.provide(KaleyraEvents.layer({ trackedMessages: 2 }))))
+
+  it.scoped("a timestamp far past the arrival time cannot flag every later status", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(10_000_000)
+      const events = yield* KaleyraEvents
+      const queue = yield* events.subscribe
+      // milliseconds given as seconds: year 56 000
+      yield* events.ingestPayload(flat("m-0", "read", 1_722_834_665_000))
+      yield* events.ingestPayload(flat("m-1", "sent", 9_000))
+      yield* events.ingestPayload(flat("m-2", "sent", 9_001)) // m-0 forgotten
+      yield* Queue.takeAll(queue)
+      yield* TestClock.adjust("10 minutes")
+      yield* events.ingestPayload(flat("m-3", "sent", 10_500))
+      const fresh = yield* Queue.take(queue)
+      assert.strictEqual(
+        fresh._tag === "MessageStatusUpdated" && `${fresh.messageId} ${fresh.orderUnchecked}`,
+        "m-3 undefined"
+      )
     }).pipe(Effect.provide(KaleyraEvents.layer({ trackedMessages: 2 }))))
 
   it.effect("before anything is forgotten, no event is flagged; a remembered message never goes backwards", () =>
