@@ -557,7 +557,7 @@ const serveErrorOf = (host: string, port: number, cause: unknown): ServeError =>
  * `maxConnections` are open (default 512), and at the cap a new connection closes the one that has waited longest
  * without a request in progress (a request head still incomplete, an idle keep-alive); a request head must arrive
  * within 5 seconds and a whole request within 15 (checked every second), and an idle keep-alive connection is closed
- * after 5 seconds.
+ * after 5 seconds. A server of your own that mounts {@link router} needs limits of its own.
  *
  * @since 0.1.0
  * @category constructors
