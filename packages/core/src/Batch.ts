@@ -51,11 +51,16 @@ export type BatchResult<A, K> =
   | { readonly _tag: "NotAttempted"; readonly index: number; readonly key: K; readonly input: A }
 
 /**
+ * The options of `sendMediaBatch`. An option with a value that cannot be meant (a `concurrency` that is not a finite
+ * number, a `rateLimit` whose `limit` is not a positive finite number or whose `interval` is not a positive finite
+ * duration) is refused when the stream starts: it dies at once with a `Cause.IllegalArgumentException` whose message
+ * names the option, and nothing is sent. No such value is ever taken as "no limit".
+ *
  * @since 0.1.0
  * @category models
  */
 export interface BatchOptions<A, K> {
-  /** How many sends run at once (default 16; below 1 counts as 1; not a finite number: the stream dies at once). */
+  /** How many sends run at once (default 16; below 1 counts as 1; not a finite number: refused). */
   readonly concurrency?: number
   /**
    * Results in input order (`true`, the default), or each as soon as its send completes (`false`; every result still
@@ -66,7 +71,8 @@ export interface BatchOptions<A, K> {
   readonly ordered?: boolean
   /**
    * Sends (attempts, retries included) allowed per interval for the client's sender number (default 80 per second,
-   * Meta's default throughput); `false` turns the limit off.
+   * Meta's default throughput; `interval` defaults to 1 second); `false` turns the limit off. `limit` may be below 1
+   * (0.5 per second: one send every 2 seconds).
    */
   readonly rateLimit?: { readonly limit: number; readonly interval?: Duration.DurationInput } | false
   /**
@@ -119,9 +125,21 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       )
     }
     const concurrency = Math.max(1, Math.floor(requested))
-    const rate = options.rateLimit === undefined ? { limit: 80, interval: "1 second" as const } : options.rateLimit
-    const limiter = options.rateLimiter ??
-      (rate === false ? undefined : yield* pacer({ limit: rate.limit, interval: rate.interval ?? "1 second" }))
+    const rate: unknown = options.rateLimit === undefined ? { limit: 80 } : options.rateLimit
+    if (rate !== false && (typeof rate !== "object" || rate === null)) {
+      return yield* Effect.die(
+        new Cause.IllegalArgumentException(
+          `sendMediaBatch: rateLimit must be { limit, interval } or false, not ${show(rate)}`
+        )
+      )
+    }
+    let limiter = options.rateLimiter
+    if (limiter === undefined && rate !== false) {
+      const { interval, limit } = rate as { readonly limit: unknown; readonly interval?: unknown }
+      const spacing = spacingOf(limit, interval ?? "1 second", "sendMediaBatch: rateLimit.")
+      if (Either.isLeft(spacing)) return yield* Effect.die(spacing.left)
+      limiter = spacedBy(limit as number, spacing.right)
+    }
     const keyOf = options.key ?? ((_: A, index: number) => index as unknown as K)
 
     // The pause shared by every send of the batch, moved forward by any 429.
@@ -461,7 +479,9 @@ const runWorkers = <A, R, B extends object>(
  * at least `interval / limit` after the previous one, so that no window of length `interval` holds more than `limit`
  * starts. Unlike `RateLimiter.make`'s token bucket, it keeps sub-millisecond spacing exact (2,000 per second stays
  * 2,000, not 1,000) and never bursts a full bucket on top of the refills. Above 100 per interval it allows a small
- * catch-up burst (1% of `limit`) so that late timers do not lower the long-run rate.
+ * catch-up burst (1% of `limit`) so that late timers do not lower the long-run rate. A `limit` below 1 is kept (0.5 per
+ * second: one start every 2 seconds). A `limit` that is not a positive finite number, or an `interval` that is not a
+ * positive finite duration, is refused: the effect dies with a `Cause.IllegalArgumentException` naming it.
  *
  * @since 0.1.0
  * @category constructors
@@ -470,21 +490,57 @@ export const pacer = (options: {
   readonly limit: number
   readonly interval: Duration.DurationInput
 }): Effect.Effect<RateLimiter.RateLimiter> =>
-  Effect.sync(() => {
-    const limit = Math.max(1, options.limit)
-    const spacing = Duration.toMillis(options.interval) / limit
-    const slack = spacing * (Math.max(1, Math.ceil(limit / 100)) - 1)
-    // Timers have a 1 ms grain: below 2 ms of spacing, a slot less than 1 ms ahead starts now (one timer per
-    // millisecond at most, instead of one per operation).
-    const early = spacing < 2 ? 1 : 0
-    let nextSlot = Number.NEGATIVE_INFINITY
-    const acquire = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const slot = Math.max(nextSlot, now - slack)
-      nextSlot = slot + spacing
-      return slot - now >= early && slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
-    })
-    return (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter
+  Effect.suspend(() => {
+    const spacing = spacingOf(options.limit, options.interval, "pacer: ")
+    return Either.isLeft(spacing) ? Effect.die(spacing.left) : Effect.sync(() => spacedBy(options.limit, spacing.right))
   })
+
+/** A value as a message shows it: strings quoted. */
+const show = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+
+/**
+ * The spacing (ms) of `limit` per `interval`, or why they are refused: a limit that is not a positive finite number,
+ * or an interval that is not a positive finite duration, would otherwise mean no limit at all (NaN and zero spacings
+ * let everything through) or a defect deep inside the pacer. `prefix` names the options in the message.
+ */
+const spacingOf = (
+  limit: unknown,
+  interval: unknown,
+  prefix: string
+): Either.Either<number, Cause.IllegalArgumentException> => {
+  if (typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) {
+    return Either.left(
+      new Cause.IllegalArgumentException(
+        `${prefix}limit must be a positive, finite number of sends per interval, not ${show(limit)}`
+      )
+    )
+  }
+  const decoded = Duration.decodeUnknown(interval)
+  const millis = Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+  if (!Number.isFinite(millis) || millis <= 0) {
+    return Either.left(
+      new Cause.IllegalArgumentException(
+        `${prefix}interval must be a positive, finite duration (e.g. "1 second"), not ${show(interval)}`
+      )
+    )
+  }
+  return Either.right(millis / limit)
+}
+
+/** The pacer of `limit` starts every `spacing` ms (both checked by `spacingOf`). */
+const spacedBy = (limit: number, spacing: number): RateLimiter.RateLimiter => {
+  const slack = spacing * (Math.max(1, Math.ceil(limit / 100)) - 1)
+  // Timers have a 1 ms grain: below 2 ms of spacing, a slot less than 1 ms ahead starts now (one timer per
+  // millisecond at most, instead of one per operation).
+  const early = spacing < 2 ? 1 : 0
+  let nextSlot = Number.NEGATIVE_INFINITY
+  const acquire = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const slot = Math.max(nextSlot, now - slack)
+    nextSlot = slot + spacing
+    return slot - now >= early && slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
+  })
+  return (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter
+}
 
 /**
  * Counts of a batch's results.
