@@ -15,7 +15,7 @@ const refused: ReadonlyArray<readonly [string, BatchOptions<MediaMessage.SendMed
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: -1000 } }],
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: Number.NaN } }],
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: "one second" as "1 second" } }],
-  ["rateLimit.interval", { rateLimit: { limit: 10, interval: "Infinity" } }],
+  ["rateLimit.interval", { rateLimit: { limit: 10, interval: "Infinity" as "1 second" } }],
   ["rateLimit", { rateLimit: null as unknown as false }],
   ["rateLimit", { rateLimit: true as unknown as false }],
   ["concurrency", { concurrency: Number.NaN }]
