@@ -129,7 +129,10 @@ export interface BatchOptions<A, K> {
 /**
  * Sends every input and streams one result per input, in input order unless `ordered: false`. Memory does not grow
  * with the number of inputs (the input is pulled as sends complete). A 429 pauses every send of the batch for its
- * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result. Only the input
+ * `Retry-After` (or the backoff delay), never longer than the client's `maxRetryAfter`: a 429 whose `Retry-After` is
+ * longer stops the batch (the inputs not sent are `NotAttempted`, reason `RateLimited`). When the stream ends before
+ * its last result (interrupted), the sends in flight get `interruptGrace` to report their outcome as events. Failures
+ * never fail the stream: each is a `Failed` result. Only the input
  * stream's own error can (every input read before it is sent and reported first), or a defect: a `key` function
  * or a `rateLimiter` that throws (no input is taken after it, and the inputs already read that had not started are
  * `NotAttempted`; a `rateLimiter` that interrupts stops the batch the same way, and the stream ends interrupted), or
