@@ -18,7 +18,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as RateLimiter from "effect/RateLimiter"
 import * as Stream from "effect/Stream"
-import { show, spacedBy, spacingOf } from "./internal/pacing.js"
+import { millisOf, show, spacedBy, spacingOf } from "./internal/pacing.js"
 import { refsOf } from "./internal/refs.js"
 import { KaleyraClient, type SendMediaResult } from "./KaleyraClient.js"
 import { type RateLimited, type SendMediaError, TransportError } from "./KaleyraError.js"
@@ -79,7 +79,7 @@ export type NotAttemptedReason =
 /**
  * The options of `sendMediaBatch`. An option with a value that cannot be meant (a `concurrency` that is not a finite
  * number, a `rateLimit` whose `limit` is not a positive finite number or whose `interval` is not a positive finite
- * duration) is refused when the stream starts: it dies at once with a `Cause.IllegalArgumentException` whose message
+ * duration, an `interruptGrace` that is not a finite duration of 0 or more) is refused when the stream starts: it dies at once with a `Cause.IllegalArgumentException` whose message
  * names the option, and nothing is sent. No such value is ever taken as "no limit".
  *
  * @since 0.1.0
@@ -185,12 +185,11 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     }
     const keyOf = options.key ?? ((_: A, index: number) => index as unknown as K)
 
-    const grace = Duration.decodeUnknown(options.interruptGrace ?? "5 seconds")
-    const graceMillis = Option.isSome(grace) ? Duration.toMillis(grace.value) : Number.NaN
+    const graceMillis = millisOf(options.interruptGrace ?? "5 seconds")
     if (!Number.isFinite(graceMillis)) {
       return yield* Effect.die(
         new Cause.IllegalArgumentException(
-          `sendMediaBatch: interruptGrace must be a finite duration (e.g. "5 seconds"), not ${
+          `sendMediaBatch: interruptGrace must be a finite duration, 0 or more (e.g. "5 seconds"), not ${
             show(options.interruptGrace)
           }`
         )
@@ -323,7 +322,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     // When the stream ends early with sends in flight: no new send nor retry; after the grace period, the sends still
     // unanswered are reported (ambiguous: their requests may have reached Kaleyra) and then interrupted.
     const drain: Drain | undefined = events === undefined || inFlight === undefined ? undefined : {
-      grace: Math.max(0, graceMillis),
+      grace: graceMillis,
       halt: () => stopWith({ _tag: "Stopped" }),
       busy: (fiber) => inFlight.has(fiber) && events.unsafeHasSubscribers(),
       abandon: (fiber) => {
@@ -335,7 +334,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
           reason: "Other",
           mayHaveReachedKaleyra: true,
           detail: `the batch ended (its consumer interrupted) and no answer came within its ${
-            Duration.format(Duration.millis(Math.max(0, graceMillis)))
+            Duration.format(Duration.millis(graceMillis))
           } grace period`
         })
         return events.publish(

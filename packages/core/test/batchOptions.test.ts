@@ -18,7 +18,12 @@ const refused: ReadonlyArray<readonly [string, BatchOptions<MediaMessage.SendMed
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: "Infinity" as "1 second" } }],
   ["rateLimit", { rateLimit: null as unknown as false }],
   ["rateLimit", { rateLimit: true as unknown as false }],
-  ["concurrency", { concurrency: Number.NaN }]
+  ["concurrency", { concurrency: Number.NaN }],
+  ["interruptGrace", { interruptGrace: Number.NaN }],
+  ["interruptGrace", { interruptGrace: -1 }],
+  ["interruptGrace", { interruptGrace: "-2 seconds" }],
+  ["interruptGrace", { interruptGrace: "Infinity" as "1 second" }],
+  ["interruptGrace", { interruptGrace: "a while" as "1 second" }]
 ]
 
 describe("sendMediaBatch options", () => {

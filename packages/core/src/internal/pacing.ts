@@ -10,6 +10,17 @@ import type * as RateLimiter from "effect/RateLimiter"
 export const show = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
 
 /**
+ * A duration in milliseconds, or NaN when it is none or negative: `Duration.decode` takes a negative or NaN number,
+ * or a negative string, for zero.
+ */
+export const millisOf = (input: unknown): number => {
+  if (typeof input === "number") return input >= 0 ? input : Number.NaN
+  if (typeof input === "string" && input.trimStart().startsWith("-")) return Number.NaN
+  const decoded = Duration.decodeUnknown(input)
+  return Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+}
+
+/**
  * The spacing (ms) of `limit` per `interval`, or why they are refused: a limit that is not a positive finite number,
  * or an interval that is not a positive finite duration, would otherwise mean no limit at all (NaN and zero spacings
  * let everything through) or a defect deep inside the pacer. `prefix` names the options in the message.
@@ -26,8 +37,7 @@ export const spacingOf = (
       )
     )
   }
-  const decoded = Duration.decodeUnknown(interval)
-  const millis = Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+  const millis = millisOf(interval)
   if (!Number.isFinite(millis) || millis <= 0) {
     return Either.left(
       new Cause.IllegalArgumentException(
