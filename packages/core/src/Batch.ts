@@ -325,6 +325,9 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       grace: graceMillis,
       halt: () => stopWith({ _tag: "Stopped" }),
       busy: (fiber) => inFlight.has(fiber) && events.unsafeHasSubscribers(),
+      // A send whose answer came is no longer in `inFlight` once its result is made, a few steps after the client
+      // published its event: only a fiber paused by its op budget between the two at the very end of the grace would
+      // be reported twice.
       abandon: (fiber) => {
         const flight = inFlight.get(fiber)
         if (flight === undefined) return Effect.void
