@@ -203,6 +203,24 @@ describe("sendMediaBatch: interrupted with sends in flight", () => {
       assert.strictEqual(fake.hits.length, 8)
     }))
 
+  it.scoped("a consumer done early (Stream.take): the sends in flight still report their outcome", () =>
+    Effect.gen(function*() {
+      const fake = fakeKaleyra((to) => ok(to), (to) => to === message(0).to ? undefined : "1 second")
+      const context = yield* Layer.build(withEvents(fake))
+      const events = yield* Effect.provide(KaleyraEvents, context)
+      const queue = yield* events.subscribe
+      const fiber = yield* sendMediaBatch(range(8).map(message), { concurrency: 8, rateLimit: false }).pipe(
+        Stream.take(1),
+        Stream.runCollect,
+        Effect.provide(context),
+        Effect.fork
+      )
+      assert.isTrue(yield* advanceUntilDone(fiber, "100 millis", 20))
+      assert.isAbove(fake.hits.length, 1, "sends were in flight when the consumer was done")
+      const published = yield* outcomes(queue)
+      assert.deepStrictEqual(published.map((e) => e._tag), fake.hits.map(() => "SendAccepted"))
+    }))
+
   it.scoped("nothing in flight (a consumer that takes no result): the interruption does not wait", () =>
     Effect.gen(function*() {
       const fake = fakeKaleyra((to) => ok(to))
