@@ -226,6 +226,10 @@ export {
   /**
    * @since 0.1.0
    */
+  type NotAttemptedReason,
+  /**
+   * @since 0.1.0
+   */
   pacer,
   /**
    * @since 0.1.0

@@ -15,7 +15,13 @@
  *
  * @since 0.1.0
  */
-import { type BatchSummary, emptySummary, sendMediaBatch, summarize } from "@effect-kaleyra/core/Batch"
+import {
+  type BatchSummary,
+  emptySummary,
+  type NotAttemptedReason,
+  sendMediaBatch,
+  summarize
+} from "@effect-kaleyra/core/Batch"
 import { type KaleyraClient, sendMedia, type SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
 import type { SendMediaError } from "@effect-kaleyra/core/KaleyraError"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
@@ -582,7 +588,8 @@ const sendCampaign = (
     const rows = campaign.rows
     const total = rows.length
     let summary = emptySummary
-    let stopped = false
+    // why the batch stopped starting sends, if it did
+    let stoppedBecause: NotAttemptedReason | undefined
     const started = yield* Clock.currentTimeMillis
     const progress = Effect.map(Clock.currentTimeMillis, (now) => {
       const done = summary.sent + summary.failed + summary.notAttempted
@@ -607,12 +614,11 @@ const sendCampaign = (
       concurrency: options.concurrency,
       rateLimit: options.rate === 0 ? false : { limit: options.rate },
       ordered: !options.unordered,
-      stop: Effect.tap(stop, () => {
-        stopped = true
-      })
+      stop
     }).pipe(
       Stream.map((result) => {
         summary = summarize(summary, result)
+        if (result._tag === "NotAttempted") stoppedBecause ??= result.reason
         return CsvCampaign.formatResult(rows[result.index], result)
       }),
       Stream.runForEachChunk((chunk) =>
@@ -628,9 +634,15 @@ const sendCampaign = (
     yield* output.stderr(tty ? `\r${last}\x1b[K\n` : `${last}\n`)
 
     const elapsed = ((yield* Clock.currentTimeMillis) - started) / 1000
-    if (stopped && summary.notAttempted > 0) {
+    if (stoppedBecause !== undefined) {
+      const retryAfter = stoppedBecause._tag === "RateLimited" ? stoppedBecause.error.retryAfter : undefined
       yield* printError(
-        `Stopped: ${plural(summary.notAttempted, "row")} were not attempted (status NotAttempted in the results): ` +
+        (retryAfter === undefined ?
+          "Stopped: " :
+          `Stopped: Kaleyra answered 429 asking to wait ${
+            Duration.format(retryAfter)
+          } (Retry-After), longer than the client waits (maxRetryAfter). `) +
+          `${plural(summary.notAttempted, "row")} were not attempted (status NotAttempted in the results): ` +
           "they were not sent and are safe to send again."
       )
     }

@@ -642,6 +642,62 @@ describe("kaleyra-wa campaign", () => {
       // nothing was sent after the interruption
       assert.strictEqual((yield* simulator.sent).length, sent.size)
     }))
+
+  /** A 40-row campaign at 20/s whose first request is answered 429 with `Retry-After: retryAfter` seconds. */
+  const rateLimitedCampaign = (retryAfter: number) =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      yield* simulator.failNext("429", { retryAfter })
+      const dir = yield* tempDir
+      const csv = join(dir, "limited.csv")
+      const out = join(dir, "limited.out.csv")
+      yield* write(csv, ["to", ...ukNumbers(40)].join("\n"))
+      const args = ["campaign", "--csv", csv, "--type", "image", "--link", LINK, "--rate", "20", "--out", out]
+      const results = Effect.map(readRecords(out), (records) => records.slice(1))
+      return { simulator, run: runCli([...args, "--base-url", url], credentials), results }
+    })
+
+  it.scopedLive("a 429 asking to wait a day stops the campaign at once: the rest NotAttempted with the reason", () =>
+    Effect.gen(function*() {
+      const { results, run, simulator } = yield* rateLimitedCampaign(86_400)
+      // before: every send paused for the day
+      const { code, stderr } = yield* Effect.timeoutFail(run, { duration: "20 seconds", onTimeout: () => "hung" })
+      assert.strictEqual(code, 1)
+      assert.include(stderr, "429 asking to wait 1d (Retry-After)")
+      const records = yield* results
+      const sent = byRecipient(yield* simulator.sent)
+      assert.deepStrictEqual(records.filter(([, , status]) => status === "Failed").map((r) => r[4]), ["RateLimited"])
+      const notAttempted = records.filter(([, to, status]) => status !== "Failed" && !sent.has(to))
+      assert.strictEqual(notAttempted.length, 39 - sent.size)
+      for (const [, , status, , tag, message] of notAttempted) {
+        assert.deepStrictEqual([status, tag], ["NotAttempted", "RateLimited"])
+        assert.include(message, "Retry-After")
+      }
+      assert.isBelow(sent.size, 10)
+    }))
+
+  it.scopedLive("interrupted during a long Retry-After: ends at once, the 429 row Failed, the rest NotAttempted", () =>
+    Effect.gen(function*() {
+      const { results, run, simulator } = yield* rateLimitedCampaign(50)
+      const fiber = yield* Effect.fork(run)
+      while ((yield* simulator.requests).length < 1) yield* Effect.sleep("10 millis")
+      yield* Effect.sleep("200 millis")
+      // before: Ctrl-C waited for the 50 seconds of the pause
+      const exit = yield* Effect.timeoutFail(Fiber.interrupt(fiber), {
+        duration: "10 seconds",
+        onTimeout: () => "still running 10 s after the interruption"
+      })
+      assert.isTrue(Exit.isInterrupted(exit))
+      const records = yield* results
+      const sent = byRecipient(yield* simulator.sent)
+      assert.strictEqual(records.length, 40)
+      assert.deepStrictEqual(records.filter(([, , status]) => status === "Failed").map((r) => r[4]), ["RateLimited"])
+      const notAttempted = records.filter(([, to, status]) => status !== "Failed" && !sent.has(to))
+      assert.strictEqual(notAttempted.length, 39 - sent.size)
+      for (const record of notAttempted) assert.deepStrictEqual(record.slice(2, 5), ["NotAttempted", "", "Stopped"])
+      assert.isBelow(sent.size, 10)
+      assert.strictEqual((yield* simulator.requests).length, sent.size + 1, "no retry, nothing sent after the 429")
+    }))
 })
 
 // ---------------------------------------------------------------------------------------------------------------
