@@ -110,7 +110,7 @@ export interface BatchOptions<A, K> {
   readonly key?: (input: A, index: number) => K
   /**
    * When this effect completes, no new send starts and no retry either: the remaining inputs are reported
-   * `NotAttempted` (reason `Stopped`), a pause ends at once, a send waiting to retry reports the error of its last
+   * `NotAttempted` (reason `Stopped`), a pause (or a long wait for a slot of `rateLimit`) ends at once, a send waiting to retry reports the error of its last
    * attempt (`Failed`), and the attempts in progress finish and report.
    */
   readonly stop?: Effect.Effect<unknown>
@@ -176,12 +176,22 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
         )
       )
     }
+    // Why the batch stopped starting sends (set once), and the signal that ends what waits meanwhile: a pause, a long
+    // wait for a rate-limit slot, and the client's retries (a send waiting to retry gives up with its last error).
+    let stopReason: NotAttemptedReason | undefined
+    const halt = yield* Deferred.make<void>()
+    const stopWith = (reason: NotAttemptedReason) => {
+      if (stopReason !== undefined) return
+      stopReason = reason
+      Deferred.unsafeDone(halt, Exit.void)
+    }
+
     let limiter = options.rateLimiter
     if (limiter === undefined && rate !== false) {
       const { interval, limit } = rate as { readonly limit: unknown; readonly interval?: unknown }
       const spacing = spacingOf(limit, interval ?? "1 second", "sendMediaBatch: rateLimit.")
       if (Either.isLeft(spacing)) return yield* Effect.die(spacing.left)
-      limiter = spacedBy(limit as number, spacing.right)
+      limiter = spacedBy(limit as number, spacing.right, Deferred.await(halt))
     }
     const keyOf = options.key ?? ((_: A, index: number) => index as unknown as K)
 
@@ -196,16 +206,6 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       )
     }
     const maxPause = Duration.toMillis(client.config.maxRetryAfter)
-
-    // Why the batch stopped starting sends (set once), and the signal that ends what waits meanwhile: a pause, and
-    // the client's retries (a send waiting to retry gives up and reports its last error).
-    let stopReason: NotAttemptedReason | undefined
-    const halt = yield* Deferred.make<void>()
-    const stopWith = (reason: NotAttemptedReason) => {
-      if (stopReason !== undefined) return
-      stopReason = reason
-      Deferred.unsafeDone(halt, Exit.void)
-    }
 
     // The pause shared by every send of the batch, moved forward by any 429, never to more than `maxRetryAfter` from
     // now (a backoff may be longer; a longer `Retry-After` stops the batch instead, see `rateLimited`).

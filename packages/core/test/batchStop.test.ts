@@ -113,6 +113,32 @@ describe("sendMediaBatch: 429 pauses and stops", () => {
       assert.strictEqual(hits.length, 4, "no retry, no send after the stop")
     }))
 
+  it.effect("stop ends a long wait for a rate-limit slot at once too (0.5 per second)", () =>
+    Effect.gen(function*() {
+      const { hits, layer } = fakeKaleyra((to) => ok(to))
+      const stop = yield* Deferred.make<void>()
+      const { fiber, results } = yield* start(
+        sendMediaBatch(range(10).map(message), {
+          concurrency: 4,
+          rateLimit: { limit: 0.5 },
+          stop: Deferred.await(stop)
+        }),
+        layer
+      )
+      yield* TestClock.adjust("100 millis")
+      assert.strictEqual(hits.length, 1)
+      yield* Deferred.succeed(stop, undefined)
+      // before: the three other workers slept until their slots, 2, 4 and 6 seconds on
+      assert.isTrue(yield* advanceUntilDone(fiber, "10 millis", 10), "the batch ended at once")
+      assert.deepStrictEqual(
+        results.map((r): string | undefined => r._tag === "NotAttempted" ? r.reason?._tag : r._tag),
+        [
+          "Sent",
+          ...range(9).map(() => "Stopped")
+        ]
+      )
+    }))
+
   it.effect("interrupting the consumer ends a pause at once", () =>
     Effect.gen(function*() {
       const { hits, layer } = fakeKaleyra((to, hit) => to === message(3).to && hit === 1 ? tooManyRequests(50) : ok(to))

@@ -48,8 +48,14 @@ export const spacingOf = (
   return Either.right(millis / limit)
 }
 
-/** The pacer of `limit` starts every `spacing` ms (both checked by `spacingOf`). */
-export const spacedBy = (limit: number, spacing: number): RateLimiter.RateLimiter => {
+/** Below this many milliseconds, a wait for a slot is not worth a race with `wake` (two fibers). */
+const WAKEABLE_MILLIS = 250
+
+/**
+ * The pacer of `limit` starts every `spacing` ms (both checked by `spacingOf`). When `wake` completes, a long wait for
+ * a slot (a slow rate) ends at once; the caller then checks why.
+ */
+export const spacedBy = (limit: number, spacing: number, wake?: Effect.Effect<void>): RateLimiter.RateLimiter => {
   const slack = spacing * (Math.max(1, Math.ceil(limit / 100)) - 1)
   // Timers have a 1 ms grain: below 2 ms of spacing, a slot less than 1 ms ahead starts now (one timer per
   // millisecond at most, instead of one per operation).
@@ -58,7 +64,9 @@ export const spacedBy = (limit: number, spacing: number): RateLimiter.RateLimite
   const acquire = Effect.flatMap(Clock.currentTimeMillis, (now) => {
     const slot = Math.max(nextSlot, now - slack)
     nextSlot = slot + spacing
-    return slot - now >= early && slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
+    if (slot - now < early || slot <= now) return Effect.void
+    const sleep = Effect.sleep(Duration.millis(slot - now))
+    return wake !== undefined && slot - now >= WAKEABLE_MILLIS ? Effect.raceFirst(sleep, wake) : sleep
   })
   return (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter
 }
