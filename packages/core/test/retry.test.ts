@@ -160,6 +160,55 @@ describe("retries never send twice by accident", () => {
       assert.strictEqual((yield* Fiber.join(fiber)).messageId, "m-7")
     }))
 
+  it.effect("Retry-After in RFC 9110's obsolete date forms (rfc850, asctime) is honoured", () =>
+    Effect.gen(function*() {
+      // The TestClock starts at 1970-01-01T00:00:00Z; each date is 10 s after the previous one.
+      for (const at of ["Thursday, 01-Jan-70 00:00:10 GMT", "Thu Jan  1 00:00:20 1970"]) {
+        const { layer, seen } = clientLayer([{ status: 429, body: "", headers: { "retry-after": at } }, accepted()])
+        const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        yield* advance("9999 millis")
+        assert.strictEqual(seen.length, 1, at)
+        yield* advance("1 millis")
+        yield* Fiber.join(fiber)
+        assert.strictEqual(seen.length, 2, at)
+      }
+    }))
+
+  it.effect("a Retry-After that is neither digits nor an HTTP-date is ignored: the normal backoff applies", () =>
+    Effect.gen(function*() {
+      // Each of these was read by `Date.parse` as a date in 2001.
+      const values = [
+        "-1",
+        "1.5",
+        "+5",
+        "1 2",
+        "2, 3",
+        "5s",
+        "Thu, 01 Jan 1970 00:00:10 GMT, Thu, 01 Jan 1970 00:00:10 GMT",
+        "Thu, 01 Jan 1970 00:00:10 UTC",
+        "Sat, 31 Feb 1970 00:00:10 GMT",
+        "1970-01-01T00:00:10Z"
+      ]
+      for (const value of values) {
+        const once = clientLayer([{ status: 429, body: "", headers: { "retry-after": value } }], { maxRetries: 0 })
+        const error = yield* Effect.flip(sendMedia(imageByLink).pipe(Effect.provide(once.layer)))
+        assert.strictEqual(error._tag, "RateLimited", value)
+        assert.isUndefined(error._tag === "RateLimited" ? error.retryAfter : "not rate limited", value)
+        // With retries: retried after the backoff (1 s +-50 %), neither at once nor never.
+        const { layer, seen } = clientLayer(
+          [{ status: 429, body: "", headers: { "retry-after": value } }, accepted()],
+          {
+            retryBaseDelay: "1 second"
+          }
+        )
+        const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        yield* advance("499 millis")
+        assert.strictEqual(seen.length, 1, value)
+        yield* advance("1001 millis")
+        assert.strictEqual((yield* Fiber.join(fiber)).attempts, 2, value)
+      }
+    }))
+
   it.effect("a Retry-After longer than maxRetryAfter is returned to the caller at once", () =>
     Effect.gen(function*() {
       const { layer, seen } = clientLayer([{ status: 429, body: "", headers: { "retry-after": "3600" } }, accepted()])
