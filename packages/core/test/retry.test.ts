@@ -120,6 +120,40 @@ describe("retries never send twice by accident", () => {
       assert.strictEqual(seen.length, 2)
     }))
 
+  it.effect("the transport's account (requestSent) wins over any code: written, then UND_ERR_DESTROYED, is not retried", () =>
+    Effect.gen(function*() {
+      for (const code of ["UND_ERR_DESTROYED", "UND_ERR_CLOSED", "ECONNREFUSED", "ENOTFOUND"]) {
+        const cause = systemError(code, { requestSent: true })
+        const { layer, seen } = clientLayer([transportFailure(cause), accepted()])
+        const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.strictEqual(error?._tag === "TransportError" && error.mayHaveReachedKaleyra, true, code)
+        assert.strictEqual(seen.length, 1, code)
+      }
+    }))
+
+  it.effect("without requestSent, only codes that prove nothing was written are retried", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [Record<string, unknown>, boolean]> = [
+        // a dispatcher can be destroyed or closed under a request it had written
+        [{ code: "UND_ERR_DESTROYED" }, false],
+        [{ code: "UND_ERR_CLOSED" }, false],
+        // an established connection reports an unreachable host too; only `connect` proves nothing was written
+        [{ code: "EHOSTUNREACH", syscall: "read" }, false],
+        [{ code: "EHOSTUNREACH", syscall: "connect" }, true],
+        [{ code: "ENETUNREACH", syscall: "connect" }, true],
+        [{ code: "ETIMEDOUT", syscall: "connect" }, true],
+        [{ code: "ENOTFOUND", syscall: "getaddrinfo" }, true]
+      ]
+      for (const [facts, retried] of cases) {
+        const cause = Object.assign(new Error(`failed ${facts.code}`), facts)
+        const { layer, seen } = clientLayer([transportFailure(cause), accepted()])
+        const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        assert.strictEqual(exit._tag, retried ? "Success" : "Failure", JSON.stringify(facts))
+        assert.strictEqual(seen.length, retried ? 2 : 1, JSON.stringify(facts))
+      }
+    }))
+
   it.effect("an HTML 503 is retried, a 502 or 504 is not", () =>
     Effect.gen(function*() {
       const page = (status: number): Reply => ({
