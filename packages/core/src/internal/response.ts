@@ -39,7 +39,12 @@ const excerptOf = (body: string | undefined): string => {
   return chars.length > EXCERPT_LENGTH ? chars.slice(0, EXCERPT_LENGTH).join("") + "…" : chars.join("")
 }
 
-const unexpected = (
+/**
+ * A response that is not usable, as an `UnexpectedResponse` (its body cut to an excerpt).
+ *
+ * @internal
+ */
+export const unexpectedResponse = (
   raw: RawResponse,
   reason: UnexpectedResponseReason,
   body?: Json
@@ -58,12 +63,12 @@ const unexpected = (
  * @internal
  */
 export const parseJson = (raw: RawResponse): Either.Either<Json, UnexpectedResponse> => {
-  if (raw.body === undefined) return Either.left(unexpected(raw, "TooLarge"))
+  if (raw.body === undefined) return Either.left(unexpectedResponse(raw, "TooLarge"))
   try {
     return Either.right(JSON.parse(raw.body))
   } catch {
     // Only a body that did not parse can be blank (JSON.parse refuses one): trimmed only then.
-    return Either.left(unexpected(raw, raw.body.trim() === "" ? "EmptyBody" : "InvalidJson"))
+    return Either.left(unexpectedResponse(raw, raw.body.trim() === "" ? "EmptyBody" : "InvalidJson"))
   }
 }
 
@@ -147,7 +152,7 @@ export const errorFromResponse = (raw: RawResponse, now: number): KaleyraRespons
     }, { disableValidation: true })
   }
   if (Either.isLeft(parsed)) return parsed.left
-  if (body === undefined || code === undefined) return unexpected(raw, "NotKaleyra", parsed.right)
+  if (body === undefined || code === undefined) return unexpectedResponse(raw, "NotKaleyra", parsed.right)
   const fields = {
     status: raw.status,
     code,
@@ -216,7 +221,7 @@ export const sendSuccessFromResponse = (
   const parsed = parseJson(raw)
   if (Either.isLeft(parsed)) return Either.left(parsed.left)
   const messageId = findId(parsed.right, MESSAGE_ID_PATHS)
-  if (messageId === undefined) return Either.left(unexpected(raw, "MissingId", parsed.right))
+  if (messageId === undefined) return Either.left(unexpectedResponse(raw, "MissingId", parsed.right))
   // Assigned, not spread: a spread allocates an object per optional field.
   const success: { messageId: string; code?: string; message?: string } = { messageId }
   const body = parsed.right
