@@ -3,6 +3,7 @@ import type { FailCode } from "@effect-kaleyra/testing/KaleyraSimulator"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Fiber, Inspectable, Layer, Redacted } from "effect"
 import { createHash } from "node:crypto"
+import { leakIn, observed } from "../../core/test/leaks.js"
 import { KaleyraNode, SimulatorServer } from "../src/index.js"
 import { closedPort, rawServer, waitUntil } from "./rawServer.js"
 import { API_KEY, buildClient, clientOptions, makeCounter, SENDER, SID, stack } from "./utils.js"
@@ -288,6 +289,30 @@ describe("KaleyraNode over a loopback socket", () => {
         for (const error of errors) {
           const printed = printouts(error)
           assert.notInclude(printed, API_KEY, printed)
+        }
+      }))
+
+    it.scopedLive("a server echoing the key it received: escaped, cut by the excerpt, as the code, in the content type", () =>
+      Effect.gen(function*() {
+        // Quote, backslash and a Latin-1 letter: on the wire as Latin-1, read back by Node's server as sent.
+        const key = `sk"live\\9f8e7d6c5b4a-clé-${API_KEY}`
+        const answers: ReadonlyArray<(key: string) => readonly [number, string, string]> = [
+          (echo) => [400, "application/json", JSON.stringify({ note: echo })],
+          (echo) => [502, "text/html", `<html>${".".repeat(490)}${echo}</html>`],
+          (echo) => [400, "application/json", JSON.stringify({ code: echo, message: "Bad request", error: {} })],
+          (echo) => [502, `text/html; charset=${echo}`, "<html>bad gateway</html>"]
+        ]
+        for (const answer of answers) {
+          const echo = yield* rawServer((request, response) => {
+            const [status, contentType, body] = answer(String(request.headers["api-key"]))
+            response.writeHead(status, { "content-type": contentType })
+            response.end(body)
+          })
+          const client = yield* buildClient(clientOptions(echo.url, { apiKey: Redacted.make(key), maxRetries: 0 }))
+          const { exit, outputs } = yield* observed(Effect.provide(sendMedia(message), client))
+          assert.isTrue(Exit.isFailure(exit))
+          assert.strictEqual(echo.requests[0]?.headers["api-key"], key)
+          for (const text of outputs) assert.isUndefined(leakIn(key, text), text)
         }
       }))
   })
