@@ -39,6 +39,8 @@ const answers = (
     json(429, { code: echo, message: `${padding}${echo}` }),
     // not Kaleyra's shape
     json(400, { note: echo, [echo]: 1, pad: padding }),
+    // JSON quoting JSON (a request body echoed in a string): escaped twice in the excerpt
+    json(400, { note: JSON.stringify({ key: echo }), pad: padding }),
     // a 2xx without a message id
     json(202, { pad: padding, note: echo }),
     // too large to read: only the content type
@@ -167,6 +169,6 @@ describe("the API key echoed back never survives in an error", () => {
           assert.isUndefined(leak, `${JSON.stringify(leak)} in ${text.slice(0, 2000)}`)
         }
       }),
-    { timeout: 120_000, fastCheck: { numRuns: 25 } }
+    { timeout: 120_000, fastCheck: { numRuns: 15 } }
   )
 })
