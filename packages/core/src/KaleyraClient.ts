@@ -28,16 +28,23 @@ import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as HttpTransport from "./HttpTransport.js"
 import { refsOf } from "./internal/refs.js"
-import { errorFromResponse, findId, parseJson, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
+import {
+  errorFromResponse,
+  findId,
+  parseJson,
+  type RawResponse,
+  sendSuccessFromResponse,
+  unexpectedResponse
+} from "./internal/response.js"
+import { errorScrubber } from "./internal/secret.js"
 import { fromExchangeFailure, fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
 import {
   isRetryable,
   type KaleyraResponseError,
-  RateLimited,
   type SendMediaError,
   TransportError,
-  UnexpectedResponse
+  type UnexpectedResponse
 } from "./KaleyraError.js"
 import * as KaleyraEvent from "./KaleyraEvent.js"
 import { KaleyraEvents } from "./KaleyraEvents.js"
@@ -301,62 +308,6 @@ const withTimeout = <A, E, E2>(
 ): Effect.Effect<A, E | E2> => Effect.timeoutFail(effect, { duration, onTimeout: () => onTimeout(duration) })
 
 /**
- * Removes the API key from the free-text parts of an error (a transport's message or a server's page may quote
- * the request), so that no error, log or span can carry it.
- */
-const secretScrubber = (secret: string) => {
-  const clean = (text: string) => text.includes(secret) ? text.split(secret).join("<redacted>") : text
-  const cleanUnknown = (value: unknown): unknown => {
-    if (typeof value === "string") return clean(value)
-    if (Array.isArray(value)) return value.map(cleanUnknown)
-    if (typeof value === "object" && value !== null) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [clean(k), cleanUnknown(v)]))
-    }
-    return value
-  }
-  const leaks = (value: unknown) => value !== undefined && JSON.stringify(value).includes(secret)
-  return <E extends SendMediaError>(error: E): E => {
-    switch (error._tag) {
-      case "TransportError":
-        return leaks(error.detail)
-          ? new TransportError({ ...error, detail: clean(error.detail) }, { disableValidation: true }) as E
-          : error
-      case "UnexpectedResponse":
-        return leaks(error.excerpt) || leaks(error.body)
-          ? new UnexpectedResponse({
-            status: error.status,
-            reason: error.reason,
-            ...(error.contentType !== undefined ? { contentType: error.contentType } : {}),
-            excerpt: clean(error.excerpt),
-            ...(error.body !== undefined ? { body: cleanUnknown(error.body) } : {})
-          }, { disableValidation: true }) as E
-          : error
-      case "InvalidMessage":
-        return error
-      case "RateLimited":
-        return leaks(error.message) || leaks(error.code)
-          ? new RateLimited({
-            status: error.status,
-            message: clean(error.message),
-            ...(error.code !== undefined ? { code: clean(error.code) } : {}),
-            ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {})
-          }, { disableValidation: true }) as E
-          : error
-      default: {
-        if (!leaks(error.message) && !leaks(error.error) && !leaks(error.code)) return error
-        const Rebuilt = error.constructor as new(fields: unknown, options: { disableValidation: boolean }) => E
-        return new Rebuilt({
-          status: error.status,
-          code: clean(error.code),
-          message: clean(error.message),
-          error: cleanUnknown(error.error)
-        }, { disableValidation: true })
-      }
-    }
-  }
-}
-
-/**
  * Builds the client over the `HttpClient` in context. Adds `api-key` to the redacted header names for every effect
  * the layer is provided to, so the key never appears in logs or spans.
  *
@@ -394,7 +345,8 @@ export const make = (
     const messagesHeaders = { ...baseHeaders, "content-type": "application/json" }
     const timeoutMillis = Duration.toMillis(config.timeout)
 
-    const scrub = secretScrubber(Redacted.value(config.apiKey))
+    // Errors only: a server or transport may echo the key back (internal/secret.ts).
+    const scrub = errorScrubber(Redacted.value(config.apiKey))
     const timeoutError = (timeout: Duration.Duration) =>
       new TransportError({
         reason: "Timeout",
@@ -742,13 +694,7 @@ export const make = (
         const body = parseJson(response)
         const id = Either.isRight(body) ? findId(body.right, MEDIA_ID_PATHS) : undefined
         if (id === undefined) {
-          return yield* Either.isLeft(body) ? body.left : new UnexpectedResponse({
-            status: response.status,
-            reason: "MissingId",
-            ...(response.contentType !== undefined ? { contentType: response.contentType } : {}),
-            excerpt: (response.body ?? "").slice(0, 512),
-            body: body.right
-          }, { disableValidation: true })
+          return yield* Either.isLeft(body) ? body.left : unexpectedResponse(response, "MissingId", body.right)
         }
         const result: UploadMediaResult = {
           id,
