@@ -8,6 +8,7 @@
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -17,8 +18,11 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as RateLimiter from "effect/RateLimiter"
 import * as Stream from "effect/Stream"
+import { millisOf, show, spacedBy, spacingOf } from "./internal/pacing.js"
+import { refsOf } from "./internal/refs.js"
 import { KaleyraClient, type SendMediaResult } from "./KaleyraClient.js"
-import type { SendMediaError } from "./KaleyraError.js"
+import { type RateLimited, type SendMediaError, TransportError } from "./KaleyraError.js"
+import * as KaleyraEvent from "./KaleyraEvent.js"
 import * as MediaMessage from "./MediaMessage.js"
 
 /**
@@ -27,8 +31,7 @@ import * as MediaMessage from "./MediaMessage.js"
  *
  * - `Sent`: Kaleyra accepted it.
  * - `Failed`: a tagged error, after the client's retries.
- * - `NotAttempted`: it was not sent, and is safe to send again: the batch was stopped (`options.stop`) before it, or
- *   a send died (a defect, such as a `key` function that throws) after it was read.
+ * - `NotAttempted`: it was not sent, and is safe to send again; `reason` says why (see {@link NotAttemptedReason}).
  *
  * @since 0.1.0
  * @category models
@@ -48,14 +51,42 @@ export type BatchResult<A, K> =
     readonly input: A
     readonly error: SendMediaError
   }
-  | { readonly _tag: "NotAttempted"; readonly index: number; readonly key: K; readonly input: A }
+  | {
+    readonly _tag: "NotAttempted"
+    readonly index: number
+    readonly key: K
+    readonly input: A
+    /** Always set by `sendMediaBatch` (optional so that results built by hand keep compiling). */
+    readonly reason?: NotAttemptedReason
+  }
 
 /**
+ * Why an input was not sent:
+ *
+ * - `Stopped`: `options.stop` completed (or died) before its send started.
+ * - `RateLimited`: a 429 asked to wait longer than the client's `maxRetryAfter` (`error`, whose `retryAfter` says how
+ *   long); the batch then stops starting sends rather than pause that long.
+ * - `SendDied`: another send died (a defect, such as a `key` function that throws) after this input was read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NotAttemptedReason =
+  | { readonly _tag: "Stopped" }
+  | { readonly _tag: "RateLimited"; readonly error: RateLimited }
+  | { readonly _tag: "SendDied" }
+
+/**
+ * The options of `sendMediaBatch`. An option with a value that cannot be meant (a `concurrency` that is not a finite
+ * number, a `rateLimit` whose `limit` is not a positive finite number or whose `interval` is not a positive finite
+ * duration, an `interruptGrace` that is not a finite duration of 0 or more) is refused when the stream starts: it dies at once with a `Cause.IllegalArgumentException` whose message
+ * names the option, and nothing is sent. No such value is ever taken as "no limit".
+ *
  * @since 0.1.0
  * @category models
  */
 export interface BatchOptions<A, K> {
-  /** How many sends run at once (default 16; below 1 counts as 1; not a finite number: the stream dies at once). */
+  /** How many sends run at once (default 16; below 1 counts as 1; not a finite number: refused). */
   readonly concurrency?: number
   /**
    * Results in input order (`true`, the default), or each as soon as its send completes (`false`; every result still
@@ -66,7 +97,8 @@ export interface BatchOptions<A, K> {
   readonly ordered?: boolean
   /**
    * Sends (attempts, retries included) allowed per interval for the client's sender number (default 80 per second,
-   * Meta's default throughput); `false` turns the limit off.
+   * Meta's default throughput; `interval` defaults to 1 second); `false` turns the limit off. `limit` may be below 1
+   * (0.5 per second: one send every 2 seconds).
    */
   readonly rateLimit?: { readonly limit: number; readonly interval?: Duration.DurationInput } | false
   /**
@@ -76,14 +108,31 @@ export interface BatchOptions<A, K> {
   readonly rateLimiter?: RateLimiter.RateLimiter
   /** A key for each input, carried on its result (default: the index). */
   readonly key?: (input: A, index: number) => K
-  /** When this effect completes, no new send starts; the remaining inputs are reported `NotAttempted`. */
+  /**
+   * When this effect completes, no new send starts and no retry either: the remaining inputs are reported
+   * `NotAttempted` (reason `Stopped`), a pause (or a long wait for a slot of `rateLimit`) ends at once, a send waiting to retry reports the error of its last
+   * attempt (`Failed`), and the attempts in progress finish and report.
+   */
   readonly stop?: Effect.Effect<unknown>
+  /**
+   * When the stream ends before its last result (its consumer interrupted, e.g. by a timeout or at shutdown, or done
+   * early), how long the sends whose request is on its way get to bring their answer (default 5 seconds; 0 for none).
+   * No new send nor retry starts meanwhile, and the ending waits that long at most. Each such send reports its
+   * outcome as a `SendAccepted` or `SendFailed` event on the client's `KaleyraEvents` (a send waiting to retry: its
+   * last error); one still unanswered after it is abandoned and reported as a `SendFailed` with an ambiguous
+   * `TransportError` (`mayHaveReachedKaleyra: true`). Without `KaleyraEvents`, or when nobody subscribes to them,
+   * there is nowhere to report and the sends are interrupted at once.
+   */
+  readonly interruptGrace?: Duration.DurationInput
 }
 
 /**
  * Sends every input and streams one result per input, in input order unless `ordered: false`. Memory does not grow
  * with the number of inputs (the input is pulled as sends complete). A 429 pauses every send of the batch for its
- * `Retry-After` (or the backoff delay). Failures never fail the stream: each is a `Failed` result. Only the input
+ * `Retry-After` (or the backoff delay), never longer than the client's `maxRetryAfter`: a 429 whose `Retry-After` is
+ * longer stops the batch (the inputs not sent are `NotAttempted`, reason `RateLimited`). When the stream ends before
+ * its last result (interrupted), the sends in flight get `interruptGrace` to report their outcome as events. Failures
+ * never fail the stream: each is a `Failed` result. Only the input
  * stream's own error can (every input read before it is sent and reported first), or a defect: a `key` function
  * or a `rateLimiter` that throws (no input is taken after it, and the inputs already read that had not started are
  * `NotAttempted`; a `rateLimiter` that interrupts stops the batch the same way, and the stream ends interrupted), or
@@ -119,49 +168,100 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       )
     }
     const concurrency = Math.max(1, Math.floor(requested))
-    const rate = options.rateLimit === undefined ? { limit: 80, interval: "1 second" as const } : options.rateLimit
-    const limiter = options.rateLimiter ??
-      (rate === false ? undefined : yield* pacer({ limit: rate.limit, interval: rate.interval ?? "1 second" }))
+    const rate: unknown = options.rateLimit === undefined ? { limit: 80 } : options.rateLimit
+    if (rate !== false && (typeof rate !== "object" || rate === null)) {
+      return yield* Effect.die(
+        new Cause.IllegalArgumentException(
+          `sendMediaBatch: rateLimit must be { limit, interval } or false, not ${show(rate)}`
+        )
+      )
+    }
+    // Why the batch stopped starting sends (set once), and the signal that ends what waits meanwhile: a pause, a long
+    // wait for a rate-limit slot, and the client's retries (a send waiting to retry gives up with its last error).
+    let stopReason: NotAttemptedReason | undefined
+    const halt = yield* Deferred.make<void>()
+    const stopWith = (reason: NotAttemptedReason) => {
+      if (stopReason !== undefined) return
+      stopReason = reason
+      Deferred.unsafeDone(halt, Exit.void)
+    }
+
+    let limiter = options.rateLimiter
+    if (limiter === undefined && rate !== false) {
+      const { interval, limit } = rate as { readonly limit: unknown; readonly interval?: unknown }
+      const spacing = spacingOf(limit, interval ?? "1 second", "sendMediaBatch: rateLimit.")
+      if (Either.isLeft(spacing)) return yield* Effect.die(spacing.left)
+      limiter = spacedBy(limit as number, spacing.right, Deferred.await(halt))
+    }
     const keyOf = options.key ?? ((_: A, index: number) => index as unknown as K)
 
-    // The pause shared by every send of the batch, moved forward by any 429.
+    const graceMillis = millisOf(options.interruptGrace ?? "5 seconds")
+    if (!Number.isFinite(graceMillis)) {
+      return yield* Effect.die(
+        new Cause.IllegalArgumentException(
+          `sendMediaBatch: interruptGrace must be a finite duration, 0 or more (e.g. "5 seconds"), not ${
+            show(options.interruptGrace)
+          }`
+        )
+      )
+    }
+    const maxPause = Duration.toMillis(client.config.maxRetryAfter)
+
+    // The pause shared by every send of the batch, moved forward by any 429, never to more than `maxRetryAfter` from
+    // now (a backoff may be longer; a longer `Retry-After` stops the batch instead, see `rateLimited`).
     let pausedUntil = 0
     const pauseFor = (delay: Duration.Duration) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
-        pausedUntil = Math.max(pausedUntil, now + Duration.toMillis(delay))
+        pausedUntil = Math.max(pausedUntil, now + Math.min(Duration.toMillis(delay), maxPause))
       })
-    const waitForPause: Effect.Effect<void> = Effect.flatMap(
-      Clock.currentTimeMillis,
-      (now) => pausedUntil > now ? Effect.zipRight(Effect.sleep(pausedUntil - now), waitForPause) : Effect.void
-    )
-    // A send waits out any pause, then its rate-limit slot; a pause that began while it waited for the slot (a 429
-    // answered meanwhile) is waited out too, and a new slot taken after it, so that nothing is sent during a pause
-    // and the sends held back do not all leave together when it ends.
-    const waitTurn: Effect.Effect<void> = limiter === undefined ? waitForPause : Effect.zipRight(
-      waitForPause,
-      limiter(Clock.currentTimeMillis).pipe(
-        Effect.flatMap((now) => pausedUntil > now ? Effect.suspend(() => waitTurn) : Effect.void)
-      )
-    )
+    const rateLimited = (error: RateLimited, retryAfter: Duration.Duration) =>
+      Duration.toMillis(retryAfter) > maxPause
+        ? Effect.sync(() => stopWith({ _tag: "RateLimited", error }))
+        : pauseFor(retryAfter)
+    // A send waits out any pause (or until the batch stops), then its rate-limit slot; a pause that began while it
+    // waited for the slot (a 429 answered meanwhile) is waited out too, and a new slot taken after it, so that nothing
+    // is sent during a pause and the sends held back do not all leave together when it ends.
+    const waitTurn: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (stopReason !== undefined) return Effect.void
+      if (pausedUntil > now) {
+        return Effect.zipRight(Effect.raceFirst(Effect.sleep(pausedUntil - now), Deferred.await(halt)), waitTurn)
+      }
+      return limiter === undefined
+        ? Effect.void
+        : Effect.flatMap(limiter(Clock.currentTimeMillis), (now) => pausedUntil > now ? waitTurn : Effect.void)
+    })
 
-    // Set once `options.stop` completes: no send starts after it.
     // If `stop` dies, the batch stops too, and the defect comes after every result.
-    let stopped = false
     let stopDefect: Cause.Cause<never> | undefined
     if (options.stop !== undefined) {
       yield* Effect.forkScoped(Effect.onExit(options.stop, (exit) =>
         Effect.sync(() => {
           if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return
-          stopped = true
+          stopWith({ _tag: "Stopped" })
           if (Exit.isFailure(exit)) stopDefect = exit.cause
         })))
     }
 
+    // With events, the sends started and not yet settled, by the fiber running each: when the stream ends early,
+    // they are let finish (see `drain`), and reported if they cannot.
+    const events = client.events
+    const clock = yield* Effect.clock
+    const inFlight = events === undefined ? undefined : new Map<Fiber.RuntimeFiber<unknown, unknown>, Flight>()
+
     const sendOne = (input: A, index: number): Effect.Effect<BatchResult<A, K>> => {
       const key = keyOf(input, index)
+      // with events: the fiber running the send, once it started, and what it knows of the send
+      let runningOn: Fiber.RuntimeFiber<unknown, unknown> | undefined
+      let flight: Flight | undefined
       const toResult = Effect.match({
-        onFailure: (error: SendMediaError): BatchResult<A, K> => ({ _tag: "Failed", index, key, input, error }),
-        onSuccess: (result: SendMediaResult): BatchResult<A, K> => ({ _tag: "Sent", index, key, input, result })
+        onFailure: (error: SendMediaError): BatchResult<A, K> => {
+          if (runningOn !== undefined) inFlight!.delete(runningOn)
+          return { _tag: "Failed", index, key, input, error }
+        },
+        onSuccess: (result: SendMediaResult): BatchResult<A, K> => {
+          if (runningOn !== undefined) inFlight!.delete(runningOn)
+          return { _tag: "Sent", index, key, input, result }
+        }
       })
       const validated = MediaMessage.validate(input)
       if (Either.isLeft(validated)) {
@@ -169,31 +269,88 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
         // for a rate-limit slot: nothing is sent.
         return toResult(client.sendMedia(input, { beforeAttempt: waitTurn }))
       }
-      const notAttempted: BatchResult<A, K> = { _tag: "NotAttempted", index, key, input }
+      const message = validated.right
       let first = true
       const hooks = {
-        // the first attempt waited its turn below (and checked the stop flag after it); retries wait here
+        // the first attempt waited its turn below (and checked the stop after it); retries wait here
         beforeAttempt: Effect.suspend(() => {
           if (first) {
             first = false
             return Effect.void
           }
-          return waitTurn
+          const known = flight
+          return known === undefined ? waitTurn : Effect.map(waitTurn, () => {
+            // a retry after the batch stopped is given up by the client, with the error of the last attempt
+            if (stopReason !== undefined) return
+            known.attempts++
+            known.lastError = undefined
+          })
         }),
-        onRetry: (error: SendMediaError, _attempt: number, delay: Duration.Duration) =>
-          error._tag === "RateLimited" ? pauseFor(delay) : Effect.void
+        onRetry: (error: SendMediaError, _attempt: number, delay: Duration.Duration) => {
+          if (flight !== undefined) flight.lastError = error
+          return error._tag === "RateLimited" ? pauseFor(delay) : Effect.void
+        },
+        cancelRetries: halt
       }
-      const send = client.sendMessage(validated.right, hooks).pipe(
+      const send = client.sendMessage(message, hooks).pipe(
         Effect.tapError((error) =>
-          error._tag === "RateLimited" && error.retryAfter !== undefined ? pauseFor(error.retryAfter) : Effect.void
+          error._tag === "RateLimited" && error.retryAfter !== undefined
+            ? rateLimited(error, error.retryAfter)
+            : Effect.void
         ),
         toResult
       )
+      const notAttempted = (): BatchResult<A, K> => ({ _tag: "NotAttempted", index, key, input, reason: stopReason! })
+      const tracked = Effect.withFiberRuntime<BatchResult<A, K>>((fiber) => {
+        flight = { message, attempts: 1, startedAt: clock.unsafeCurrentTimeMillis(), lastError: undefined }
+        runningOn = fiber
+        inFlight!.set(fiber, flight)
+        return send
+      })
       return Effect.suspend(() =>
-        stopped
-          ? Effect.succeed(notAttempted)
-          : Effect.flatMap(waitTurn, () => stopped ? Effect.succeed(notAttempted) : send)
+        stopReason !== undefined
+          ? Effect.succeed(notAttempted())
+          : Effect.flatMap(waitTurn, () =>
+            stopReason !== undefined
+              ? Effect.succeed(notAttempted())
+              // tracked only when somebody listens to the events: nobody could be told of an abandoned send otherwise
+              : inFlight !== undefined && events!.unsafeHasSubscribers()
+              ? tracked
+              : send)
       )
+    }
+    // When the stream ends early with sends in flight: no new send nor retry; after the grace period, the sends still
+    // unanswered are reported (ambiguous: their requests may have reached Kaleyra) and then interrupted.
+    const drain: Drain | undefined = events === undefined || inFlight === undefined ? undefined : {
+      grace: graceMillis,
+      halt: () => stopWith({ _tag: "Stopped" }),
+      busy: (fiber) => inFlight.has(fiber) && events.unsafeHasSubscribers(),
+      // A send whose answer came is no longer in `inFlight` once its result is made, a few steps after the client
+      // published its event: only a fiber paused by its op budget between the two at the very end of the grace would
+      // be reported twice.
+      abandon: (fiber) => {
+        const flight = inFlight.get(fiber)
+        if (flight === undefined) return Effect.void
+        inFlight.delete(fiber)
+        const { message } = flight
+        const error = flight.lastError ?? new TransportError({
+          reason: "Other",
+          mayHaveReachedKaleyra: true,
+          detail: `the batch ended (its consumer interrupted) and no answer came within its ${
+            Duration.format(Duration.millis(graceMillis))
+          } grace period`
+        })
+        return events.publish(
+          new KaleyraEvent.SendFailed({
+            error,
+            recipients: message.to,
+            type: message.type,
+            refs: refsOf(message),
+            attempts: flight.attempts,
+            durationMillis: clock.unsafeCurrentTimeMillis() - flight.startedAt
+          })
+        )
+      }
     }
 
     // How far the batch may run ahead of the results the consumer has taken: at most this many inputs are started
@@ -233,14 +390,14 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
     // An input read but never started, because a send died: `NotAttempted` (unless its key cannot be had either).
     const notStarted = (input: A, index: number): BatchResult<A, K> | undefined => {
       try {
-        return { _tag: "NotAttempted", index, key: keyOf(input, index), input }
+        return { _tag: "NotAttempted", index, key: keyOf(input, index), input, reason: sendDied }
       } catch {
         return undefined
       }
     }
     const results = runWorkers(
       source,
-      { concurrency, window, ordered: options.ordered !== false },
+      { concurrency, window, ordered: options.ordered !== false, drain },
       sendOne,
       notStarted
     )
@@ -254,6 +411,29 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
       })
     )
   }))
+
+const sendDied: NotAttemptedReason = { _tag: "SendDied" }
+
+/** A send of a batch that started, as an event reports it if the batch has to abandon it. */
+interface Flight {
+  readonly message: MediaMessage.MediaMessage
+  readonly startedAt: number
+  attempts: number
+  /** The error of the last attempt while the send waits to retry it. */
+  lastError: SendMediaError | undefined
+}
+
+/**
+ * How `runWorkers` ends when its stream ends before the last result (the consumer interrupted or done): `halt` (no
+ * new run, no retry), the runs that are not `busy` interrupted at once, the busy ones given `grace` milliseconds to
+ * finish, then each still running `abandon`ed (reported) and interrupted.
+ */
+interface Drain {
+  readonly grace: number
+  readonly halt: () => void
+  readonly busy: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => boolean
+  readonly abandon: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Effect.Effect<void>
+}
 
 /** Marks the end of `runWorkers`'s results. */
 const END: unique symbol = Symbol("effect-kaleyra/Batch/end")
@@ -276,12 +456,20 @@ const DIED: unique symbol = Symbol("effect-kaleyra/Batch/died")
  * defect (or interruption) comes after every result. A pull in progress is then interrupted (it runs in a fiber of its own for that):
  * a live input (a queue) may bring nothing for a long time.
  *
+ * When the stream ends before its last result (its consumer interrupted or done), every worker is interrupted at
+ * once, unless `drain` says which runs to let finish first (see {@link Drain}).
+ *
  * Cheaper than `Stream.mapEffect` with `concurrency` (a fiber per input, three times the CPU) or groups run with
  * `Effect.forEach` (which waits for a group's slowest run before starting the next group, and reads a group ahead).
  */
 const runWorkers = <A, R, B extends object>(
   source: Stream.Stream<A, never, R>,
-  options: { readonly concurrency: number; readonly window: number; readonly ordered: boolean },
+  options: {
+    readonly concurrency: number
+    readonly window: number
+    readonly ordered: boolean
+    readonly drain: Drain | undefined
+  },
   f: (item: A, index: number) => Effect.Effect<B>,
   notStarted: (item: A, index: number) => B | undefined
 ): Stream.Stream<B, never, R> =>
@@ -421,21 +609,48 @@ const runWorkers = <A, R, B extends object>(
         ? Effect.zipRight(run(chunk[position++], index++), worker)
         : Effect.zipRight(locked, take)
     })
-    yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
-      .pipe(
-        Effect.catchAllCause((cause) => Effect.sync(() => die(cause))),
-        // After a halt: the inputs read and not started (every run has ended, so they come last in order too).
-        Effect.zipRight(Effect.sync(() => {
-          while (position < chunk.length) {
-            const i = index++
-            const result = notStarted(chunk[position++], i)
-            inWindow++ // no worker waits any more: the window only keeps its count right
-            emit(i, result === undefined ? DIED : result)
-          }
-          results.unsafeOffer(END)
-        })),
-        Effect.forkScoped
+    let workers: ReadonlyArray<Fiber.RuntimeFiber<void>> = []
+    yield* Effect.forEach(Array.from({ length: concurrency }), () => Effect.fork(worker)).pipe(
+      Effect.flatMap((forked) => {
+        workers = forked
+        return Fiber.joinAll(forked)
+      }),
+      Effect.catchAllCause((cause) => Effect.sync(() => die(cause))),
+      // After a halt: the inputs read and not started (every run has ended, so they come last in order too).
+      Effect.zipRight(Effect.sync(() => {
+        while (position < chunk.length) {
+          const i = index++
+          const result = notStarted(chunk[position++], i)
+          inWindow++ // no worker waits any more: the window only keeps its count right
+          emit(i, result === undefined ? DIED : result)
+        }
+        results.unsafeOffer(END)
+      })),
+      Effect.forkScoped
+    )
+    const { drain } = options
+    if (drain !== undefined) {
+      // Runs before the scope interrupts the workers (finalizers run in reverse order).
+      yield* Effect.addFinalizer(() =>
+        Effect.suspend(() => {
+          if (workers.every((fiber) => fiber.unsafePoll() !== null)) return Effect.void
+          halted = true
+          drain.halt()
+          const busy = workers.filter(drain.busy)
+          const idle = workers.filter((fiber) => !busy.includes(fiber))
+          // A finalizer is uninterruptible, and so would be the loser of a race run in it (`Effect.timeout` would
+          // wait for the busy runs): a timer fiber, interruptible while it sleeps, ends them instead.
+          const expire = Effect.interruptible(Effect.sleep(drain.grace)).pipe(
+            Effect.zipRight(Effect.forEach(busy, drain.abandon, { discard: true })),
+            Effect.zipRight(Fiber.interruptAll(busy))
+          )
+          return Effect.forEach(idle, Fiber.interruptFork, { discard: true }).pipe(
+            Effect.zipRight(Effect.forkDaemon(expire)),
+            Effect.flatMap((timer) => Effect.zipRight(Fiber.awaitAll(busy), Fiber.interrupt(timer)))
+          )
+        })
       )
+    }
     let done = false
     const takeResults: Effect.Effect<Chunk.Chunk<B>, Option.Option<never>> = Effect.suspend(() =>
       done ? Effect.fail(Option.none()) : Effect.flatMap(Queue.takeBetween(results, 1, window + 1), (taken) => {
@@ -461,7 +676,9 @@ const runWorkers = <A, R, B extends object>(
  * at least `interval / limit` after the previous one, so that no window of length `interval` holds more than `limit`
  * starts. Unlike `RateLimiter.make`'s token bucket, it keeps sub-millisecond spacing exact (2,000 per second stays
  * 2,000, not 1,000) and never bursts a full bucket on top of the refills. Above 100 per interval it allows a small
- * catch-up burst (1% of `limit`) so that late timers do not lower the long-run rate.
+ * catch-up burst (1% of `limit`) so that late timers do not lower the long-run rate. A `limit` below 1 is kept (0.5 per
+ * second: one start every 2 seconds). A `limit` that is not a positive finite number, or an `interval` that is not a
+ * positive finite duration, is refused: the effect dies with a `Cause.IllegalArgumentException` naming it.
  *
  * @since 0.1.0
  * @category constructors
@@ -470,20 +687,9 @@ export const pacer = (options: {
   readonly limit: number
   readonly interval: Duration.DurationInput
 }): Effect.Effect<RateLimiter.RateLimiter> =>
-  Effect.sync(() => {
-    const limit = Math.max(1, options.limit)
-    const spacing = Duration.toMillis(options.interval) / limit
-    const slack = spacing * (Math.max(1, Math.ceil(limit / 100)) - 1)
-    // Timers have a 1 ms grain: below 2 ms of spacing, a slot less than 1 ms ahead starts now (one timer per
-    // millisecond at most, instead of one per operation).
-    const early = spacing < 2 ? 1 : 0
-    let nextSlot = Number.NEGATIVE_INFINITY
-    const acquire = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const slot = Math.max(nextSlot, now - slack)
-      nextSlot = slot + spacing
-      return slot - now >= early && slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
-    })
-    return (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter
+  Effect.suspend(() => {
+    const spacing = spacingOf(options.limit, options.interval, "pacer: ")
+    return Either.isLeft(spacing) ? Effect.die(spacing.left) : Effect.sync(() => spacedBy(options.limit, spacing.right))
   })
 
 /**

@@ -4,8 +4,11 @@
  * The client works over any `HttpClient`. A transport written for it can also do the following (the node package's
  * undici client does all three; the testing package's in-memory client the first two):
  *
- * - report whether a failed request was fully written, by setting `requestSent: boolean` on the error in the
- *   `cause` chain of its `RequestError` (`false` lets the client retry safely);
+ * - report whether any byte of a failed request may have been written, by setting `requestSent: boolean` on the
+ *   error in the `cause` chain of its `RequestError`. `false` is a proof that nothing was written (never connected,
+ *   refused before a connection carried it), which lets the client retry safely; `true` as soon as the request was
+ *   handed to a connection, even if it failed mid-write. When it is set, the client believes it whatever the error's
+ *   `code`: only a failure without it is judged by its code ({@link neverSentCodes});
  * - enforce the per-attempt timeout itself, without a timer fiber: mark the client with {@link withNativeTimeout},
  *   read {@link currentTimeout} when a request starts, and fail with a cause whose `code` is `"ETIMEDOUT"` (and
  *   `requestSent` set) when the whole response has not arrived in time. The client then skips its generic
@@ -72,8 +75,12 @@ export const hasNativeTimeout = (client: HttpClient.HttpClient.With<unknown, unk
 export const TIMEOUT_CODE = "ETIMEDOUT"
 
 /**
- * Error codes that prove no connection carried the request (refused, unresolvable, unreachable, TLS refused, a closed
- * or destroyed client, an invalid request): a failure with one of them is safe to retry.
+ * Error codes that prove that no byte of the request was written (refused, unresolvable, a connect timeout, TLS
+ * refused at the handshake, a request undici refused to send). Only a failure whose transport does not say whether
+ * the request was written (no `requestSent` in its cause) is judged by them. A destroyed or closed dispatcher
+ * (`UND_ERR_DESTROYED`, `UND_ERR_CLOSED`) is not among them: it may have been destroyed under a request already
+ * written. Nor is an unreachable host or network, which a connection already established can report too (the
+ * client counts those as never sent only when they come from `connect`).
  *
  * @since 0.1.0
  * @category constants
@@ -82,12 +89,7 @@ export const neverSentCodes: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
   "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
   "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_DESTROYED",
-  "UND_ERR_CLOSED",
   "UND_ERR_INVALID_ARG",
   "UND_ERR_NOT_SUPPORTED",
   "ERR_TLS_CERT_ALTNAME_INVALID",

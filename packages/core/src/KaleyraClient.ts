@@ -16,6 +16,7 @@ import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -26,16 +27,24 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as HttpTransport from "./HttpTransport.js"
-import { errorFromResponse, findId, parseJson, type RawResponse, sendSuccessFromResponse } from "./internal/response.js"
+import { refsOf } from "./internal/refs.js"
+import {
+  errorFromResponse,
+  findId,
+  parseJson,
+  type RawResponse,
+  sendSuccessFromResponse,
+  unexpectedResponse
+} from "./internal/response.js"
+import { errorScrubber } from "./internal/secret.js"
 import { fromExchangeFailure, fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
 import {
   isRetryable,
   type KaleyraResponseError,
-  RateLimited,
   type SendMediaError,
   TransportError,
-  UnexpectedResponse
+  type UnexpectedResponse
 } from "./KaleyraError.js"
 import * as KaleyraEvent from "./KaleyraEvent.js"
 import { KaleyraEvents } from "./KaleyraEvents.js"
@@ -119,6 +128,12 @@ export interface AttemptHooks {
     attempt: number,
     delay: Duration.Duration
   ) => Effect.Effect<void>
+  /**
+   * Once this is done, no retry starts: a call waiting to retry (its delay, or `beforeAttempt` before a retry) gives
+   * up at once and fails with the error of its last attempt (a `SendFailed` event for a send, and no
+   * `RetryScheduled`). An attempt in progress is not cut short. Batch sending completes it when it stops.
+   */
+  readonly cancelRetries?: Deferred.Deferred<void>
 }
 
 /**
@@ -146,6 +161,11 @@ export interface Service {
     message: MediaMessage.MediaMessage,
     options?: AttemptHooks
   ) => Effect.Effect<SendMediaResult, SendMediaError>
+  /**
+   * The `KaleyraEvents` the client publishes to (the one in context when it was built), if any. Batch sending
+   * reports there the outcome of a send it had to abandon.
+   */
+  readonly events?: KaleyraEvents["Type"] | undefined
   /** Uploads a media file (checked first: type, size, name) and returns its media id. */
   readonly uploadMedia: (input: UploadMediaInput) => Effect.Effect<UploadMediaResult, UploadMediaError>
   /**
@@ -288,62 +308,6 @@ const withTimeout = <A, E, E2>(
 ): Effect.Effect<A, E | E2> => Effect.timeoutFail(effect, { duration, onTimeout: () => onTimeout(duration) })
 
 /**
- * Removes the API key from the free-text parts of an error (a transport's message or a server's page may quote
- * the request), so that no error, log or span can carry it.
- */
-const secretScrubber = (secret: string) => {
-  const clean = (text: string) => text.includes(secret) ? text.split(secret).join("<redacted>") : text
-  const cleanUnknown = (value: unknown): unknown => {
-    if (typeof value === "string") return clean(value)
-    if (Array.isArray(value)) return value.map(cleanUnknown)
-    if (typeof value === "object" && value !== null) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [clean(k), cleanUnknown(v)]))
-    }
-    return value
-  }
-  const leaks = (value: unknown) => value !== undefined && JSON.stringify(value).includes(secret)
-  return <E extends SendMediaError>(error: E): E => {
-    switch (error._tag) {
-      case "TransportError":
-        return leaks(error.detail)
-          ? new TransportError({ ...error, detail: clean(error.detail) }, { disableValidation: true }) as E
-          : error
-      case "UnexpectedResponse":
-        return leaks(error.excerpt) || leaks(error.body)
-          ? new UnexpectedResponse({
-            status: error.status,
-            reason: error.reason,
-            ...(error.contentType !== undefined ? { contentType: error.contentType } : {}),
-            excerpt: clean(error.excerpt),
-            ...(error.body !== undefined ? { body: cleanUnknown(error.body) } : {})
-          }, { disableValidation: true }) as E
-          : error
-      case "InvalidMessage":
-        return error
-      case "RateLimited":
-        return leaks(error.message) || leaks(error.code)
-          ? new RateLimited({
-            status: error.status,
-            message: clean(error.message),
-            ...(error.code !== undefined ? { code: clean(error.code) } : {}),
-            ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {})
-          }, { disableValidation: true }) as E
-          : error
-      default: {
-        if (!leaks(error.message) && !leaks(error.error) && !leaks(error.code)) return error
-        const Rebuilt = error.constructor as new(fields: unknown, options: { disableValidation: boolean }) => E
-        return new Rebuilt({
-          status: error.status,
-          code: clean(error.code),
-          message: clean(error.message),
-          error: cleanUnknown(error.error)
-        }, { disableValidation: true })
-      }
-    }
-  }
-}
-
-/**
  * Builds the client over the `HttpClient` in context. Adds `api-key` to the redacted header names for every effect
  * the layer is provided to, so the key never appears in logs or spans.
  *
@@ -381,7 +345,8 @@ export const make = (
     const messagesHeaders = { ...baseHeaders, "content-type": "application/json" }
     const timeoutMillis = Duration.toMillis(config.timeout)
 
-    const scrub = secretScrubber(Redacted.value(config.apiKey))
+    // Errors only: a server or transport may echo the key back (internal/secret.ts).
+    const scrub = errorScrubber(Redacted.value(config.apiKey))
     const timeoutError = (timeout: Duration.Duration) =>
       new TransportError({
         reason: "Timeout",
@@ -426,9 +391,10 @@ export const make = (
       settled: Settle<C, A, E2>,
       context: C
     ): Effect.Effect<A, E2> => {
+      const cancel = hooks?.cancelRetries
       const retryOrFail = (error: KaleyraResponseError | TransportError, attempt: number): Effect.Effect<A, E2> => {
         if (attempt > config.maxRetries || !isRetryable(error)) return settled.onFailure(context, error, attempt)
-        return Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
+        const retry = Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
           if (delay === undefined) return settled.onFailure(context, error, attempt)
           const announce = Effect.logDebug("Kaleyra: retrying").pipe(
             Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
@@ -436,12 +402,30 @@ export const make = (
           return announce.pipe(
             Effect.zipRight(settled.onRetry?.(context, error, attempt, delay) ?? Effect.void),
             Effect.zipRight(hooks?.onRetry?.(error, attempt, delay) ?? Effect.void),
-            Effect.zipRight(Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay))
+            Effect.zipRight(
+              cancel === undefined
+                ? Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay)
+                : Effect.raceFirst(Effect.sleep(delay), Deferred.await(cancel)).pipe(
+                  Effect.zipRight(hooks?.beforeAttempt ?? Effect.void),
+                  Effect.zipRight(Deferred.isDone(cancel)),
+                  Effect.flatMap((cancelled) =>
+                    cancelled ? settled.onFailure(context, error, attempt) : attemptOnce(attempt + 1)
+                  )
+                )
+            )
           )
         })
+        return cancel === undefined ? retry : Effect.flatMap(
+          Deferred.isDone(cancel),
+          (cancelled) => cancelled ? settled.onFailure(context, error, attempt) : retry
+        )
       }
-      const loop = (attempt: number): Effect.Effect<A, E2> => {
-        const settle = Effect.matchCauseEffect(once, {
+      const loop = (attempt: number): Effect.Effect<A, E2> =>
+        hooks?.beforeAttempt === undefined
+          ? attemptOnce(attempt)
+          : Effect.zipRight(hooks.beforeAttempt, attemptOnce(attempt))
+      const attemptOnce = (attempt: number): Effect.Effect<A, E2> =>
+        Effect.matchCauseEffect(once, {
           onFailure: (cause): Effect.Effect<A, E2> => {
             const failure = Cause.failureOption(cause)
             if (failure._tag === "Some") return retryOrFail(scrub(toError(failure.value)), attempt)
@@ -455,8 +439,6 @@ export const make = (
               ? settled.onSuccess(context, raw, attempt)
               : Effect.flatMap(responseError(raw), (error) => retryOrFail(error, attempt))
         })
-        return hooks?.beforeAttempt === undefined ? settle : Effect.zipRight(hooks.beforeAttempt, settle)
-      }
       return loop(1)
     }
 
@@ -486,16 +468,6 @@ export const make = (
         settledRaw,
         undefined
       )
-
-    const refsOf = (message: MediaMessage.MediaMessage | undefined): KaleyraEvent.Refs => {
-      const extra = message?.extraInfo
-      if (extra === undefined) return {}
-      const refs: { ref?: string; ref1?: string; ref2?: string } = {}
-      if (extra.ref !== undefined) refs.ref = extra.ref
-      if (extra.ref1 !== undefined) refs.ref1 = extra.ref1
-      if (extra.ref2 !== undefined) refs.ref2 = extra.ref2
-      return refs
-    }
 
     /**
      * Sends a validated message: through the transport's exchange when it offers one (one step per attempt),
@@ -722,13 +694,7 @@ export const make = (
         const body = parseJson(response)
         const id = Either.isRight(body) ? findId(body.right, MEDIA_ID_PATHS) : undefined
         if (id === undefined) {
-          return yield* Either.isLeft(body) ? body.left : new UnexpectedResponse({
-            status: response.status,
-            reason: "MissingId",
-            ...(response.contentType !== undefined ? { contentType: response.contentType } : {}),
-            excerpt: (response.body ?? "").slice(0, 512),
-            body: body.right
-          }, { disableValidation: true })
+          return yield* Either.isLeft(body) ? body.left : unexpectedResponse(response, "MissingId", body.right)
         }
         const result: UploadMediaResult = {
           id,
@@ -749,7 +715,7 @@ export const make = (
       )
     )
 
-    return KaleyraClient.of({ config, httpClient, sendMedia, sendMessage, uploadMedia, execute })
+    return KaleyraClient.of({ config, httpClient, sendMedia, sendMessage, events, uploadMedia, execute })
   })
 
 /**

@@ -92,6 +92,18 @@ const SID = /^[A-Za-z0-9_-]{1,128}$/
 
 const invalid = (path: string, message: string) => ConfigError.InvalidData([path], message)
 
+/**
+ * An HTTP header value carries Latin-1 only, and a control character (a tab included) is either refused by the
+ * transport or altered on the way: such a key could never authenticate, so it is refused before any send.
+ */
+
+const UNSENDABLE = /[^\x20-\x7e\xa0-\xff]/
+
+const API_KEY_RULE =
+  "must be a non-empty string of printable Latin-1 characters (no control character, no character above U+00FF)"
+
+const isSendableKey = (key: unknown): boolean => typeof key === "string" && key.length > 0 && !UNSENDABLE.test(key)
+
 const checkSid = (sid: unknown): Either.Either<string, ConfigError.ConfigError> =>
   typeof sid === "string" && SID.test(sid)
     ? Either.right(sid)
@@ -157,10 +169,7 @@ export const resolve = (options: Options): Either.Either<Resolved, ConfigError.C
     if (!Redacted.isRedacted(options.apiKey)) {
       return yield* Either.left(invalid("apiKey", "must be a Redacted value (Redacted.make(key))"))
     }
-    const key = Redacted.value(options.apiKey)
-    if (typeof key !== "string" || key.length === 0 || /[\r\n\0]/.test(key)) {
-      return yield* Either.left(invalid("apiKey", "must be a non-empty string on one line"))
-    }
+    if (!isSendableKey(Redacted.value(options.apiKey))) return yield* Either.left(invalid("apiKey", API_KEY_RULE))
     const baseUrl = yield* checkBaseUrl(options.baseUrl, options.region)
     const timeout = yield* checkDuration("timeout", options.timeout, Duration.seconds(30))
     const retryBaseDelay = yield* checkDuration("retryBaseDelay", options.retryBaseDelay, Duration.millis(500))
@@ -195,8 +204,11 @@ export const config: Config.Config<Options> = Config.all({
   sid: Config.string("SID").pipe(
     Config.validate({ message: "must be 1 to 128 letters, digits, '-' or '_'", validation: (s) => SID.test(s) })
   ),
+  // Checked once redacted (Effect turns a redacted value's own error into "<redacted>"), naming the variable itself.
   apiKey: Config.redacted("API_KEY").pipe(
-    Config.validate({ message: "must not be empty", validation: (k) => Redacted.value(k).length > 0 })
+    Config.mapOrFail((key) =>
+      isSendableKey(Redacted.value(key)) ? Either.right(key) : Either.left(invalid("API_KEY", API_KEY_RULE))
+    )
   ),
   senderNumber: Config.string("SENDER_NUMBER").pipe(
     Config.validate({

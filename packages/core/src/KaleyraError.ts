@@ -281,7 +281,7 @@ export type TransportErrorReason = typeof TransportErrorReason.Type
 
 /**
  * No response: connection refused, reset, timeout. `mayHaveReachedKaleyra` says whether the request may have
- * been received (and the message sent): when `false` the connection never carried the whole request, and the
+ * been received (and the message sent): when `false` no byte of the request can have been written, and the
  * client retried it; when `true` the outcome is unknown and the client did not retry, so that nothing is sent
  * twice. `detail` describes the cause in one line (never the request or its headers).
  *

@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { SendMediaError } from "./KaleyraError.js"
-import type { MediaType } from "./MediaMessage.js"
+import { type MediaType, normalizePhoneNumber } from "./MediaMessage.js"
 
 /**
  * The `ref`s of a message, to correlate it with your own records.
@@ -132,11 +132,23 @@ export interface CallbackError {
 export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated")<{
   readonly messageId: string
   readonly status: MessageStatus
+  /**
+   * In E.164 with `+` (`+919876543210`), as in `SendMediaResult.recipients`, when it is a phone number; otherwise as
+   * it came.
+   */
   readonly recipient: string | undefined
+  /** The recipient as Kaleyra sent it (Meta writes `919876543210`, without `+`). */
+  readonly rawRecipient?: string
   /** Seconds since the epoch, as Meta sends it. */
   readonly timestamp: number | undefined
   readonly refs: Refs
   readonly errors: ReadonlyArray<CallbackError>
+  /**
+   * `true` when `KaleyraEvents` could not check this status against the message's earlier ones: it no longer
+   * remembers the message, and the status may be older than one it forgot (see `KaleyraEvents.Service.ingest`). Such
+   * an event can be a step backwards or a repeat: ignore it if that matters. Absent otherwise.
+   */
+  readonly orderUnchecked?: true
 }> {}
 
 /**
@@ -147,7 +159,10 @@ export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated
  */
 export class IncomingMessage extends Data.TaggedClass("IncomingMessage")<{
   readonly messageId: string | undefined
+  /** In E.164 with `+` (`+919876543210`) when it is a phone number; otherwise as it came. */
   readonly from: string
+  /** The sender as Kaleyra sent it (Meta writes `919876543210`, without `+`). */
+  readonly rawFrom?: string
   readonly name: string | undefined
   readonly type: string
   readonly timestamp: number | undefined
@@ -249,12 +264,13 @@ const MetaMessage = Schema.Struct({
   sticker: Schema.optional(MetaMedia)
 })
 
+// Statuses and messages are decoded entry by entry (see `fromEnvelope`): one bad entry must not drop its siblings.
 const Envelope = Schema.Struct({
   meta_object: Schema.Struct({
     field: optionalText,
     value: Schema.Struct({
-      statuses: Schema.optional(Schema.Array(MetaStatus)),
-      messages: Schema.optional(Schema.Array(MetaMessage)),
+      statuses: Schema.optional(Schema.Array(Schema.Unknown)),
+      messages: Schema.optional(Schema.Array(Schema.Unknown)),
       contacts: Schema.optional(Schema.Array(Schema.Struct({
         wa_id: optionalText,
         profile: Schema.optional(Schema.Struct({ name: optionalText }))
@@ -292,9 +308,28 @@ const Flat = Schema.Struct({
 
 const decodeEnvelope = Schema.decodeUnknownEither(Envelope)
 const decodeFlat = Schema.decodeUnknownEither(Flat)
+const decodeMetaStatus = Schema.decodeUnknownEither(MetaStatus)
+const decodeMetaMessage = Schema.decodeUnknownEither(MetaMessage)
+
+const parseReason = (error: ParseResult.ParseError, max: number): string =>
+  ParseResult.TreeFormatter.formatErrorSync(error).slice(0, max)
 
 const orUndefined = (s: string | null | undefined): string | undefined =>
   s === null || s === undefined || s === "" ? undefined : s
+
+/**
+ * A number as Meta writes it (`919876543210`) in the format of the send results (`+919876543210`), so that events and
+ * results join without a conversion; anything that is not a phone number is kept as it came.
+ */
+const e164 = (raw: string): string => {
+  const normalised = normalizePhoneNumber(raw.startsWith("+") ? raw : `+${raw}`)
+  return Either.isRight(normalised) ? normalised.right : raw
+}
+
+const recipientFields = (raw: string | undefined) =>
+  raw === undefined ? { recipient: undefined } : { recipient: e164(raw), rawRecipient: raw }
+
+const senderFields = (raw: string) => ({ from: e164(raw), rawFrom: raw })
 
 const refsOf = (
   o: {
@@ -337,6 +372,7 @@ const statusEvent = (
   rawStatus: string,
   fields: {
     readonly recipient: string | undefined
+    readonly rawRecipient?: string
     readonly timestamp: number | undefined
     readonly refs: Refs
     readonly errors: ReadonlyArray<CallbackError>
@@ -366,34 +402,49 @@ const metaErrors = (errors: ReadonlyArray<typeof MetaError.Type> | undefined): R
     return out
   })
 
-const fromEnvelope = (e: typeof Envelope.Type): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> => {
+const fromEnvelope = (e: typeof Envelope.Type): Either.Either<DecodedCallback, CallbackDecodeError> => {
   const extra = e.extra_info
   const refs = refsOf(extra ?? {})
   const value = e.meta_object.value
   const events: Array<CallbackEvent> = []
-  const statuses = value.statuses ?? []
-  for (let i = 0; i < statuses.length; i++) {
-    const s = statuses[i]
-    // Kaleyra's top-level message_id names the message of a single-status callback; Meta's id is the fallback.
-    const messageId =
-      (statuses.length === 1 ? orUndefined(e.message_id) ?? orUndefined(extra?.message_id) : undefined) ??
-        s.id
-    const event = statusEvent(messageId, s.status, {
-      recipient: orUndefined(s.recipient_id),
-      timestamp: toSeconds(s.timestamp),
-      refs,
-      errors: metaErrors(s.errors)
-    })
-    if (Either.isLeft(event)) return Either.left(event.left)
-    events.push(event.right)
+  const rejected: Array<CallbackDecodeError> = []
+  /** Decodes each entry of a list on its own: one that cannot be decoded is left out, with why. */
+  const eachEntry = <A>(
+    list: "statuses" | "messages",
+    entries: ReadonlyArray<unknown>,
+    decode: (entry: unknown) => Either.Either<A, ParseResult.ParseError>,
+    toEvent: (entry: A) => Either.Either<CallbackEvent, CallbackDecodeError>
+  ): void => {
+    for (let i = 0; i < entries.length; i++) {
+      const decoded = decode(entries[i])
+      const event = Either.isLeft(decoded)
+        ? Either.left(new CallbackDecodeError({ reason: parseReason(decoded.left, 300) }))
+        : toEvent(decoded.right)
+      if (Either.isRight(event)) events.push(event.right)
+      else rejected.push(new CallbackDecodeError({ reason: `meta_object.value.${list}[${i}]: ${event.left.reason}` }))
+    }
   }
-  for (const m of value.messages ?? []) {
+  const statuses = value.statuses ?? []
+  eachEntry("statuses", statuses, decodeMetaStatus, (s) =>
+    statusEvent(
+      // Kaleyra's top-level message_id names the message of a single-status callback; Meta's id is the fallback.
+      (statuses.length === 1 ? orUndefined(e.message_id) ?? orUndefined(extra?.message_id) : undefined) ?? s.id,
+      s.status,
+      {
+        ...recipientFields(orUndefined(s.recipient_id)),
+        timestamp: toSeconds(s.timestamp),
+        refs,
+        errors: metaErrors(s.errors)
+      }
+    ))
+  const messages = value.messages ?? []
+  eachEntry("messages", messages, decodeMetaMessage, (m) => {
     const media = m.image ?? m.video ?? m.audio ?? m.document ?? m.sticker
     const contact = (value.contacts ?? []).find((c) => c.wa_id === m.from) ?? value.contacts?.[0]
-    events.push(
+    return Either.right(
       new IncomingMessage({
         messageId: orUndefined(m.id),
-        from: m.from,
+        ...senderFields(m.from),
         name: orUndefined(contact?.profile?.name),
         type: m.type,
         timestamp: toSeconds(m.timestamp),
@@ -410,24 +461,28 @@ const fromEnvelope = (e: typeof Envelope.Type): Either.Either<ReadonlyArray<Call
         refs
       })
     )
-  }
-  if (events.length === 0 && e.status != null && (e.message_id ?? extra?.message_id)) {
+  })
+  if (statuses.length === 0 && messages.length === 0 && e.status != null && (e.message_id ?? extra?.message_id)) {
     // An envelope whose status sits only at the top level.
-    const event = statusEvent((e.message_id ?? extra?.message_id)!, e.status, {
-      recipient: undefined,
-      timestamp: undefined,
-      refs,
-      errors: []
-    })
-    if (Either.isLeft(event)) return Either.left(event.left)
-    events.push(event.right)
+    return Either.map(
+      statusEvent((e.message_id ?? extra?.message_id)!, e.status, {
+        recipient: undefined,
+        timestamp: undefined,
+        refs,
+        errors: []
+      }),
+      (event) => ({ events: [event], rejected: [] })
+    )
   }
-  return events.length === 0
-    ? Either.left(new CallbackDecodeError({ reason: "meta_object.value holds neither statuses nor messages" }))
-    : Either.right(events)
+  if (events.length > 0) return Either.right({ events, rejected })
+  return Either.left(
+    rejected.length === 0
+      ? new CallbackDecodeError({ reason: "meta_object.value holds neither statuses nor messages" })
+      : new CallbackDecodeError({ reason: rejected.map((r) => r.reason).join("; ").slice(0, 1000) })
+  )
 }
 
-const fromFlat = (f: typeof Flat.Type): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> => {
+const fromFlat = (f: typeof Flat.Type): Either.Either<DecodedCallback, CallbackDecodeError> => {
   const refs = refsOf(f)
   const id = orUndefined(f.id)
   const status = orUndefined(f.status)
@@ -440,34 +495,38 @@ const fromFlat = (f: typeof Flat.Type): Either.Either<ReadonlyArray<CallbackEven
       ? [{ code: "UNKNOWN", message: errorText }]
       : []
     return Either.map(
-      statusEvent(id, status, { recipient: orUndefined(f.mobile), timestamp: toSeconds(f.timestamp), refs, errors }),
-      (event) => [event]
+      statusEvent(id, status, {
+        ...recipientFields(orUndefined(f.mobile)),
+        timestamp: toSeconds(f.timestamp),
+        refs,
+        errors
+      }),
+      (event) => ({ events: [event], rejected: [] })
     )
   }
   const from = orUndefined(f.from) ?? (orUndefined(f.type) !== undefined ? orUndefined(f.mobile) : undefined)
   if (from !== undefined) {
     const mediaUrl = orUndefined(f.media_url)
     const mimeType = orUndefined(f.mime_type)
-    return Either.right([
-      new IncomingMessage({
-        messageId: id,
-        from,
-        name: orUndefined(f.name),
-        type: orUndefined(f.type) ?? (mediaUrl !== undefined ? "media" : "text"),
-        timestamp: toSeconds(f.created_at ?? f.timestamp),
-        text: orUndefined(f.body) ?? orUndefined(f.message),
-        media: mediaUrl === undefined && mimeType === undefined ? undefined : {
-          id: undefined,
-          mimeType,
-          sha256: undefined,
-          caption: undefined,
-          filename: undefined,
-          url: mediaUrl
-        },
-        replyTo: orUndefined(f.reply_to),
-        refs
-      })
-    ])
+    const event = new IncomingMessage({
+      messageId: id,
+      ...senderFields(from),
+      name: orUndefined(f.name),
+      type: orUndefined(f.type) ?? (mediaUrl !== undefined ? "media" : "text"),
+      timestamp: toSeconds(f.created_at ?? f.timestamp),
+      text: orUndefined(f.body) ?? orUndefined(f.message),
+      media: mediaUrl === undefined && mimeType === undefined ? undefined : {
+        id: undefined,
+        mimeType,
+        sha256: undefined,
+        caption: undefined,
+        filename: undefined,
+        url: mediaUrl
+      },
+      replyTo: orUndefined(f.reply_to),
+      refs
+    })
+    return Either.right({ events: [event], rejected: [] })
   }
   return Either.left(
     new CallbackDecodeError({ reason: "a flat callback needs id and status (status) or from (incoming message)" })
@@ -477,30 +536,38 @@ const fromFlat = (f: typeof Flat.Type): Either.Either<ReadonlyArray<CallbackEven
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
- * Decodes every event of a callback payload (a parsed JSON body, or a GET query as a record): the v2 `meta_object`
- * envelope first, then the flat "dynamic variables" style. Never throws.
+ * A decoded callback: the events of the entries that could be decoded, and why each other entry could not (an
+ * unknown status word, a malformed entry), in the payload's order. One bad entry never drops its siblings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodedCallback {
+  readonly events: ReadonlyArray<CallbackEvent>
+  /** One error per entry that was not decoded; its `reason` names the entry, e.g. `meta_object.value.statuses[1]`. */
+  readonly rejected: ReadonlyArray<CallbackDecodeError>
+}
+
+/**
+ * Decodes a callback payload entry by entry (a parsed JSON body, or a GET query as a record): the v2 `meta_object`
+ * envelope first, then the flat "dynamic variables" style. Fails only when the payload is not a callback or none of
+ * its entries could be decoded. Never throws.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> => {
+export const decodeCallbackEntries = (body: unknown): Either.Either<DecodedCallback, CallbackDecodeError> => {
   try {
     if (!isRecord(body)) return Either.left(new CallbackDecodeError({ reason: "the payload is not a JSON object" }))
     if ("meta_object" in body) {
       const envelope = decodeEnvelope(body)
       return Either.isLeft(envelope)
-        ? Either.left(
-          new CallbackDecodeError({
-            reason: ParseResult.TreeFormatter.formatErrorSync(envelope.left).slice(0, 1000)
-          })
-        )
+        ? Either.left(new CallbackDecodeError({ reason: parseReason(envelope.left, 1000) }))
         : fromEnvelope(envelope.right)
     }
     const flat = decodeFlat(body)
     return Either.isLeft(flat)
-      ? Either.left(
-        new CallbackDecodeError({ reason: ParseResult.TreeFormatter.formatErrorSync(flat.left).slice(0, 1000) })
-      )
+      ? Either.left(new CallbackDecodeError({ reason: parseReason(flat.left, 1000) }))
       : fromFlat(flat.right)
   } catch (cause) {
     return Either.left(
@@ -510,6 +577,16 @@ export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<Call
     )
   }
 }
+
+/**
+ * Decodes every event of a callback payload (see {@link decodeCallbackEntries}, which also says which entries were
+ * left out and why). Never throws.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeCallbacks = (body: unknown): Either.Either<ReadonlyArray<CallbackEvent>, CallbackDecodeError> =>
+  Either.map(decodeCallbackEntries(body), (decoded) => decoded.events)
 
 /**
  * Decodes a callback payload into its event (the first, when a payload carries several: use `decodeCallbacks` to

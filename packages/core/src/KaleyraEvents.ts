@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
@@ -20,10 +21,11 @@ import * as Stream from "effect/Stream"
 import {
   type CallbackDecodeError,
   type CallbackEvent,
-  decodeCallbacks,
+  decodeCallbackEntries,
+  type DecodedCallback,
   type KaleyraEvent,
   MessageStatus,
-  type MessageStatusUpdated,
+  MessageStatusUpdated,
   statusRank
 } from "./KaleyraEvent.js"
 
@@ -103,10 +105,21 @@ export interface Service {
    * Records a callback event: a status that moves the message forward is tracked and published; a duplicate or a
    * status that would move it backwards is ignored. Incoming messages are always published. Returns whether the
    * event was published.
+   *
+   * Order is checked against the statuses of the `trackedMessages` most recently updated messages. A status of a
+   * message the tracker does not remember is published with `orderUnchecked: true` when it may follow a forgotten
+   * one: the tracker has forgotten a message, the status is not `failed`, and its timestamp is missing or not later
+   * than every forgotten status (by Meta's timestamp, or the time it arrived when it had none or one more than 5
+   * minutes after it arrived).
    */
   readonly ingest: (event: CallbackEvent) => Effect.Effect<boolean>
-  /** Decodes a callback payload and ingests each of its events. */
+  /**
+   * Decodes a callback payload and ingests each of its events; an entry that cannot be decoded (an unknown status
+   * word, a malformed entry) is left out and logged at Warning, and its siblings are ingested.
+   */
   readonly ingestPayload: (body: unknown) => Effect.Effect<ReadonlyArray<CallbackEvent>, CallbackDecodeError>
+  /** {@link Service.ingestPayload}, returning the entries left out as well (each with why). */
+  readonly ingestCallback: (body: unknown) => Effect.Effect<DecodedCallback, CallbackDecodeError>
   /** The furthest status seen for a message (among the most recent `trackedMessages`). */
   readonly status: (messageId: string) => Effect.Effect<Option.Option<MessageStatusUpdated>>
   /**
@@ -171,7 +184,10 @@ export interface Options {
    * Effect-TS/effect#7601); `"unbounded"` never drops.
    */
   readonly capacity?: number | "unbounded"
-  /** How many messages' statuses are remembered (default 100,000; the oldest are forgotten first). */
+  /**
+   * How many messages' statuses are remembered (default 100,000; the least recently updated are forgotten first). A
+   * status never goes backwards for a remembered message; see `Service.ingest` for a forgotten one.
+   */
   readonly trackedMessages?: number
 }
 
@@ -207,9 +223,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const pubsub =
       yield* (capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity))
     yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))
-    const tracked = Math.max(1, options.trackedMessages ?? 100_000)
+    const maxTracked = Math.max(1, options.trackedMessages ?? 100_000)
     // Insertion-ordered: re-inserting on update keeps the most recently updated last; the first is evicted.
-    const statuses = new Map<string, MessageStatusUpdated>()
+    const statuses = new Map<string, Tracked>()
     const waiters = new Map<string, Set<Waiter>>()
 
     // The PubSub is sliding or unbounded, so publishing never waits: usually one synchronous `unsafeOffer`. It refuses
@@ -225,13 +241,33 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           : Effect.succeed(false)
       )
 
-    const track = (event: MessageStatusUpdated): boolean => {
+    const clockSkewSeconds = 300
+    type Tracked = {
+      readonly event: MessageStatusUpdated
+      /** The latest time (seconds) of the message's statuses: Meta's timestamp, or when it arrived. */
+      readonly latest: number
+    }
+    // The latest time of any status the tracker forgot: a status later than it cannot follow a forgotten one.
+    let horizon = Number.NEGATIVE_INFINITY
+
+    /** The event to publish and track, or `undefined` when it would not move its message forward. */
+    const track = (event: MessageStatusUpdated, nowSeconds: number): MessageStatusUpdated | undefined => {
       const current = statuses.get(event.messageId)
-      if (current !== undefined && statusRank[event.status] <= statusRank[current.status]) return false
+      if (current !== undefined && statusRank[event.status] <= statusRank[current.event.status]) return undefined
+      const unchecked = current === undefined && horizon !== Number.NEGATIVE_INFINITY && event.status !== "failed" &&
+        !(event.timestamp !== undefined && event.timestamp > horizon)
+      const tracked = unchecked ? new MessageStatusUpdated({ ...event, orderUnchecked: true }) : event
+      // A status cannot be made after it arrives: a timestamp past that (plus clock skew) is not believed, so that one
+      // bogus timestamp (milliseconds given as seconds) cannot push the horizon, and flag every later status, for ever.
+      const at = Math.min(event.timestamp ?? nowSeconds, nowSeconds + clockSkewSeconds)
       statuses.delete(event.messageId)
-      statuses.set(event.messageId, event)
-      if (statuses.size > tracked) statuses.delete(statuses.keys().next().value!)
-      return true
+      statuses.set(event.messageId, { event: tracked, latest: Math.max(at, current?.latest ?? at) })
+      if (statuses.size > maxTracked) {
+        const [oldest, forgotten] = statuses.entries().next().value!
+        statuses.delete(oldest)
+        horizon = Math.max(horizon, forgotten.latest)
+      }
+      return tracked
     }
 
     const wake = (event: MessageStatusUpdated) =>
@@ -250,16 +286,29 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       })
 
     const ingest = (event: CallbackEvent): Effect.Effect<boolean> =>
-      Effect.suspend(() => {
-        if (event._tag === "IncomingMessage") return Effect.as(publish(event), true)
-        if (!track(event)) return Effect.succeed(false)
-        // Published first, so that whoever awaitStatus wakes finds the event on the stream too.
-        return Effect.zipRight(publish(event), Effect.as(wake(event), true))
-      })
+      event._tag === "IncomingMessage" ? Effect.as(publish(event), true) : Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => {
+          const tracked = track(event, Math.floor(now / 1000))
+          if (tracked === undefined) return Effect.succeed(false)
+          // Published first, so that whoever awaitStatus wakes finds the event on the stream too.
+          return Effect.zipRight(publish(tracked), Effect.as(wake(tracked), true))
+        }
+      )
+
+    const ingestCallback = (body: unknown): Effect.Effect<DecodedCallback, CallbackDecodeError> =>
+      Effect.flatMap(decodeCallbackEntries(body), (decoded) =>
+        Effect.zipRight(
+          Effect.forEach(decoded.rejected, (rejected) =>
+            Effect.logWarning("Kaleyra callback: an entry was left out").pipe(
+              Effect.annotateLogs({ reason: rejected.reason })
+            ), { discard: true }),
+          Effect.as(Effect.forEach(decoded.events, ingest, { discard: true }), decoded)
+        ))
 
     const awaitStatus: Service["awaitStatus"] = (messageId, status, awaitOptions) =>
       Effect.suspend(() => {
-        const current = statuses.get(messageId)
+        const current = statuses.get(messageId)?.event
         const settled = current === undefined ? undefined : settles(status, current)
         if (settled !== undefined) return settled
         return Effect.flatMap(Deferred.make<MessageStatusUpdated, MessageFailed>(), (deferred) => {
@@ -268,7 +317,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           set.add(waiter)
           waiters.set(messageId, set)
           // A status may have arrived between the first check and the registration.
-          const now = statuses.get(messageId)
+          const now = statuses.get(messageId)?.event
           const late = now === undefined ? undefined : settles(status, now)
           if (late !== undefined) {
             Deferred.unsafeDone(deferred, Either.isRight(late) ? Exit.succeed(late.right) : Exit.fail(late.left))
@@ -277,7 +326,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
             Effect.timeoutFail({
               duration: awaitOptions?.timeout ?? "1 minute",
               onTimeout: () => {
-                const last = statuses.get(messageId)?.status
+                const last = statuses.get(messageId)?.event.status
                 return new AwaitStatusTimeout({
                   messageId,
                   status,
@@ -309,12 +358,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       unsafeOffer: (event) => pubsub.unsafeOffer(event),
       unsafeHasSubscribers: () => subscribers > 0,
       ingest,
-      ingestPayload: (body) =>
-        Effect.flatMap(
-          decodeCallbacks(body),
-          (events) => Effect.as(Effect.forEach(events, ingest, { discard: true }), events)
-        ),
-      status: (messageId) => Effect.sync(() => Option.fromNullable(statuses.get(messageId))),
+      ingestPayload: (body) => Effect.map(ingestCallback(body), (decoded) => decoded.events),
+      ingestCallback,
+      status: (messageId) => Effect.sync(() => Option.fromNullable(statuses.get(messageId)?.event)),
       awaitStatus
     })
   })

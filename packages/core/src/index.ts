@@ -138,7 +138,15 @@ export {
   /**
    * @since 0.1.0
    */
+  decodeCallbackEntries,
+  /**
+   * @since 0.1.0
+   */
   decodeCallbacks,
+  /**
+   * @since 0.1.0
+   */
+  type DecodedCallback,
   /**
    * @since 0.1.0
    */
@@ -215,6 +223,10 @@ export {
    * @since 0.1.0
    */
   emptySummary,
+  /**
+   * @since 0.1.0
+   */
+  type NotAttemptedReason,
   /**
    * @since 0.1.0
    */

@@ -1,93 +1,11 @@
-import { emptySummary, KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
-import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { emptySummary, type KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Cause,
-  Chunk,
-  Clock,
-  Deferred,
-  type Duration,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Option,
-  Queue,
-  Stream,
-  TestClock
-} from "effect"
+import { Cause, Chunk, Deferred, Effect, Exit, Fiber, type Layer, Option, Queue, Stream, TestClock } from "effect"
 import type * as RateLimiter from "effect/RateLimiter"
-import { baseOptions, seedFailures } from "./utils.js"
-
-interface Hit {
-  readonly at: number
-  readonly to: string
-}
-
-/** A fake Kaleyra that answers by recipient, and records when each request arrived (on the TestClock). */
-const fakeKaleyra = (
-  answer: (to: string, hit: number) => { status: number; body: string; headers?: Record<string, string> },
-  /** How long Kaleyra takes to answer this recipient (default: at once). */
-  delay?: (to: string) => Duration.DurationInput | undefined
-) => {
-  const hits: Array<Hit> = []
-  const client = HttpClient.make((request) =>
-    Effect.flatMap(Clock.currentTimeMillis, (at) => {
-      const body = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : "{}"
-      const to = JSON.parse(body).messaging_object.to as string
-      hits.push({ at, to })
-      const reply = answer(to, hits.filter((h) => h.to === to).length)
-      const response = Effect.sync(() =>
-        HttpClientResponse.fromWeb(
-          request,
-          new Response(reply.body, {
-            status: reply.status,
-            headers: { "content-type": "application/json", ...reply.headers }
-          })
-        )
-      )
-      const wait = delay?.(to)
-      return wait === undefined ? response : Effect.delay(response, wait)
-    })
-  )
-  const layer = KaleyraClient.layer({ ...baseOptions, retryBaseDelay: "100 millis" }).pipe(
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
-  )
-  return { hits, layer }
-}
-
-const ok = (to: string) => ({
-  status: 202,
-  body: JSON.stringify({ code: "WA202", message: "Request Accepted", data: { message_id: `id-${to}` }, error: {} })
-})
-const fail = (name: keyof typeof seedFailures) => ({
-  status: seedFailures[name].status,
-  body: JSON.stringify(seedFailures[name].body)
-})
-
-const message = (i: number): MediaMessage.SendMediaInput => ({
-  type: "image",
-  to: `+9198765${String(i).padStart(5, "0")}`,
-  image: { link: `https://example.com/${i}.png` }
-})
-
-/** 0 to n - 1. */
-const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+import { collect, defectsOf, fail, fakeKaleyra, type Hit, message, ok, range } from "./batchUtils.js"
 
 /** The recipients of `message(0)` to `message(29)`. */
 const inputs30 = Array.from({ length: 30 }, (_, i) => message(i).to)
-
-/** Runs a stream to completion, advancing the TestClock as needed. */
-const collect = <A, E>(stream: Stream.Stream<A, E>) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(Stream.runCollect(stream))
-    for (let i = 0; i < 10_000; i++) {
-      yield* Effect.yieldNow()
-      if ((yield* Fiber.poll(fiber))._tag === "Some") break
-      yield* TestClock.adjust("50 millis")
-    }
-    return Chunk.toArray(yield* Fiber.join(fiber))
-  })
 
 /**
  * Runs a batch to its end on the TestClock, recording the index of each result as it comes: its exit, the indices,
@@ -142,10 +60,6 @@ const keyThrowingAt = (at: number, error: Error) => (_: unknown, index: number):
   if (index === at) throw error
   return index
 }
-
-/** The defects an exit died with (none if it succeeded). */
-const defectsOf = (exit: Exit.Exit<unknown, unknown>): ReadonlyArray<unknown> =>
-  Exit.isFailure(exit) ? Chunk.toReadonlyArray(Cause.defects(exit.cause)) : []
 
 describe("sendMediaBatch", () => {
   it.effect("exactly one result per input, in order, with keys, for mixed outcomes", () =>

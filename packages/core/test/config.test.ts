@@ -1,8 +1,8 @@
 import { KaleyraClient } from "@effect-kaleyra/core"
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
-import { scripted } from "./utils.js"
+import { Cause, ConfigProvider, Duration, Effect, Exit, Layer, Redacted } from "effect"
+import { baseOptions, scripted } from "./utils.js"
 
 const fromEnv = (env: Record<string, string>) =>
   KaleyraClient.layerConfig().pipe(
@@ -66,4 +66,56 @@ describe("configuration from KALEYRA_* variables", () => {
         assert.notInclude(String(error), "k-123")
       }))
   }
+})
+
+describe("an API key that no HTTP header can carry is refused when the layer is built", () => {
+  const withClient = Layer.provide(Layer.succeed(HttpClient.HttpClient, scripted([]).client))
+  // A control character (a tab too) or a character above U+00FF: every send would fail as "did not reach Kaleyra".
+  const unsendable = [
+    "sk-live-9f8e7d6c\tsecret",
+    "sk-live-9f8e7d6c\u0001secret",
+    "sk-live-9f8e7d6c\u007fsecret",
+    "sk-live-9f8e7d6c\u0085secret",
+    "sk-live-9f8e7d6c\rsecret",
+    "sk-live-9f8e7d6c\u20acsecret",
+    "sk-live-9f8e7d6c\u0100secret",
+    "sk-live-9f8e7d6c\ud83d\ude00secret",
+    "sk-live-9f8e7d6c\ud800secret",
+    ""
+  ]
+  const refused = (layer: Layer.Layer<KaleyraClient, unknown>, key: string, option: string) =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Effect.provide(KaleyraClient, layer))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isSuccess(exit)) return
+      const failure = Cause.failureOption(exit.cause)
+      assert.isTrue(failure._tag === "Some" && failure.value instanceof Object && "_tag" in failure.value)
+      const printed = [Cause.pretty(exit.cause, { renderErrorCause: true }), String(Cause.squash(exit.cause))]
+      for (const text of printed) {
+        assert.include(text, option)
+        assert.include(text, "Latin-1", text)
+        // Neither the key nor its distinctive parts, on either side of the bad character.
+        if (key !== "") { for (const part of ["9f8e7d6c", "secret"]) assert.notInclude(text, part) }
+      }
+    })
+
+  for (const key of unsendable) {
+    it.effect(`layer: ${JSON.stringify(key)}`, () =>
+      refused(withClient(KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key) })), key, "apiKey"))
+    it.effect(`layerConfig: ${JSON.stringify(key)}`, () =>
+      refused(fromEnv({ ...env, KALEYRA_API_KEY: key }), key, "API_KEY"))
+  }
+
+  it.effect("any printable Latin-1 key is accepted, quotes, backslashes, spaces and accents included", () =>
+    Effect.gen(function*() {
+      for (const key of ["a\"b\\c d/<&>'", "clé-ÿ-\u00a0-\u00ff", "~!@#$%^&*()_+`"]) {
+        const client = yield* Effect.provide(
+          KaleyraClient,
+          withClient(KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key) }))
+        )
+        assert.strictEqual(Redacted.value(client.config.apiKey), key)
+        const fromConfig = yield* Effect.provide(KaleyraClient, fromEnv({ ...env, KALEYRA_API_KEY: key }))
+        assert.strictEqual(Redacted.value(fromConfig.config.apiKey), key)
+      }
+    }))
 })

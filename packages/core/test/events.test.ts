@@ -39,7 +39,8 @@ describe("callback decoding", () => {
         new MessageStatusUpdated({
           messageId: "wamid.HBgMOTE5NDA3MDAwMDAwFQIAERgS",
           status,
-          recipient: "919407000000",
+          recipient: "+919407000000",
+          rawRecipient: "919407000000",
           timestamp: 1722834665,
           refs: { ref: "campaign_2025_summer_sale", ref1: "order_ORD_456789", ref2: "payment_pending" },
           errors: []
@@ -72,7 +73,8 @@ describe("callback decoding", () => {
       image,
       new IncomingMessage({
         messageId: "wamid.INCOMING1",
-        from: "919800000000",
+        from: "+919800000000",
+        rawFrom: "919800000000",
         name: "Samuel",
         type: "image",
         timestamp: 1722834700,
@@ -105,7 +107,8 @@ describe("callback decoding", () => {
       new MessageStatusUpdated({
         messageId: "ad97e1c2-0000-4b7b-9e8b-3c0c2f0e7f11:0",
         status: "delivered",
-        recipient: "919407000000",
+        recipient: "+919407000000",
+        rawRecipient: "919407000000",
         timestamp: 1722834670,
         refs: { ref: "customer1", ref1: "marketing", ref2: "dictionary" },
         errors: []

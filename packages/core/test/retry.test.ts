@@ -120,6 +120,40 @@ describe("retries never send twice by accident", () => {
       assert.strictEqual(seen.length, 2)
     }))
 
+  it.effect("the transport's account (requestSent) wins over any code: written, then UND_ERR_DESTROYED, is not retried", () =>
+    Effect.gen(function*() {
+      for (const code of ["UND_ERR_DESTROYED", "UND_ERR_CLOSED", "ECONNREFUSED", "ENOTFOUND"]) {
+        const cause = systemError(code, { requestSent: true })
+        const { layer, seen } = clientLayer([transportFailure(cause), accepted()])
+        const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.strictEqual(error?._tag === "TransportError" && error.mayHaveReachedKaleyra, true, code)
+        assert.strictEqual(seen.length, 1, code)
+      }
+    }))
+
+  it.effect("without requestSent, only codes that prove nothing was written are retried", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [Record<string, unknown>, boolean]> = [
+        // a dispatcher can be destroyed or closed under a request it had written
+        [{ code: "UND_ERR_DESTROYED" }, false],
+        [{ code: "UND_ERR_CLOSED" }, false],
+        // an established connection reports an unreachable host too; only `connect` proves nothing was written
+        [{ code: "EHOSTUNREACH", syscall: "read" }, false],
+        [{ code: "EHOSTUNREACH", syscall: "connect" }, true],
+        [{ code: "ENETUNREACH", syscall: "connect" }, true],
+        [{ code: "ETIMEDOUT", syscall: "connect" }, true],
+        [{ code: "ENOTFOUND", syscall: "getaddrinfo" }, true]
+      ]
+      for (const [facts, retried] of cases) {
+        const cause = Object.assign(new Error(`failed ${facts.code}`), facts)
+        const { layer, seen } = clientLayer([transportFailure(cause), accepted()])
+        const exit = yield* runWithClock(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        assert.strictEqual(exit._tag, retried ? "Success" : "Failure", JSON.stringify(facts))
+        assert.strictEqual(seen.length, retried ? 2 : 1, JSON.stringify(facts))
+      }
+    }))
+
   it.effect("an HTML 503 is retried, a 502 or 504 is not", () =>
     Effect.gen(function*() {
       const page = (status: number): Reply => ({
@@ -158,6 +192,55 @@ describe("retries never send twice by accident", () => {
       assert.strictEqual(seen.length, 1)
       yield* advance("1 second")
       assert.strictEqual((yield* Fiber.join(fiber)).messageId, "m-7")
+    }))
+
+  it.effect("Retry-After in RFC 9110's obsolete date forms (rfc850, asctime) is honoured", () =>
+    Effect.gen(function*() {
+      // The TestClock starts at 1970-01-01T00:00:00Z; each date is 10 s after the previous one.
+      for (const at of ["Thursday, 01-Jan-70 00:00:10 GMT", "Thu Jan  1 00:00:20 1970"]) {
+        const { layer, seen } = clientLayer([{ status: 429, body: "", headers: { "retry-after": at } }, accepted()])
+        const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        yield* advance("9999 millis")
+        assert.strictEqual(seen.length, 1, at)
+        yield* advance("1 millis")
+        yield* Fiber.join(fiber)
+        assert.strictEqual(seen.length, 2, at)
+      }
+    }))
+
+  it.effect("a Retry-After that is neither digits nor an HTTP-date is ignored: the normal backoff applies", () =>
+    Effect.gen(function*() {
+      // Each of these was read by `Date.parse` as a date in 2001.
+      const values = [
+        "-1",
+        "1.5",
+        "+5",
+        "1 2",
+        "2, 3",
+        "5s",
+        "Thu, 01 Jan 1970 00:00:10 GMT, Thu, 01 Jan 1970 00:00:10 GMT",
+        "Thu, 01 Jan 1970 00:00:10 UTC",
+        "Sat, 31 Feb 1970 00:00:10 GMT",
+        "1970-01-01T00:00:10Z"
+      ]
+      for (const value of values) {
+        const once = clientLayer([{ status: 429, body: "", headers: { "retry-after": value } }], { maxRetries: 0 })
+        const error = yield* Effect.flip(sendMedia(imageByLink).pipe(Effect.provide(once.layer)))
+        assert.strictEqual(error._tag, "RateLimited", value)
+        assert.isUndefined(error._tag === "RateLimited" ? error.retryAfter : "not rate limited", value)
+        // With retries: retried after the backoff (1 s +-50 %), neither at once nor never.
+        const { layer, seen } = clientLayer(
+          [{ status: 429, body: "", headers: { "retry-after": value } }, accepted()],
+          {
+            retryBaseDelay: "1 second"
+          }
+        )
+        const fiber = yield* Effect.fork(sendMedia(imageByLink).pipe(Effect.provide(layer)))
+        yield* advance("499 millis")
+        assert.strictEqual(seen.length, 1, value)
+        yield* advance("1001 millis")
+        assert.strictEqual((yield* Fiber.join(fiber)).attempts, 2, value)
+      }
     }))
 
   it.effect("a Retry-After longer than maxRetryAfter is returned to the caller at once", () =>

@@ -1,6 +1,7 @@
 import { sendMedia } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Inspectable, Logger, LogLevel, type Tracer } from "effect"
+import { Cause, Effect, Inspectable, Logger, LogLevel, Redacted, type Tracer } from "effect"
+import { leakIn, observed } from "./leaks.js"
 import { accepted, API_KEY, clientLayer, imageByLink, type Reply, seedFailures } from "./utils.js"
 
 const leaky: Reply = {
@@ -112,4 +113,39 @@ describe("the API key never leaks", () => {
       }
       assert.isAbove(lines.length, 3)
     }))
+})
+
+describe("the API key echoed back in the four ways that once survived", () => {
+  const cases: ReadonlyArray<readonly [string, string, Reply, string]> = [
+    // The excerpt keeps a JSON body's escapes: the key was looked for as it is, not as `\"` and `\\`.
+    ["a key with a quote and a backslash, in a JSON body", `sk"live\\9f8e7d6c5b4a`, {
+      status: 400,
+      body: JSON.stringify({ note: `sk"live\\9f8e7d6c5b4a` })
+    }, "UnexpectedResponse"],
+    ["a key cut by the 512-character excerpt", API_KEY, {
+      status: 502,
+      // 15 of its 27 characters end the excerpt
+      body: `<html>${".".repeat(491)}${API_KEY}</html>`
+    }, "UnexpectedResponse"],
+    ["a key echoed in `code` (upper-cased by the client)", API_KEY, {
+      status: 400,
+      body: JSON.stringify({ code: API_KEY, message: "Bad request", error: {} })
+    }, "KaleyraError"],
+    ["a key echoed in the content type", API_KEY, {
+      status: 502,
+      body: "<html>bad gateway</html>",
+      headers: { "content-type": `text/html; charset=${API_KEY}` }
+    }, "UnexpectedResponse"]
+  ]
+  for (const [name, key, reply, expected] of cases) {
+    it.effect(`${name}: no fragment of 8 characters in the error, Cause.pretty, logs or spans`, () =>
+      Effect.gen(function*() {
+        const { layer } = clientLayer([reply], { apiKey: Redacted.make(key), maxRetries: 0 })
+        const { exit, outputs } = yield* observed(Effect.provide(sendMedia(imageByLink), layer))
+        assert.strictEqual(exit._tag, "Failure")
+        const failure = exit._tag === "Failure" ? Cause.failureOption(exit.cause) : undefined
+        assert.isTrue(failure?._tag === "Some" && failure.value._tag.endsWith(expected), String(failure))
+        for (const text of outputs) assert.isUndefined(leakIn(key, text), text)
+      }))
+  }
 })

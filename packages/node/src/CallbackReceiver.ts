@@ -27,8 +27,12 @@
  *   still sends is dropped as it arrives, so that it reads the 413 rather than a reset connection, up to 8 times the
  *   limit (at least 512 KiB), after which the connection is cut;
  * - 400 when the payload is not JSON (nor a form for `application/x-www-form-urlencoded`), or not a Kaleyra callback
- *   (`CallbackDecodeError`);
- * - 200 `{"ok":true}` once the events are published. Publishing never waits on subscribers.
+ *   (`CallbackDecodeError`: none of its entries could be decoded);
+ * - 200 `{"ok":true,"accepted":n}` once the events of the `n` decoded entries are published. Entries that could not
+ *   be decoded (an unknown status word, a malformed entry) are left out, logged at Warning and listed with why in
+ *   `"rejected"`; their siblings are published. Publishing never waits on subscribers.
+ *
+ * Every refusal (401, 405, 413, 400) is logged at Warning with its reason, never with the secret.
  *
  * No input gives a 5xx: an unexpected defect is logged and answered 400. The secret is never logged nor echoed;
  * {@link serve} redacts every request header but {@link tracedHeaderNames} in spans and logs (a secret sent in an
@@ -56,6 +60,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer, IncomingMessage, type Server } from "node:http"
+import { guardConnections } from "./internal/connectionGuard.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -114,7 +119,21 @@ export interface ServeOptions extends Options {
   readonly host?: "127.0.0.1" | (string & {}) | undefined
   /** How long closing waits for requests in progress before it closes their connections (default 1 second). */
   readonly closeGraceMillis?: number | undefined
+  /**
+   * The most connections open at once (default 512; keep it below the process's file limit, `ulimit -n`, minus what
+   * else the process opens). At the cap, a new connection closes the one that has waited longest without a request
+   * in progress (see {@link serve}).
+   */
+  readonly maxConnections?: number | undefined
 }
+
+/**
+ * The most connections the receiver keeps open by default.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxConnections = 512
 
 /**
  * A running receiver.
@@ -178,7 +197,16 @@ const answer = (status: number, body: string, headers?: Record<string, string>) 
     ...(headers !== undefined ? { headers: Headers.fromInput(headers) } : {})
   })
 
-const OK = answer(200, `{"ok":true}`)
+/** What was published, and the entries left out (each with why): an unknown status word drops only its own entry. */
+const accepted = (events: number, rejected: ReadonlyArray<{ readonly reason: string }>) =>
+  answer(
+    200,
+    JSON.stringify(
+      rejected.length === 0
+        ? { ok: true, accepted: events }
+        : { ok: true, accepted: events, rejected: rejected.slice(0, 20).map((r) => r.reason.slice(0, 300)) }
+    )
+  )
 const UNAUTHORIZED = answer(401, `{"ok":false,"error":"unauthorized"}`, {
   "www-authenticate": `Basic realm="Kaleyra callbacks", charset="UTF-8"`
 })
@@ -189,8 +217,11 @@ const NOT_FOUND = answer(404, `{"ok":false,"error":"not found"}`)
 const badRequest = (reason: string) =>
   answer(400, JSON.stringify({ ok: false, error: `not a Kaleyra callback: ${reason.slice(0, 300)}` }))
 
+// At Warning: a mistyped secret or a changed payload in production must not fail silently. Never the secret itself.
 const rejected = (status: number, reason: string) =>
-  Effect.logDebug("Kaleyra callback rejected").pipe(Effect.annotateLogs({ status, reason }))
+  Effect.logWarning("Kaleyra callback rejected").pipe(Effect.annotateLogs({ status, reason: reason.slice(0, 300) }))
+
+const refuse = (reason: string) => Effect.as(rejected(400, reason), badRequest(reason))
 
 // ---------------------------------------------------------------------------------------------------------------
 // The secret
@@ -415,14 +446,17 @@ export const handler = (
   const authorized = makeAuthorizer(options)
   const limit = limitOf(options.maxBodyBytes)
 
+  const refused = (reason: string): Effect.Effect<Either.Either<unknown, HttpServerResponse.HttpServerResponse>> =>
+    Effect.map(refuse(reason), (response) => Either.left(response))
+
   const payloadOf = (
     request: HttpServerRequest.HttpServerRequest
   ): Effect.Effect<Either.Either<unknown, HttpServerResponse.HttpServerResponse>> => {
     const query = queryOf(request.url)
     if (request.method === "GET") {
-      return Effect.succeed(
-        query.size > 0 ? Either.right(fieldsOf(query)) : Either.left(badRequest("the query string is empty"))
-      )
+      return query.size > 0
+        ? Effect.succeed(Either.right(fieldsOf(query)))
+        : refused("the query string is empty")
     }
     const declared = request.headers["content-length"]
     if (declared !== undefined && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) {
@@ -430,13 +464,16 @@ export const handler = (
       return Effect.as(rejected(413, "declared length over the limit"), Either.left(TOO_LARGE))
     }
     return readBody(request, limit).pipe(
-      Effect.map((bytes) =>
-        Either.mapLeft(parseBody(bytes, request.headers["content-type"], query), (reason) => badRequest(reason))
+      Effect.flatMap((bytes) =>
+        Either.match(parseBody(bytes, request.headers["content-type"], query), {
+          onLeft: refused,
+          onRight: (payload) => Effect.succeed(Either.right(payload))
+        })
       ),
       Effect.catchAll((error) =>
         error._tag === "BodyTooLarge"
           ? Effect.as(rejected(413, "body over the limit"), Either.left(TOO_LARGE))
-          : Effect.succeed(Either.left(badRequest("the body could not be read")))
+          : refused("the body could not be read")
       )
     )
   }
@@ -454,12 +491,9 @@ export const handler = (
     const payload = yield* payloadOf(request)
     if (Either.isLeft(payload)) return payload.left
     const events = yield* KaleyraEvents
-    const ingested = yield* Effect.either(events.ingestPayload(payload.right))
-    if (Either.isLeft(ingested)) {
-      yield* rejected(400, ingested.left.reason)
-      return badRequest(ingested.left.reason)
-    }
-    return OK
+    const ingested = yield* Effect.either(events.ingestCallback(payload.right))
+    if (Either.isLeft(ingested)) return yield* refuse(ingested.left.reason)
+    return accepted(ingested.right.events.length, ingested.right.rejected)
   }).pipe(
     Effect.catchAllDefect((defect) =>
       Effect.as(
@@ -519,6 +553,12 @@ const serveErrorOf = (host: string, port: number, cause: unknown): ServeError =>
  * Serves {@link app} on a `node:http` server until the scope closes (`127.0.0.1` and a free port by default), and
  * returns the callback URL. The secret header is added to the redacted header names of the server's fibers.
  *
+ * Clients that open connections and send nothing, or half a request, cannot starve Kaleyra's callbacks: at most
+ * `maxConnections` are open (default 512), and at the cap a new connection closes the one that has waited longest
+ * without a request in progress (a request head still incomplete, an idle keep-alive); a request head must arrive
+ * within 5 seconds and a whole request within 15 (checked every second), and an idle keep-alive connection is closed
+ * after 5 seconds. A server of your own that mounts {@link router} needs limits of its own.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -530,10 +570,20 @@ export const serve = (options: ServeOptions): Effect.Effect<Served, ServeError, 
     if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
       return yield* new ServeError({ host, port, detail: "the port must be a whole number from 0 to 65535" })
     }
+    const maxConnections = options.maxConnections ?? defaultMaxConnections
+    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+      return yield* new ServeError({ host, port, detail: "maxConnections must be a whole number of at least 1" })
+    }
     let nodeServer: Server | undefined
     const server = yield* NodeHttpServer.make(() => {
-      // Below Node's defaults, so that a stalled client cannot hold a connection for long.
-      nodeServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 })
+      // Far below Node's defaults (checked every 30 s), so that a stalled client cannot hold a connection for long.
+      nodeServer = createServer({
+        headersTimeout: 5_000,
+        requestTimeout: 15_000,
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: 1_000
+      })
+      guardConnections(nodeServer, maxConnections)
       return nodeServer
     }, { port, host }).pipe(
       Effect.catchAll((error) => Effect.fail(serveErrorOf(host, port, error.cause)))

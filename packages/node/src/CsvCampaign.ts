@@ -10,9 +10,11 @@
  *
  * @since 0.1.0
  */
+import type { NotAttemptedReason } from "@effect-kaleyra/core/Batch"
 import type { SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
 import type { SendMediaError } from "@effect-kaleyra/core/KaleyraError"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -610,7 +612,26 @@ export const resultColumns = ["line", "to", "status", "message_id", "error_tag",
 export type RowOutcome =
   | { readonly _tag: "Sent"; readonly result: SendMediaResult }
   | { readonly _tag: "Failed"; readonly error: SendMediaError }
-  | { readonly _tag: "NotAttempted" }
+  | { readonly _tag: "NotAttempted"; readonly reason?: NotAttemptedReason | undefined }
+
+/**
+ * Why a row was not sent, in words (the `error_message` of a `NotAttempted` row; its `error_tag` is the reason's tag).
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeNotAttempted = (reason: NotAttemptedReason): string => {
+  switch (reason._tag) {
+    case "Stopped":
+      return "not sent: the campaign was stopped; safe to send again"
+    case "RateLimited":
+      return `not sent: Kaleyra answered 429 asking to wait ${
+        reason.error.retryAfter === undefined ? "" : `${Duration.format(reason.error.retryAfter)} `
+      }(Retry-After), longer than maxRetryAfter, so the campaign stopped; safe to send again later`
+    case "SendDied":
+      return "not sent: the campaign stopped on an internal error; safe to send again"
+  }
+}
 
 /**
  * One line of a results file: `line,to,status,message_id,error_tag,error_message`.
@@ -625,7 +646,16 @@ export const formatResult = (row: CampaignRow, outcome: RowOutcome): string => {
     case "Failed":
       return formatRecord([String(row.line), row.to, "Failed", "", outcome.error._tag, outcome.error.message])
     case "NotAttempted":
-      return formatRecord([String(row.line), row.to, "NotAttempted", "", "", ""])
+      return outcome.reason === undefined
+        ? formatRecord([String(row.line), row.to, "NotAttempted", "", "", ""])
+        : formatRecord([
+          String(row.line),
+          row.to,
+          "NotAttempted",
+          "",
+          outcome.reason._tag,
+          describeNotAttempted(outcome.reason)
+        ])
   }
 }
 

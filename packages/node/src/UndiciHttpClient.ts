@@ -10,8 +10,9 @@
  *   sees the connection close). A request still queued for a connection is aborted before anything is written.
  * - **Errors** are the platform's `RequestError` (reason `Transport`, or `Encode` when undici refused the request)
  *   and `ResponseError` (reason `Decode`, when the body fails). Their `cause` is a {@link TransportFailure}: an
- *   `Error` with the system or undici `code` and `requestSent`, `true` once the whole request was written to the
- *   socket. `false` proves the server cannot have received the request, so it may be retried safely.
+ *   `Error` with the system or undici `code` and `requestSent`, `true` as soon as the request was handed to a
+ *   connection (any byte of it may have been written), whatever the code. `false` proves that no byte was written, so
+ *   it may be retried safely.
  * - **Bodies** sent: `Uint8Array`, string or `Raw`, `Empty`, `Stream` (streamed, chunked when no length is known) and
  *   `FormData` (copied into undici's own `FormData`, so the global one of Node 20 works: nodejs/undici#4212; undici
  *   writes the multipart `content-type` with its boundary).
@@ -52,8 +53,8 @@ import { Agent, FormData as UndiciFormDataClass, formDataOf } from "./internal/u
 
 /**
  * The `cause` of every transport failure raised by this client: one line of what happened (never the request or its
- * headers), the system or undici `code` (`ECONNREFUSED`, `UND_ERR_SOCKET`, ...) and whether the whole request had
- * been written to the socket.
+ * headers), the system or undici `code` (`ECONNREFUSED`, `UND_ERR_SOCKET`, ...) and whether any byte of the request
+ * may have been written to a socket.
  *
  * @since 0.1.0
  * @category errors
@@ -66,8 +67,10 @@ export class TransportFailure extends Error {
    */
   readonly code: string | undefined
   /**
-   * `true` once the whole request was written to a socket: the server may have received it. `false` means it
-   * cannot have been received (never connected, or the connection failed while the request was being written).
+   * `true` once the request was handed to a connection (any byte of it may have been written, even if the
+   * connection failed mid-write or the dispatcher was destroyed under it): the server may have received it. `false`
+   * means no byte of it can have been written (never connected, refused, or aborted while it waited for a
+   * connection).
    *
    * @since 0.1.0
    */
@@ -234,21 +237,25 @@ class TimeoutError extends Error {
 }
 
 /**
- * What every exchange does as an undici (legacy) dispatch handler, the API through which undici reports that the
- * request was fully written (`onRequestSent`): keep the abort callback, know whether the request may have reached the
- * server, and enforce the deadline of the whole exchange.
+ * What every exchange does as an undici (legacy) dispatch handler: keep the abort callback, know whether the request
+ * may have reached the server, and enforce the deadline of the whole exchange.
  */
 abstract class Attempt {
   abortFn: ((error?: Error) => void) | undefined = undefined
+  /**
+   * undici called `onConnect`: the request was handed to a connection and is written right after it (unless aborted
+   * here). From then on any byte of it may have been written: `onRequestSent` comes only once all of it was, and a
+   * streamed body's last byte can be on the wire before it.
+   */
   connected = false
-  requestSent = false
   interrupted = false
   complete = false
   /** The deadline timer (HttpTransport.currentTimeout), cleared when the exchange ends. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   timedOut = false
 
-  constructor(readonly trustsRequestSent: boolean) {}
+  /** `reportsConnect`: the dispatcher calls `onConnect` before it writes any byte (undici's own). */
+  constructor(readonly reportsConnect: boolean) {}
 
   /** A failure of the exchange (undici's `onError`, or the deadline). */
   protected abstract report(error: unknown): void
@@ -260,10 +267,6 @@ abstract class Attempt {
     else if (this.timedOut) abort(new TimeoutError())
   }
 
-  onRequestSent(): void {
-    this.requestSent = true
-  }
-
   onError(error: Error): void {
     this.abortFn = undefined
     this.clearTimer()
@@ -271,12 +274,12 @@ abstract class Attempt {
     this.report(error)
   }
 
-  /** Whether the request may have reached the server. */
+  /** Whether any byte of the request may have been written, whatever the error's code. */
   private sent(code: string | undefined): boolean {
-    if (this.requestSent) return true
-    if (this.trustsRequestSent) return false
-    // A dispatcher that may not forward `onRequestSent` (interceptors): only a proof that nothing was written counts.
-    return this.connected || code === undefined || !HttpTransport.neverSentCodes.has(code)
+    if (this.connected) return true
+    if (this.reportsConnect) return false
+    // A dispatcher that may not forward `onConnect` (interceptors): only a proof that nothing was written counts.
+    return code === undefined || !HttpTransport.neverSentCodes.has(code)
   }
 
   failureOf(error: unknown): TransportFailure {
@@ -337,10 +340,10 @@ class Exchange extends Attempt {
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    trustsRequestSent: boolean,
+    reportsConnect: boolean,
     resume: Resume
   ) {
-    super(trustsRequestSent)
+    super(reportsConnect)
     this.resume = resume
   }
 
@@ -463,8 +466,8 @@ class BufferedExchange extends Attempt {
   retryAfter: string | undefined = undefined
   chunks: Array<Buffer> = []
   size = 0
-  constructor(trustsRequestSent: boolean, private resume: ExchangeResume | undefined) {
-    super(trustsRequestSent)
+  constructor(reportsConnect: boolean, private resume: ExchangeResume | undefined) {
+    super(reportsConnect)
   }
 
   /**
@@ -717,8 +720,8 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 // -----------------------------------------------------------------------------
 
 const isPlainUndici = (dispatcher: Dispatcher): boolean =>
-  // Agent, Pool, Client, BalancedPool and ProxyAgent share this `dispatch` and pass the handler through untouched;
-  // a composed dispatcher (interceptors) wraps it and drops `onRequestSent`.
+  // Agent, Pool, Client, BalancedPool and ProxyAgent share this `dispatch` and pass the handler through untouched,
+  // so `onConnect` comes before any byte is written; a composed dispatcher (interceptors) wraps the handler.
   dispatcher.dispatch === Agent.prototype.dispatch
 
 /**
@@ -734,7 +737,7 @@ const isPlainUndici = (dispatcher: Dispatcher): boolean =>
  */
 export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
   const targets = new Targets()
-  const trustsRequestSent = isPlainUndici(dispatcher)
+  const reportsConnect = isPlainUndici(dispatcher)
 
   const send = (
     request: HttpClientRequest.HttpClientRequest,
@@ -743,7 +746,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
     Effect.withFiberRuntime((fiber) =>
       Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-        const exchange = new Exchange(request, trustsRequestSent, resume)
+        const exchange = new Exchange(request, reportsConnect, resume)
         const timeout = fiber.getFiberRef(HttpTransport.currentTimeout)
         if (timeout !== undefined) exchange.startTimer(Duration.toMillis(timeout))
         const options = {
@@ -795,7 +798,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
       let attempt: BufferedExchange | undefined
       return Effect.catchAllCause(
         restore(Effect.async<HttpTransport.ExchangeResponse, HttpTransport.ExchangeFailure>((resume) => {
-          attempt = new BufferedExchange(trustsRequestSent, resume)
+          attempt = new BufferedExchange(reportsConnect, resume)
           attempt.startTimer(request.timeoutMillis)
           try {
             dispatcher.dispatch({

@@ -60,11 +60,37 @@ describe("CallbackReceiver", () => {
           const { origin, published } = yield* receiver()
           const answer = yield* send(origin, { headers: withSecret, body: JSON.stringify(fixture(name)) })
           assert.strictEqual(answer.status, 200)
-          assert.strictEqual(answer.body, `{"ok":true}`)
+          assert.deepStrictEqual(JSON.parse(answer.body), { ok: true, accepted: expected(fixture(name)).length })
           assert.strictEqual(answer.headers["content-type"], "application/json")
           assert.deepStrictEqual(yield* published, expected(fixture(name)))
         }))
     }
+
+    it.scopedLive("an unknown status among known ones: 200, the known ones published, the answer says what was left out", () =>
+      Effect.gen(function*() {
+        const { origin, published } = yield* receiver()
+        const base = fixture("v2-read") as { meta_object: { value: { statuses: Array<Record<string, unknown>> } } }
+        const status = base.meta_object.value.statuses[0]
+        const statuses = [
+          { ...status, id: "wamid.a", status: "sent" },
+          { ...status, id: "wamid.b", status: "deleted" },
+          { ...status, id: "wamid.c", status: "read" }
+        ]
+        const body = { ...base, meta_object: { ...base.meta_object, value: { ...base.meta_object.value, statuses } } }
+        const answer = yield* send(origin, { headers: withSecret, body: JSON.stringify(body) })
+        assert.strictEqual(answer.status, 200, answer.body)
+        const parsed = JSON.parse(answer.body)
+        assert.strictEqual(parsed.ok, true)
+        assert.strictEqual(parsed.accepted, 2)
+        assert.strictEqual(parsed.rejected.length, 1)
+        assert.include(parsed.rejected[0], "statuses[1]")
+        assert.include(parsed.rejected[0], "deleted")
+        const events = yield* published
+        assert.deepStrictEqual(
+          events.map((event) => event._tag === "MessageStatusUpdated" && `${event.messageId} ${event.status}`),
+          ["wamid.a sent", "wamid.c read"]
+        )
+      }))
 
     it.scopedLive("GET with the flat dynamic variables in the query string", () =>
       Effect.gen(function*() {
@@ -165,6 +191,28 @@ describe("CallbackReceiver", () => {
         assert.strictEqual((yield* published).length, 0)
         assert.isAbove(logs.length, 0)
         for (const line of logs) assert.notInclude(line, SECRET)
+      }))
+
+    it.scopedLive("a refused callback is logged at Warning with the reason, never with the secret", () =>
+      Effect.gen(function*() {
+        const warnings: Array<string> = []
+        const logger = Logger.make(({ annotations, logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(JSON.stringify({ message, annotations: [...annotations] }))
+        })
+        const { origin } = yield* receiver().pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        const body = JSON.stringify(fixture("v2-sent"))
+        const refused = [
+          yield* send(origin, { headers: { ...json, "x-kaleyra-secret": `${SECRET}x` }, body }),
+          yield* send(origin, { headers: { ...json, authorization: basic("kaleyra", SECRET.slice(1)) }, body }),
+          yield* send(origin, { headers: withSecret, body: "{not json" }),
+          yield* send(origin, { headers: withSecret, body: `{"id":"x","status":"exploded"}` })
+        ]
+        assert.deepStrictEqual(refused.map((answer) => answer.status), [401, 401, 400, 400])
+        assert.strictEqual(warnings.length, 4, warnings.join("\n"))
+        assert.include(warnings[0], "wrong secret")
+        assert.include(warnings[2], "not JSON")
+        assert.include(warnings[3], "exploded")
+        for (const line of warnings) assert.notInclude(line, SECRET.slice(1, 12))
       }))
 
     it.scopedLive("an empty secret refuses everything", () =>
@@ -492,7 +540,9 @@ describe("end to end over loopback: simulator -> callbacks -> receiver -> awaitS
       const read = yield* awaitStatus(result.messageId, "read", { timeout: "10 seconds" }).pipe(Effect.provide(client))
       assert.strictEqual(read.status, "read")
       assert.strictEqual(read.messageId, result.messageId)
-      assert.strictEqual(read.recipient, "919876543210")
+      // the send result's format, so that results and events join as they are
+      assert.strictEqual(read.recipient, result.recipients[0])
+      assert.strictEqual(read.rawRecipient, "919876543210")
       const seen = Chunk.toReadonlyArray(yield* Queue.takeAll(queue)).map((event) =>
         event._tag === "MessageStatusUpdated" ? event.status : event._tag
       )

@@ -167,6 +167,17 @@ describe("kaleyra-wa send-media", () => {
       assert.strictEqual(json.error._tag, "ConfigError")
       assert.include(json.error.message, "KALEYRA_SENDER_NUMBER")
       assert.notInclude(invalid.stdout + invalid.stderr, API_KEY)
+
+      // A key no header can carry (here a tab): refused before any send, naming the variable, not printing the key.
+      const unsendable = yield* runCli(
+        ["send-media", "--to", "+919876543210", "--type", "image", "--link", LINK, "--json"],
+        { ...credentials, KALEYRA_API_KEY: `${API_KEY}\t` }
+      )
+      assert.strictEqual(unsendable.code, 2)
+      const refused = JSON.parse(unsendable.stdout)
+      assert.strictEqual(refused.error._tag, "ConfigError")
+      assert.include(refused.error.message, "KALEYRA_API_KEY: must be")
+      assert.notInclude(unsendable.stdout + unsendable.stderr, API_KEY)
     }))
 
   it.scopedLive("a wrong API key is IncorrectCredentials, and the key is never printed", () =>

@@ -1,8 +1,9 @@
 import { MediaMessage, sendMedia, type SendMediaError, uploadMedia } from "@effect-kaleyra/core"
 import type { FailCode } from "@effect-kaleyra/testing/KaleyraSimulator"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Fiber, Inspectable, Layer } from "effect"
+import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Fiber, Inspectable, Layer, Redacted } from "effect"
 import { createHash } from "node:crypto"
+import { leakIn, observed } from "../../core/test/leaks.js"
 import { KaleyraNode, SimulatorServer } from "../src/index.js"
 import { closedPort, rawServer, waitUntil } from "./rawServer.js"
 import { API_KEY, buildClient, clientOptions, makeCounter, SENDER, SID, stack } from "./utils.js"
@@ -290,6 +291,30 @@ describe("KaleyraNode over a loopback socket", () => {
           assert.notInclude(printed, API_KEY, printed)
         }
       }))
+
+    it.scopedLive("a server echoing the key it received: escaped, cut by the excerpt, as the code, in the content type", () =>
+      Effect.gen(function*() {
+        // Quote, backslash and a Latin-1 letter: on the wire as Latin-1, read back by Node's server as sent.
+        const key = `sk"live\\9f8e7d6c5b4a-clé-${API_KEY}`
+        const answers: ReadonlyArray<(key: string) => readonly [number, string, string]> = [
+          (echo) => [400, "application/json", JSON.stringify({ note: echo })],
+          (echo) => [502, "text/html", `<html>${".".repeat(490)}${echo}</html>`],
+          (echo) => [400, "application/json", JSON.stringify({ code: echo, message: "Bad request", error: {} })],
+          (echo) => [502, `text/html; charset=${echo}`, "<html>bad gateway</html>"]
+        ]
+        for (const answer of answers) {
+          const echo = yield* rawServer((request, response) => {
+            const [status, contentType, body] = answer(String(request.headers["api-key"]))
+            response.writeHead(status, { "content-type": contentType })
+            response.end(body)
+          })
+          const client = yield* buildClient(clientOptions(echo.url, { apiKey: Redacted.make(key), maxRetries: 0 }))
+          const { exit, outputs } = yield* observed(Effect.provide(sendMedia(message), client))
+          assert.isTrue(Exit.isFailure(exit))
+          assert.strictEqual(echo.requests[0]?.headers["api-key"], key)
+          for (const text of outputs) assert.isUndefined(leakIn(key, text), text)
+        }
+      }))
   })
 
   describe("uploads through the lean client", () => {
@@ -354,6 +379,43 @@ describe("KaleyraNode over a loopback socket", () => {
         )
         assert.isTrue(ConfigError.isConfigError(error))
         assert.include(String(error), "KALEYRA")
+      }))
+
+    it.scopedLive("a key no header can carry (a control character, above U+00FF) fails every layer, unprinted", () =>
+      Effect.gen(function*() {
+        const server = yield* rawServer((_request, response) => {
+          response.writeHead(202, { "content-type": "application/json" })
+          response.end(`{"code":"WA202","message":"Request Accepted","data":{"message_id":"m1"},"error":{}}`)
+        })
+        for (const key of [`${API_KEY}\t`, `${API_KEY}\u0085x`, `${API_KEY}\u20ac`, `k\u{1F511}${API_KEY}`]) {
+          const env = ConfigProvider.fromMap(
+            new Map([
+              ["KALEYRA_SID", SID],
+              ["KALEYRA_API_KEY", key],
+              ["KALEYRA_SENDER_NUMBER", SENDER],
+              ["KALEYRA_BASE_URL", server.url]
+            ]),
+            { pathDelim: "_" }
+          )
+          const options = clientOptions(server.url, { apiKey: Redacted.make(key) })
+          const layers = [
+            ["apiKey", KaleyraNode.layer(options)],
+            ["apiKey", KaleyraNode.layerStock(options)],
+            ["KALEYRA.API_KEY", Layer.provide(KaleyraNode.layerConfig, Layer.setConfigProvider(env))],
+            ["KALEYRA.API_KEY", Layer.provide(KaleyraNode.layerConfigWith({}), Layer.setConfigProvider(env))]
+          ] as const
+          for (const [option, layer] of layers) {
+            const exit = yield* Effect.exit(Effect.scoped(Layer.build(layer)))
+            assert.isTrue(Exit.isFailure(exit))
+            if (Exit.isSuccess(exit)) continue
+            const failure = Cause.failureOption(exit.cause)
+            assert.isTrue(failure._tag === "Some" && ConfigError.isConfigError(failure.value))
+            const printed = Cause.pretty(exit.cause, { renderErrorCause: true })
+            assert.include(printed, option)
+            assert.notInclude(printed, API_KEY)
+          }
+        }
+        assert.strictEqual(server.requests.length, 0)
       }))
 
     it.scopedLive("layerConfigWith applies overrides over configuration", () =>

@@ -103,7 +103,7 @@ const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
 
 /**
  * The cause of the transport failures the in-memory transport imitates: the `code` a socket would give
- * (`ECONNRESET`, `ETIMEDOUT`) and whether the whole request had been received (`requestSent`), as
+ * (`ECONNRESET`, `ETIMEDOUT`) and whether any byte of the request may have been written (`requestSent`), as
  * `HttpTransport` expects.
  */
 class SimulatedTransportFailure extends Error {
@@ -398,7 +398,8 @@ export interface HttpClientOptions {
  * its boundary, streams collected. Whatever the request's origin, only its path and query reach `handle`.
  *
  * The simulator's transport-level faults (`SimResponse.fault`) are imitated: a `reset` fails with a `RequestError`
- * whose cause has `code: "ECONNRESET"` and `requestSent` (`false` before the body was read, `true` after); `silent`
+ * whose cause has `code: "ECONNRESET"` and `requestSent` (`reset-before-body`: `false`, as for a connection that
+ * failed before any byte of the request was written, so the client retries; `reset-after-body`: `true`); `silent`
  * and `latency` wait on the `Clock`; `drip` delays reading the body; `huge` generates its body on demand.
  *
  * The client enforces the attempt's timeout itself (it is marked with `HttpTransport.withNativeTimeout`): when an

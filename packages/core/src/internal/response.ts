@@ -39,7 +39,12 @@ const excerptOf = (body: string | undefined): string => {
   return chars.length > EXCERPT_LENGTH ? chars.slice(0, EXCERPT_LENGTH).join("") + "…" : chars.join("")
 }
 
-const unexpected = (
+/**
+ * A response that is not usable, as an `UnexpectedResponse` (its body cut to an excerpt).
+ *
+ * @internal
+ */
+export const unexpectedResponse = (
   raw: RawResponse,
   reason: UnexpectedResponseReason,
   body?: Json
@@ -58,26 +63,71 @@ const unexpected = (
  * @internal
  */
 export const parseJson = (raw: RawResponse): Either.Either<Json, UnexpectedResponse> => {
-  if (raw.body === undefined) return Either.left(unexpected(raw, "TooLarge"))
+  if (raw.body === undefined) return Either.left(unexpectedResponse(raw, "TooLarge"))
   try {
     return Either.right(JSON.parse(raw.body))
   } catch {
     // Only a body that did not parse can be blank (JSON.parse refuses one): trimmed only then.
-    return Either.left(unexpected(raw, raw.body.trim() === "" ? "EmptyBody" : "InvalidJson"))
+    return Either.left(unexpectedResponse(raw, raw.body.trim() === "" ? "EmptyBody" : "InvalidJson"))
   }
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+const MONTH = MONTHS.join("|")
+const DAY = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+const TIME = "(\\d{2}):(\\d{2}):(\\d{2})"
+/** RFC 9110's three HTTP-date forms, to the letter (case-sensitive, single spaces). */
+const IMF_FIXDATE = new RegExp(`^(?:${DAY}), (\\d{2}) (${MONTH}) (\\d{4}) ${TIME} GMT$`)
+const RFC850_DATE = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-(${MONTH})-(\\d{2}) ${TIME} GMT$`
+)
+const ASCTIME_DATE = new RegExp(`^(?:${DAY}) (${MONTH}) ( \\d|\\d{2}) ${TIME} (\\d{4})$`)
+
+/** The instant of a date, or `undefined` when a field is out of range (31 Feb, 25:00:00). */
+const utc = (year: number, month: string, day: string, hour: string, minute: string, second: string) => {
+  const m = MONTHS.indexOf(month)
+  const d = Number(day)
+  const h = Number(hour)
+  const min = Number(minute)
+  const s = Number(second)
+  if (h > 23 || min > 59 || s > 60) return undefined
+  // A leap second (60) is read as the second before it; the year is set apart, as `Date.UTC` reads 0-99 as 19xx.
+  const date = new Date(Date.UTC(2000, 0, 1, h, min, Math.min(s, 59)))
+  date.setUTCFullYear(year, m, d)
+  return date.getUTCDate() === d && date.getUTCMonth() === m ? date.getTime() : undefined
+}
+
 /**
- * Parses a `Retry-After` header: delay-seconds or an HTTP-date (relative to `now`).
+ * An HTTP-date (RFC 9110 section 5.6.7): IMF-fixdate, or one of the obsolete forms every recipient must accept
+ * (rfc850-date, whose two-digit year more than 50 years ahead is read in the past century; asctime-date).
+ */
+const parseHttpDate = (value: string, now: number): number | undefined => {
+  let match = IMF_FIXDATE.exec(value)
+  if (match !== null) return utc(Number(match[3]), match[2], match[1], match[4], match[5], match[6])
+  match = ASCTIME_DATE.exec(value)
+  if (match !== null) return utc(Number(match[6]), match[1], match[2].trim(), match[3], match[4], match[5])
+  match = RFC850_DATE.exec(value)
+  if (match === null) return undefined
+  const thisYear = new Date(now).getUTCFullYear()
+  let year = thisYear - (thisYear % 100) + Number(match[3])
+  if (year > thisYear + 50) year -= 100
+  return utc(year, match[2], match[1], match[4], match[5], match[6])
+}
+
+/**
+ * Parses a `Retry-After` header (RFC 9110 section 10.2.3): delay-seconds (digits only) or an HTTP-date, relative to
+ * `now`. Anything else (`-1`, `1.5`, `+5`, two values `2, 3`, a date in another format) is ignored: `undefined`, so
+ * the normal backoff applies.
  *
  * @internal
  */
 export const parseRetryAfter = (header: string | undefined, now: number): Duration.Duration | undefined => {
   if (header === undefined) return undefined
-  const value = header.trim()
+  // Optional whitespace around a field value is SP or HTAB (RFC 9110 section 5.5).
+  const value = header.replace(/^[ \t]+|[ \t]+$/g, "")
   if (/^\d+$/.test(value)) return Duration.seconds(Math.min(Number(value), 86_400))
-  const date = Date.parse(value)
-  if (Number.isNaN(date)) return undefined
+  const date = parseHttpDate(value, now)
+  if (date === undefined) return undefined
   return Duration.millis(Math.max(0, Math.min(date - now, 86_400_000)))
 }
 
@@ -102,7 +152,7 @@ export const errorFromResponse = (raw: RawResponse, now: number): KaleyraRespons
     }, { disableValidation: true })
   }
   if (Either.isLeft(parsed)) return parsed.left
-  if (body === undefined || code === undefined) return unexpected(raw, "NotKaleyra", parsed.right)
+  if (body === undefined || code === undefined) return unexpectedResponse(raw, "NotKaleyra", parsed.right)
   const fields = {
     status: raw.status,
     code,
@@ -171,7 +221,7 @@ export const sendSuccessFromResponse = (
   const parsed = parseJson(raw)
   if (Either.isLeft(parsed)) return Either.left(parsed.left)
   const messageId = findId(parsed.right, MESSAGE_ID_PATHS)
-  if (messageId === undefined) return Either.left(unexpected(raw, "MissingId", parsed.right))
+  if (messageId === undefined) return Either.left(unexpectedResponse(raw, "MissingId", parsed.right))
   // Assigned, not spread: a spread allocates an object per optional field.
   const success: { messageId: string; code?: string; message?: string } = { messageId }
   const body = parsed.right

@@ -35,20 +35,30 @@ const reasonOfCode = (code: string | undefined): TransportErrorReason => {
 
 interface CauseFacts {
   code: string | undefined
+  /** The system call that failed with `code` (Node's system errors carry it: `connect`, `getaddrinfo`, `write`). */
+  syscall: unknown
   requestSent: boolean | undefined
   detail: string
 }
 
 /**
  * Walks an error's `cause` chain for a system error `code` and for the `requestSent` flag that a transport may set
- * (the node layer's client does: `false` when the request was never fully written to a socket).
+ * (the node layer's client does: `false` when no byte of the request can have been written).
  */
 const factsOf = (cause: unknown): CauseFacts => {
-  const facts: CauseFacts = { code: undefined, requestSent: undefined, detail: "" }
+  const facts: CauseFacts = { code: undefined, syscall: undefined, requestSent: undefined, detail: "" }
   let cursor: unknown = cause
   for (let depth = 0; depth < 8 && typeof cursor === "object" && cursor !== null; depth++) {
-    const c = cursor as { readonly code?: unknown; readonly requestSent?: unknown; readonly message?: unknown }
-    if (facts.code === undefined && typeof c.code === "string") facts.code = c.code
+    const c = cursor as {
+      readonly code?: unknown
+      readonly syscall?: unknown
+      readonly requestSent?: unknown
+      readonly message?: unknown
+    }
+    if (facts.code === undefined && typeof c.code === "string") {
+      facts.code = c.code
+      facts.syscall = c.syscall
+    }
     if (facts.requestSent === undefined && typeof c.requestSent === "boolean") facts.requestSent = c.requestSent
     // The platform's own errors describe the request (method and URL), not what went wrong: skip their message.
     const platform = (cursor as { readonly _tag?: unknown })._tag === "RequestError" ||
@@ -66,7 +76,11 @@ const factsOf = (cause: unknown): CauseFacts => {
  */
 export const transportErrorFromCause = (cause: unknown): TransportError => {
   const facts = factsOf(cause)
-  const neverSent = facts.requestSent === false || (facts.code !== undefined && neverSentCodes.has(facts.code))
+  // The transport's own account wins over any code: a dispatcher destroyed under a request it had written fails
+  // with a code (UND_ERR_DESTROYED) that says nothing of what was written.
+  const neverSent = facts.requestSent !== undefined
+    ? !facts.requestSent
+    : facts.code !== undefined && (neverSentCodes.has(facts.code) || facts.syscall === "connect")
   const detail = (facts.code !== undefined ? `${facts.code}: ` : "") + (facts.detail || "the connection failed")
   return new TransportError({
     reason: reasonOfCode(facts.code),

@@ -1,0 +1,243 @@
+/**
+ * Keeping the API key out of errors: a server or a transport may echo it back (in a message, a JSON body, an HTML
+ * page, a header), so every text an error holds is scrubbed of it before the error leaves the client.
+ *
+ * Whatever the key's characters, no fragment of {@link MIN_FRAGMENT} or more of its characters survives: as it is,
+ * upper- or lower-cased (a server may change the case, the client upper-cases Kaleyra's `code`), JSON-escaped (the
+ * excerpt of a JSON body keeps the escapes: `\"`, `\\`, `\t`, `\u00e9`, `\/`), percent-encoded or HTML-escaped,
+ * anywhere in a string (a prefix cut by the 512-character excerpt included). It runs on the error path only.
+ *
+ * @internal
+ */
+import { RateLimited, type SendMediaError, TransportError, UnexpectedResponse } from "../KaleyraError.js"
+
+/**
+ * The shortest run of the key's characters that is removed; a key shorter than this is removed whole.
+ *
+ * @internal
+ */
+export const MIN_FRAGMENT = 8
+
+/** @internal */
+export const REDACTED = "<redacted>"
+
+/** JSON nested deeper than this is not walked, and not kept: a hostile body must not overflow the stack. */
+const MAX_DEPTH = 64
+
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/
+
+const foldCache = new Map<string, string>()
+
+/** One UTF-16 unit case-folded (through its upper case, so that `µ` and `Μ` meet), never changing the length. */
+const foldUnit = (unit: string): string => {
+  let folded = foldCache.get(unit)
+  if (folded === undefined) {
+    const upper = unit.toUpperCase()
+    const lower = (upper.length === 1 ? upper : unit).toLowerCase()
+    folded = lower.length === 1 ? lower : unit
+    if (foldCache.size < 4096) foldCache.set(unit, folded)
+  }
+  return folded
+}
+
+const utf16 = new TextDecoder("utf-16le")
+
+/** `text` case-folded unit by unit: position `i` of the result is position `i` of `text`. */
+const fold = (text: string): string => {
+  if (ASCII.test(text)) return text.toLowerCase()
+  const units = new Uint16Array(text.length)
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    units[i] = code < 0x80
+      ? (code >= 0x41 && code <= 0x5a ? code + 0x20 : code)
+      : foldUnit(text[i]).charCodeAt(0)
+  }
+  return utf16.decode(units)
+}
+
+/** Where a window of folded text may start: a bit per hash of its first two units, to skip most positions cheaply. */
+const pairHash = (text: string, i: number) => ((text.charCodeAt(i) << 5) ^ text.charCodeAt(i + 1)) & 0xffff
+
+const hex4 = (code: number) => "\\u" + code.toString(16).padStart(4, "0")
+
+/** The ways a text may be written back: as it is, and escaped as JSON, URLs and HTML escape it. */
+const encodings = (text: string): ReadonlyArray<string> => {
+  const json = JSON.stringify(text).slice(1, -1)
+  // JSON as Python (ensure_ascii) and PHP (escaped slashes) write it.
+  // eslint-disable-next-line no-control-regex
+  const jsonAscii = json.replace(/[^\x00-\x7f]/g, (c) => hex4(c.charCodeAt(0))).replace(/\//g, "\\/")
+  let percent: string | undefined
+  try {
+    percent = encodeURIComponent(text)
+  } catch {
+    // a lone surrogate: no URL form
+  }
+  const html = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;")
+  return percent === undefined ? [text, json, jsonAscii, html] : [text, json, jsonAscii, percent, html]
+}
+
+/**
+ * A function that removes every fragment of `secret` (see the module's documentation) from a text, replacing each
+ * run of it by `<redacted>`; the text itself when there is none.
+ *
+ * @internal
+ */
+export const textScrubber = (secret: string): (text: string) => string => {
+  // Every window of MIN_FRAGMENT units of every form of the key, folded, grouped by length (a form shorter than
+  // MIN_FRAGMENT is one window of its own length).
+  const windows = new Map<number, Set<string>>()
+  const forms = new Set(
+    [secret, secret.toUpperCase(), secret.toLowerCase()].flatMap(encodings).filter((form) => form.length > 0)
+  )
+  for (const form of forms) {
+    const folded = fold(form)
+    const width = Math.min(MIN_FRAGMENT, folded.length)
+    let set = windows.get(width)
+    if (set === undefined) windows.set(width, set = new Set())
+    for (let i = 0; i + width <= folded.length; i++) set.add(folded.slice(i, i + width))
+  }
+  const groups = Array.from(windows, ([width, set]) => {
+    const starts = new Uint8Array(0x10000)
+    if (width >= 2) { for (const window of set) starts[pairHash(window, 0)] = 1 }
+    return { width, set, starts }
+  })
+  return (text) => {
+    if (text.length === 0) return text
+    const folded = fold(text)
+    let marks: Uint8Array | undefined
+    for (const { set, starts, width } of groups) {
+      for (let i = 0; i + width <= folded.length; i++) {
+        if (width >= 2 && starts[pairHash(folded, i)] === 0) continue
+        if (set.has(folded.slice(i, i + width))) (marks ??= new Uint8Array(text.length)).fill(1, i, i + width)
+      }
+    }
+    if (marks === undefined) return text
+    let out = ""
+    for (let i = 0; i < text.length;) {
+      if (marks[i] === 1) {
+        while (i < text.length && marks[i] === 1) i++
+        out += REDACTED
+      } else {
+        const start = i
+        while (i < text.length && marks[i] === 0) i++
+        out += text.slice(start, i)
+      }
+    }
+    return out
+  }
+}
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+  if (typeof u !== "object" || u === null) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Scrubs a parsed JSON value (keys, strings, and numbers written back as text), rebuilding only what changed: the
+ * value itself when it holds no fragment.
+ */
+const valueScrubber = (scrub: (text: string) => string) => {
+  const go = (value: unknown, depth: number): unknown => {
+    switch (typeof value) {
+      case "string":
+        return scrub(value)
+      case "number":
+      case "bigint":
+      case "boolean": {
+        // A numeric key echoed as a JSON number is parsed as one.
+        const text = String(value)
+        const clean = scrub(text)
+        return clean === text ? value : clean
+      }
+      case "object":
+        break
+      default:
+        return value
+    }
+    if (depth >= MAX_DEPTH) return REDACTED
+    if (Array.isArray(value)) {
+      let out: Array<unknown> | undefined
+      for (let i = 0; i < value.length; i++) {
+        const clean = go(value[i], depth + 1)
+        if (clean !== value[i]) (out ??= value.slice())[i] = clean
+      }
+      return out ?? value
+    }
+    if (!isPlainObject(value)) return value
+    let changed = false
+    const entries = Object.entries(value).map(([key, item]) => {
+      const cleanKey = scrub(key)
+      const cleanItem = go(item, depth + 1)
+      if (cleanKey !== key || cleanItem !== item) changed = true
+      return [cleanKey, cleanItem] as const
+    })
+    return changed ? Object.fromEntries(entries) : value
+  }
+  return (value: unknown) => go(value, 0)
+}
+
+type Rebuild<E> = new(fields: unknown, options: { readonly disableValidation: boolean }) => E
+
+/**
+ * A function that returns an error of the same class with every text scrubbed of `secret` (the error itself when
+ * nothing needed it). Errors found before sending (`InvalidMessage`) hold no server text and are returned as they
+ * are.
+ *
+ * @internal
+ */
+export const errorScrubber = (secret: string) => {
+  const text = textScrubber(secret)
+  const value = valueScrubber(text)
+  const optional = (s: string | undefined) => s === undefined ? undefined : text(s)
+  const options = { disableValidation: true }
+  return <E extends SendMediaError>(error: E): E => {
+    switch (error._tag) {
+      case "InvalidMessage":
+        return error
+      case "TransportError": {
+        const detail = text(error.detail)
+        if (detail === error.detail) return error
+        return new TransportError({
+          reason: error.reason,
+          mayHaveReachedKaleyra: error.mayHaveReachedKaleyra,
+          detail
+        }, options) as E
+      }
+      case "UnexpectedResponse": {
+        const contentType = optional(error.contentType)
+        const excerpt = text(error.excerpt)
+        const body = value(error.body)
+        if (contentType === error.contentType && excerpt === error.excerpt && body === error.body) return error
+        return new UnexpectedResponse({
+          status: error.status,
+          reason: error.reason,
+          ...(contentType !== undefined ? { contentType } : {}),
+          excerpt,
+          ...(body !== undefined ? { body } : {})
+        }, options) as E
+      }
+      case "RateLimited": {
+        const message = text(error.message)
+        const code = optional(error.code)
+        if (message === error.message && code === error.code) return error
+        return new RateLimited({
+          status: error.status,
+          message,
+          ...(code !== undefined ? { code } : {}),
+          ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {})
+        }, options) as E
+      }
+      default: {
+        const code = text(error.code)
+        const message = text(error.message)
+        const errorObject = value(error.error)
+        if (code === error.code && message === error.message && errorObject === error.error) return error
+        const Rebuilt = error.constructor as Rebuild<E>
+        return new Rebuilt({ status: error.status, code, message, error: errorObject }, options)
+      }
+    }
+  }
+}

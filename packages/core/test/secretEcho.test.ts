@@ -1,0 +1,174 @@
+/**
+ * A server (or a transport) that echoes the API key back, in every field of every error kind: no field, message,
+ * `Cause.pretty`, log line or span holds the key, nor a fragment of 8 or more of its characters, whatever its
+ * characters (quotes, backslashes, tabs, unicode) and wherever it is echoed (cut by an excerpt, upper-cased, JSON- or
+ * `\u`-escaped).
+ */
+import { HttpTransport, KaleyraClient, sendMedia, type SendMediaError } from "@effect-kaleyra/core"
+import { HttpClient } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, FastCheck, Layer, Redacted } from "effect"
+import { errorFromResponse, type RawResponse, sendSuccessFromResponse } from "../src/internal/response.js"
+import { errorScrubber, REDACTED } from "../src/internal/secret.js"
+import { fromExchangeFailure } from "../src/internal/transport.js"
+import { asciiJson, FRAGMENT, leakIn, observed, renderings } from "./leaks.js"
+import { baseOptions, imageByLink, type Reply, scripted } from "./utils.js"
+
+/** The answers of a server (or failures of a transport) that echo `echo` in every place it can, `pad` characters in. */
+const answers = (
+  echo: string,
+  pad: number
+): ReadonlyArray<HttpTransport.ExchangeResponse | HttpTransport.ExchangeFailure> => {
+  const padding = ".".repeat(pad)
+  const json = (status: number, body: unknown, encode: (value: unknown) => string = JSON.stringify) => ({
+    status,
+    contentType: `application/json; echo=${echo}`,
+    retryAfter: echo,
+    body: encode(body)
+  })
+  return [
+    // an HTML gateway page, the key at any place (cut by the 512-character excerpt when `pad` is near it)
+    { status: 502, contentType: `text/html; ${echo}`, retryAfter: undefined, body: `${padding}<p>${echo}</p>` },
+    // a Kaleyra error echoing it in its message and error object (keys and values), JSON-escaped and \u-escaped
+    json(401, { pad: padding, code: "RBC001", message: `bad key ${echo}`, error: { [echo]: [echo, { k: echo }] } }),
+    json(401, { code: "RBC001", message: `${padding}${echo}`, error: { e: echo } }, asciiJson),
+    // in the code (upper-cased by the client), with an unknown code
+    json(418, { code: echo, message: echo, error: {} }),
+    json(400, { code: `X-${echo}`, message: "", error: { [echo]: echo } }),
+    // a 429
+    json(429, { code: echo, message: `${padding}${echo}` }),
+    // not Kaleyra's shape
+    json(400, { note: echo, [echo]: 1, pad: padding }),
+    // JSON quoting JSON (a request body echoed in a string): escaped twice in the excerpt
+    json(400, { note: JSON.stringify({ key: echo }), pad: padding }),
+    // a 2xx without a message id
+    json(202, { pad: padding, note: echo }),
+    // too large to read: only the content type
+    { status: 200, contentType: echo, retryAfter: undefined, body: undefined },
+    // a transport failure quoting it, before any response (code and message), and while reading a body
+    { cause: Object.assign(new Error(`${padding}socket hang up: api-key: ${echo}`), { code: `E${echo}` }) },
+    { cause: Object.assign(new Error(`read failed ${echo}`), { code: "ECONNRESET" }), status: 202, contentType: echo }
+  ]
+}
+
+/**
+ * The clients that give `answer`: one offering an exchange, and (when an HTTP response can carry it) a plain one,
+ * read through `execute`.
+ */
+const clients = (answer: HttpTransport.ExchangeResponse | HttpTransport.ExchangeFailure) => {
+  const exchange: HttpTransport.Exchange = () => "cause" in answer ? Effect.fail(answer) : Effect.succeed(answer)
+  const viaExchange = HttpTransport.withExchange(scripted([]).client, exchange)
+  let reply: Reply | undefined
+  if (!("cause" in answer)) {
+    reply = answer.body === undefined ? undefined : {
+      status: answer.status,
+      body: answer.body,
+      headers: {
+        "content-type": answer.contentType ?? "",
+        ...(answer.retryAfter ? { "retry-after": answer.retryAfter } : {})
+      }
+    }
+  } else if (answer.status === undefined) {
+    reply = { fail: { _tag: "RequestError", reason: "Transport", cause: answer.cause } }
+  }
+  return reply === undefined ? [viaExchange] : [viaExchange, scripted([reply]).client]
+}
+
+/** The error the client makes of an answer, before scrubbing. */
+const errorOf = (answer: HttpTransport.ExchangeResponse | HttpTransport.ExchangeFailure): SendMediaError => {
+  if ("cause" in answer) return fromExchangeFailure(answer)
+  const raw = answer as RawResponse
+  if (raw.status >= 200 && raw.status < 300) {
+    const success = sendSuccessFromResponse(raw)
+    if (success._tag === "Right") throw new Error("expected a failure")
+    return success.left
+  }
+  return errorFromResponse(raw, 0)
+}
+
+const special = FastCheck.constantFrom(
+  "\"",
+  "\\",
+  "\t",
+  "/",
+  "<",
+  "&",
+  "'",
+  "é",
+  "ß",
+  "µ",
+  "ÿ",
+  "Σ",
+  "İ",
+  "€",
+  "😀",
+  "\u0000",
+  "\u007f"
+)
+const alnum = FastCheck.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+/** Any key: specials, letters, any code point. */
+const anyKey = FastCheck.string({
+  unit: FastCheck.oneof(special, alnum, FastCheck.string({ unit: "binary", minLength: 1, maxLength: 1 })),
+  minLength: FRAGMENT,
+  maxLength: 48
+})
+
+/** A key the client accepts (printable Latin-1), with quotes and backslashes. */
+const validKey = FastCheck.string({
+  unit: FastCheck.oneof(
+    FastCheck.constantFrom("\"", "\\", "/", "<", "&", "'", " ", "é", "ß", "µ", "ÿ", "Ä"),
+    alnum
+  ),
+  minLength: FRAGMENT,
+  maxLength: 48
+}).filter((key) => key.trim() === key)
+
+describe("the API key echoed back never survives in an error", () => {
+  it.prop(
+    "any key, echoed into every field of every error kind: no fragment of 8 characters in any rendering",
+    [anyKey, FastCheck.integer({ min: 0, max: 600 })],
+    ([key, pad]) => {
+      const scrub = errorScrubber(key)
+      const reference = answers(REDACTED, pad).map(errorOf).flatMap(renderings).join("\n")
+      // A key that shares a fragment with what the errors say anyway (their own words, the padding) proves nothing.
+      FastCheck.pre(leakIn(key, reference) === undefined)
+      for (const answer of answers(key, pad)) {
+        const error = scrub(errorOf(answer))
+        for (const text of renderings(error)) {
+          const leak = leakIn(key, text)
+          assert.isUndefined(leak, `${error._tag}: ${JSON.stringify(leak)} in ${text.slice(0, 2000)}`)
+        }
+      }
+    },
+    { timeout: 120_000, fastCheck: { numRuns: 100 } }
+  )
+
+  it.effect.prop(
+    "through the client, by its exchange and by execute: nor in a log line or a span",
+    [validKey, FastCheck.integer({ min: 0, max: 600 })],
+    ([key, pad]) =>
+      Effect.gen(function*() {
+        const run = (echo: string) =>
+          Effect.forEach(answers(echo, pad).flatMap((answer) => clients(answer)), (client) =>
+            observed(
+              Effect.provide(
+                sendMedia(imageByLink),
+                KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
+                  Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+                )
+              )
+            ).pipe(Effect.map(({ exit, outputs }) => {
+              assert.isTrue(Exit.isFailure(exit))
+              return outputs
+            })))
+        const reference = (yield* run(REDACTED)).flat()
+        if (leakIn(key, reference.join("\n")) !== undefined) return
+        for (const text of (yield* run(key)).flat()) {
+          const leak = leakIn(key, text)
+          assert.isUndefined(leak, `${JSON.stringify(leak)} in ${text.slice(0, 2000)}`)
+        }
+      }),
+    { timeout: 120_000, fastCheck: { numRuns: 15 } }
+  )
+})
