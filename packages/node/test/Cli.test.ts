@@ -205,9 +205,15 @@ describe("kaleyra-wa send-media", () => {
           ["send-media", "--type", "image", "--link", LINK],
           ["send-media", "--to", "+919876543210", "--type", "image", "--link", LINK, "--nope"],
           ["send-media", "--to", "+919876543210", "--type", "image", "--wa-source", "telegram", "--link", LINK],
-          ["campaign", "--csv", "x.csv", "--concurrency", "many"],
-          ["campaign", "--csv", "x.csv", "--concurrency", "0"],
-          ["campaign", "--csv", "x.csv", "--type", "image", "--link", LINK, "--id", "1"],
+          ["campaign"],
+          ["campaign", "run", "--csv", "x.csv", "--db", "x.db", "--concurrency", "many"],
+          ["campaign", "run", "--csv", "x.csv", "--db", "x.db", "--concurrency", "0"],
+          ["campaign", "run", "--csv", "x.csv", "--db", "x.db", "--type", "image", "--link", LINK, "--id", "1"],
+          ["campaign", "run", "--csv", "x.csv", "--type", "image", "--link", LINK, "--db", "x.db", "--ref2", "r"],
+          ["campaign", "run", "--csv", "x.csv", "--type", "image", "--link", LINK, "--simulator", "--base-url", "x"],
+          ["campaign", "resend", "--db", "x.db"],
+          ["campaign", "status", "--db", "x.db", "--database-url", "postgres://127.0.0.1:1/x"],
+          ["callbacks", "--db", "x.db", "--port", "99999"],
           ["nope"]
         ]
       ) {
