@@ -128,19 +128,13 @@ const printMachine = async (args: Args): Promise<void> => {
   console.log(`Mode:     ${args.quick ? "quick (smoke run, small counts)" : "full"}; running ${args.only.join(", ")}`)
 }
 
-/** Runs the campaign in a fresh process (with its own server) and returns what it reported. */
-const campaignInChild = (quick: boolean, nodeFlags: ReadonlyArray<string>): Promise<CampaignResult> =>
+/** What a child process reports on its line starting with `prefix` (its other lines are printed). */
+const resultOfChild = <A>(child: ReturnType<typeof spawnPart>, prefix: string, what: string): Promise<A> =>
   new Promise((resolve, reject) => {
-    // --expose-gc: once the campaign is over, it forces a full GC to tell live memory from garbage not yet collected
-    // (never before: that would change V8's heap limits, and the peak RSS with them).
-    const child = spawnPart("campaign", quick ? ["--quick"] : [], ["ignore", "pipe", "inherit"], [
-      "--expose-gc",
-      ...nodeFlags
-    ])
-    let result: CampaignResult | undefined
+    let result: A | undefined
     const lines = createInterface({ input: child.stdout! })
     lines.on("line", (line) => {
-      if (line.startsWith(CAMPAIGN_RESULT)) result = JSON.parse(line.slice(CAMPAIGN_RESULT.length)) as CampaignResult
+      if (line.startsWith(prefix)) result = JSON.parse(line.slice(prefix.length)) as A
       else console.log(line)
     })
     child.once("error", reject)
@@ -148,31 +142,29 @@ const campaignInChild = (quick: boolean, nodeFlags: ReadonlyArray<string>): Prom
     child.once("close", (code, signal) => {
       lines.close()
       if (code === 0 && result !== undefined) resolve(result)
-      else reject(new Error(`the campaign process failed (${code ?? signal})`))
+      else reject(new Error(`${what} failed (${code ?? signal})`))
     })
   })
 
+/** Runs the campaign in a fresh process (with its own server) and returns what it reported. */
+const campaignInChild = (quick: boolean, nodeFlags: ReadonlyArray<string>): Promise<CampaignResult> =>
+  // --expose-gc: once the campaign is over, it forces a full GC to tell live memory from garbage not yet collected
+  // (never before: that would change V8's heap limits, and the peak RSS with them).
+  resultOfChild(
+    spawnPart("campaign", quick ? ["--quick"] : [], ["ignore", "pipe", "inherit"], ["--expose-gc", ...nodeFlags]),
+    CAMPAIGN_RESULT,
+    "the campaign process"
+  )
+
 /** Runs a part of the durable campaign benchmark in a fresh process and returns what it reported. */
-const durableInChild = <A>(part: "sqlite" | "csv" | "pg", quick: boolean): Promise<A> =>
-  new Promise((resolve, reject) => {
-    const args = [part, ...(quick ? ["--quick"] : [])]
-    // the PostgreSQL part loads the campaign package's TypeScript test setup: it runs on tsx (its figures are rates)
-    const child = part === "pg"
-      ? spawnTs("durable-entry.ts", args, ["ignore", "pipe", "inherit"])
-      : spawnPart("durable", args, ["ignore", "pipe", "inherit"])
-    let result: A | undefined
-    const lines = createInterface({ input: child.stdout! })
-    lines.on("line", (line) => {
-      if (line.startsWith(DURABLE_RESULT)) result = JSON.parse(line.slice(DURABLE_RESULT.length)) as A
-      else console.log(line)
-    })
-    child.once("error", reject)
-    child.once("close", (code, signal) => {
-      lines.close()
-      if (code === 0 && result !== undefined) resolve(result)
-      else reject(new Error(`the durable campaign process (${part}) failed (${code ?? signal})`))
-    })
-  })
+const durableInChild = <A>(part: "sqlite" | "csv" | "pg", quick: boolean): Promise<A> => {
+  const args = [part, ...(quick ? ["--quick"] : [])]
+  // the PostgreSQL part loads the campaign package's TypeScript test setup: it runs on tsx (its figures are rates)
+  const child = part === "pg"
+    ? spawnTs("durable-entry.ts", args, ["ignore", "pipe", "inherit"])
+    : spawnPart("durable", args, ["ignore", "pipe", "inherit"])
+  return resultOfChild(child, DURABLE_RESULT, `the durable campaign process (${part})`)
+}
 
 export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const parsed = parseArgs(argv)

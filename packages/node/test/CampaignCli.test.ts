@@ -36,6 +36,40 @@ const statusOf = (db: ReadonlyArray<string>) =>
 
 const header = CampaignReport.reportColumns as ReadonlyArray<string>
 
+/** A served simulator, a temporary folder, a CSV of `count` numbers, and `campaign run` on a ledger there. */
+const fixture = (count: number, prefix?: string) =>
+  Effect.gen(function*() {
+    const { simulator, url } = yield* serve()
+    const dir = yield* tempDir
+    const csv = join(dir, "c.csv")
+    const db = join(dir, "l.db")
+    const to = numbers(count, prefix)
+    yield* write(csv, ["to", ...to].join("\n"))
+    const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+    return { simulator, url, dir, csv, db, to, args }
+  })
+
+/**
+ * At most one send per row, and the ledger accounts for every accepted message: no recipient twice; nothing left
+ * Pending or Sending; every Sent row accepted, every accepted message a Sent or Ambiguous row (a row stopped between
+ * its intent and its outcome may or may not have been sent), and at most `maxAmbiguous` Ambiguous rows.
+ */
+const assertAccounted = (
+  db: string,
+  sent: ReadonlyArray<{ readonly recipients: ReadonlyArray<string> }>,
+  maxAmbiguous: number
+) =>
+  Effect.gen(function*() {
+    const final = yield* statusOf(["--db", db])
+    const ambiguous = final.states.Ambiguous ?? 0
+    assert.strictEqual(new Set(sent.map((m) => m.recipients[0])).size, sent.length)
+    assert.strictEqual(final.states.Pending, 0)
+    assert.strictEqual(final.states.Sending ?? 0, 0)
+    assert.isAtMost(final.states.Sent, sent.length)
+    assert.isAtLeast(final.states.Sent + ambiguous, sent.length)
+    assert.isAtMost(ambiguous, maxAmbiguous)
+  })
+
 describe("kaleyra-wa campaign (SQLite)", () => {
   it.scopedLive("--simulator: imports, sends every row, the delivery funnel in status, the report in order", () =>
     Effect.gen(function*() {
@@ -191,14 +225,8 @@ describe("kaleyra-wa campaign (SQLite)", () => {
 
   it.scopedLive("an account-wide error pauses: rows stay Pending; the same command after the fix sends only those", () =>
     Effect.gen(function*() {
-      const { simulator, url } = yield* serve()
+      const { args, db, simulator } = yield* fixture(40)
       yield* simulator.setBalance(12)
-      const dir = yield* tempDir
-      const csv = join(dir, "c.csv")
-      const db = join(dir, "l.db")
-      const to = numbers(40)
-      yield* write(csv, ["to", ...to].join("\n"))
-      const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
       const first = yield* runCli([...args, "--rate", "0", "--concurrency", "4"], credentials)
       assert.strictEqual(first.code, 1, first.stderr)
       assert.include(first.stderr, "Paused: LowBalance")
@@ -221,13 +249,7 @@ describe("kaleyra-wa campaign (SQLite)", () => {
 
   it.scopedLive("interrupted: the sends in flight are recorded, the rest stay Pending, resume sends each row once", () =>
     Effect.gen(function*() {
-      const { simulator, url } = yield* serve()
-      const dir = yield* tempDir
-      const csv = join(dir, "slow.csv")
-      const db = join(dir, "l.db")
-      const to = numbers(40, "+1415555")
-      yield* write(csv, ["to", ...to].join("\n"))
-      const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+      const { args, db, simulator } = yield* fixture(40, "+1415555")
       const fiber = yield* Effect.fork(runCli([...args, "--rate", "20"], credentials))
       while ((yield* simulator.sent).length < 5) yield* Effect.sleep("10 millis")
       const exit = yield* Fiber.interrupt(fiber)
@@ -367,12 +389,7 @@ describe("kaleyra-wa campaign (processes)", () => {
     "Ctrl-C: exit 130, the rows in flight recorded; a second Ctrl-C exits at once; no row sent twice",
     () =>
       Effect.gen(function*() {
-        const { simulator, url } = yield* serve()
-        const dir = yield* tempDir
-        const csv = join(dir, "c.csv")
-        const db = join(dir, "l.db")
-        yield* write(csv, ["to", ...numbers(200)].join("\n"))
-        const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+        const { args, db, simulator } = yield* fixture(200)
         const first = spawnCli([...args, "--rate", "20"], credentials)
         while ((yield* simulator.sent).length < 5) yield* Effect.sleep("20 millis")
         first.child.kill("SIGINT")
@@ -392,18 +409,8 @@ describe("kaleyra-wa campaign (processes)", () => {
         assert.strictEqual(killed.code, 130, killed.stderr)
 
         const third = yield* runCli([...args, "--rate", "0"], credentials)
-        const final = yield* statusOf(["--db", db])
-        const sent = yield* simulator.sent
-        // at most one send per row: no recipient twice, and the ledger accounts for every accepted message
-        assert.strictEqual(byRecipient(sent).size, sent.length)
-        // a row killed between its intent and its outcome is Ambiguous (its request may or may not have been
-        // written): every accepted message is a Sent or Ambiguous row, every Sent row an accepted message, and at
-        // most the second run's concurrency (16) rows are Ambiguous
-        const ambiguous = final.states.Ambiguous ?? 0
-        assert.isAtMost(final.states.Sent, sent.length)
-        assert.isAtLeast(final.states.Sent + ambiguous, sent.length)
-        assert.isAtMost(ambiguous, 16)
-        assert.strictEqual(final.states.Pending, 0)
+        // the second run (concurrency 16) was killed at once: at most 16 rows between intent and outcome
+        yield* assertAccounted(db, yield* simulator.sent, 16)
         assert.include([0, 1], third.code)
       }),
     { timeout: 120_000 }
@@ -415,12 +422,7 @@ describe("kaleyra-wa campaign (a full disk)", () => {
     "a write error stops the campaign (exit 1) and loses no row: a rerun accounts for every send",
     () =>
       Effect.gen(function*() {
-        const { simulator, url } = yield* serve()
-        const dir = yield* tempDir
-        const csv = join(dir, "c.csv")
-        const db = join(dir, "l.db")
-        yield* write(csv, ["to", ...numbers(1500, "+4477011")].join("\n"))
-        const args = ["campaign", "run", "--csv", csv, "--type", "image", "--link", LINK, "--db", db, "--base-url", url]
+        const { args, db, simulator } = yield* fixture(1500, "+4477011")
         // import, then pause at once (no balance): every row Pending
         yield* simulator.setBalance(0)
         const imported = yield* runCli([...args, "--rate", "0"], credentials)
@@ -433,20 +435,14 @@ describe("kaleyra-wa campaign (a full disk)", () => {
         const blocks = Math.ceil((Math.max(...sizes) + 64 * 1024) / 512)
         const limited = spawnCli([...args, "--rate", "0"], credentials, { shellPrefix: `ulimit -f ${blocks};` })
         const stopped = yield* limited.done
+        assert.strictEqual(stopped.code, 1, stopped.stderr)
         assert.include(stopped.stderr, "the campaign stopped: the ledger failed")
         const acceptedWhenStopped = (yield* simulator.sent).length
         assert.isAbove(acceptedWhenStopped, 0)
         assert.isBelow(acceptedWhenStopped, 1500)
 
         const rerun = yield* runCli([...args, "--rate", "0"], credentials)
-        const final = yield* statusOf(["--db", db])
-        const sent = yield* simulator.sent
-        assert.strictEqual(byRecipient(sent).size, sent.length)
-        const ambiguous = final.states.Ambiguous ?? 0
-        assert.strictEqual(final.states.Pending, 0)
-        assert.strictEqual(final.states.Sending ?? 0, 0)
-        assert.isAtMost(final.states.Sent, sent.length)
-        assert.isAtLeast(final.states.Sent + ambiguous, sent.length)
+        yield* assertAccounted(db, yield* simulator.sent, 16)
         assert.include([0, 1], rerun.code)
       }),
     { timeout: 120_000 }
