@@ -172,34 +172,36 @@ const campaignName = (flags: LedgerFlags, fallback?: string) =>
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * A `KaleyraEvents` whose `ingestPayload` records each status into the ledger before it returns, so that the
- * callback receiver answers 200 only for statuses the ledger holds (a ledger error answers 400).
+ * A `KaleyraEvents` whose ingestion (`ingest`, `ingestPayload`, `ingestCallback`: whichever the callback receiver
+ * calls) records each status into the ledger before it returns, so that the receiver answers 200 only for statuses
+ * the ledger holds (a ledger error answers 400).
  */
 const recordingEvents = (
   ledger: Context.Context<Ledger.Ledger>,
   counts: { recorded: number; unknown: number }
 ): Effect.Effect<KaleyraEvents.Service, never, Scope.Scope> =>
-  Effect.map(KaleyraEvents.make({ trackedMessages: 1 }), (base) => ({
-    ...base,
-    ingestPayload: (body: unknown) =>
-      base.ingestPayload(body).pipe(
-        Effect.tap((events) =>
-          Effect.forEach(events, (event: KaleyraEvent) =>
-            event._tag === "MessageStatusUpdated"
-              ? Campaign.recordStatus(event).pipe(
-                Effect.tap((result) =>
-                  Effect.sync(() => {
-                    if (result === "Unknown") counts.unknown++
-                    else counts.recorded++
-                  })
-                ),
-                Effect.provide(ledger),
-                Effect.orDie
-              )
-              : Effect.void, { discard: true })
-        )
-      )
-  }))
+  Effect.map(KaleyraEvents.make({ trackedMessages: 1 }), (base) => {
+    const record = (events: ReadonlyArray<KaleyraEvent>) =>
+      Effect.forEach(events, (event) =>
+        event._tag === "MessageStatusUpdated"
+          ? Campaign.recordStatus(event).pipe(
+            Effect.tap((result) =>
+              Effect.sync(() => {
+                if (result === "Unknown") counts.unknown++
+                else counts.recorded++
+              })
+            ),
+            Effect.provide(ledger),
+            Effect.orDie
+          )
+          : Effect.void, { discard: true })
+    return {
+      ...base,
+      ingest: (event) => Effect.zipRight(record([event]), base.ingest(event)),
+      ingestPayload: (body) => Effect.tap(base.ingestPayload(body), record),
+      ingestCallback: (body) => Effect.tap(base.ingestCallback(body), (decoded) => record(decoded.events))
+    }
+  })
 
 /** Serves the callback receiver recording into the ledger; returns its URL. */
 const serveCallbacks = (

@@ -103,7 +103,7 @@ describe("kaleyra-wa campaign (SQLite)", () => {
       const status = yield* statusOf(["--db", db])
       assert.strictEqual(status.states.Sent, 30)
       assert.strictEqual(status.delivery.sent + status.delivery.delivered + status.delivery.read, 30)
-      assert.strictEqual(status.delivery.read, 30)
+      assert.strictEqual(status.delivery.read, 30, JSON.stringify(status) + run.stderr)
       const human = yield* runCli(["campaign", "status", "--db", db])
       assert.include(human.stdout, "Sent 30")
 
