@@ -1,5 +1,6 @@
 import * as CampaignSqlite from "@effect-kaleyra/campaign/CampaignSqlite"
 import * as Ledger from "@effect-kaleyra/campaign/Ledger"
+import { statusCallback } from "@effect-kaleyra/testing/KaleyraSimulator"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { existsSync } from "node:fs"
@@ -414,6 +415,45 @@ describe("kaleyra-wa campaign (processes)", () => {
         assert.include([0, 1], third.code)
       }),
     { timeout: 120_000 }
+  )
+})
+
+describe("kaleyra-wa callbacks", () => {
+  it.scopedLive(
+    "records the statuses Kaleyra posts into the ledger; a wrong secret records nothing; Ctrl-C exits 130",
+    () =>
+      Effect.gen(function*() {
+        const { args, db, simulator } = yield* fixture(3)
+        const run = yield* runCli([...args, "--rate", "0"], credentials)
+        assert.strictEqual(run.code, 0, run.stderr)
+        const receiver = spawnCli(["callbacks", "--db", db, "--port", "0"], { KALEYRA_CALLBACK_SECRET: "s3cret" })
+        while (!/at (http\S+)/.test(receiver.captured.stderr)) {
+          if (receiver.child.exitCode !== null) assert.fail(receiver.captured.stderr)
+          yield* Effect.sleep("50 millis")
+        }
+        const url = /at (http\S+)/.exec(receiver.captured.stderr)![1]
+        const sent = yield* simulator.sent
+        const post = (body: unknown, secret: string) =>
+          Effect.promise(() =>
+            fetch(url, {
+              method: "POST",
+              headers: { "content-type": "application/json", "x-kaleyra-secret": secret },
+              body: JSON.stringify(body)
+            }).then((response) => response.status)
+          )
+        assert.strictEqual(yield* post(statusCallback(sent[0], "read"), "wrong"), 401)
+        assert.strictEqual((yield* statusOf(["--db", db])).delivery.read, 0)
+        assert.strictEqual(yield* post(statusCallback(sent[0], "read"), "s3cret"), 200)
+        assert.strictEqual(yield* post(statusCallback(sent[1], "delivered"), "s3cret"), 200)
+        const status = yield* statusOf(["--db", db])
+        assert.strictEqual(status.delivery.read, 1)
+        assert.strictEqual(status.delivery.delivered, 1)
+        receiver.child.kill("SIGINT")
+        const stopped = yield* receiver.done
+        assert.strictEqual(stopped.code, 130, stopped.stderr)
+        assert.include(stopped.stderr, "Recorded 2 statuses")
+      }),
+    { timeout: 60_000 }
   )
 })
 
