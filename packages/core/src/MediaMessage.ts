@@ -18,6 +18,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
+import { describeThrown, describeValue } from "./internal/describe.js"
 import { InvalidMessage } from "./KaleyraError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -598,12 +599,6 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
   return out
 }
 
-const describe = (u: unknown): string => {
-  if (typeof u === "string") return JSON.stringify(u.length > 40 ? u.slice(0, 40) + "…" : u)
-  if (u === null || typeof u !== "object") return String(u)
-  return Array.isArray(u) ? "an array" : "an object"
-}
-
 const allowedKeys = (type: MediaType): string => {
   switch (type) {
     case "audio":
@@ -797,7 +792,7 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
   try {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       return Either.left(
-        InvalidMessage.of(ROOT, `must be an object with to, type and a media object (got ${describe(input)})`)
+        InvalidMessage.of(ROOT, `must be an object with to, type and a media object (got ${describeValue(input)})`)
       )
     }
     const type = (input as { readonly type?: unknown }).type
@@ -805,7 +800,7 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
       return Either.left(
         InvalidMessage.of(
           "type",
-          `must be one of ${mediaTypes.join(", ")} (got ${type === undefined ? "nothing" : describe(type)})`
+          `must be one of ${mediaTypes.join(", ")} (got ${type === undefined ? "nothing" : describeValue(type)})`
         )
       )
     }
@@ -814,9 +809,8 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
     const decoded: Either.Either<MediaMessage, ParseResult.ParseError> = decoders[type](input)
     return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
   } catch (cause) {
-    return Either.left(
-      InvalidMessage.of(ROOT, `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`)
-    )
+    // A throwing getter, a revoked Proxy, a trap that throws: what was thrown may be as hostile as the input.
+    return Either.left(InvalidMessage.of(ROOT, `could not be read: ${describeThrown(cause)}`))
   }
 }
 
