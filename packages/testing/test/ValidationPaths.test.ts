@@ -19,7 +19,7 @@ const decodeMember = Object.fromEntries(
 /** The schema, chosen as `validate` chooses it: by the input's `type`, read once. */
 const decodeInput = (input: unknown) => {
   const type = typeOf(input)
-  return typeof type === "string" && type in decodeMember ? decodeMember[type](input) : decodeUnion(input)
+  return typeof type === "string" && Object.hasOwn(decodeMember, type) ? decodeMember[type](input) : decodeUnion(input)
 }
 const encodeWire = Schema.encodeSync(MediaMessage.SendMediaRequest)
 
