@@ -9,6 +9,7 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import { LONE_SURROGATE } from "./internal/text.js"
 import type { MediaType } from "./MediaMessage.js"
 
 /**
@@ -254,7 +255,8 @@ const extensionOf = (filename: string): string | undefined => {
 }
 
 /**
- * Checks a file name: 1 to 255 characters, no path separators, no control characters, not `.` or `..`.
+ * Checks a file name: 1 to 255 characters, no path separators, no control characters or unpaired surrogates, not
+ * `.` or `..`.
  *
  * @since 0.1.0
  * @category checks
@@ -270,6 +272,7 @@ export const checkFilename = (filename: unknown): Either.Either<string, InvalidM
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(filename)) return refuse("filename must not contain control characters")
+  if (LONE_SURROGATE.test(filename)) return refuse("filename contains an unpaired surrogate (not valid Unicode text)")
   if (filename === "." || filename === "..") return refuse("filename must name a file")
   return Either.right(filename)
 }

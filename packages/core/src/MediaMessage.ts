@@ -19,6 +19,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import { describeThrown, describeValue } from "./internal/describe.js"
+import { LONE_SURROGATE } from "./internal/text.js"
 import { InvalidMessage } from "./KaleyraError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -130,10 +131,9 @@ export const codePointLength = (s: string): number => {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
 /* eslint-enable no-control-regex */
-// A lone surrogate cannot be encoded as UTF-8: JSON.stringify would write an escape that Kaleyra may mangle.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 const SURROGATE = /[\ud800-\udfff]/
+const UNPAIRED = "contains an unpaired surrogate (not valid Unicode text)"
 
 const textOf =
   (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
@@ -144,7 +144,7 @@ const textOf =
     const length = surrogates ? codePointLength(s) : s.length
     if (length > max) return `${what} must be at most ${max} characters (got ${length})`
     if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
-    if (surrogates && LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
+    if (surrogates && LONE_SURROGATE.test(s)) return `${what} ${UNPAIRED}`
     return true
   }
 
@@ -275,15 +275,21 @@ export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema,
   encode: (to) => ParseResult.succeed(to)
 })
 
-/** One token (a media id, a message id): not empty, no spaces or control characters, at most `max` characters. */
-const tokenOf = (max: number) => (s: string): string | true =>
-  s.length === 0
-    ? "must not be empty"
-    : WHITESPACE_OR_CONTROL.test(s)
-    ? "must not contain spaces or control characters"
-    : s.length > max
-    ? `must be at most ${max} characters`
-    : true
+/* eslint-disable-next-line no-control-regex */
+const WHITESPACE_CONTROL_OR_SURROGATE = /[\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]/
+
+/**
+ * One token (a media id, a message id): not empty, no spaces, control characters or unpaired surrogates, at most
+ * `max` characters. One scan for a plain token; the characters that need a second look are rare in ids.
+ */
+const tokenOf = (max: number) => (s: string): string | true => {
+  if (s.length === 0) return "must not be empty"
+  if (WHITESPACE_CONTROL_OR_SURROGATE.test(s)) {
+    if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters"
+    if (LONE_SURROGATE.test(s)) return UNPAIRED
+  }
+  return s.length > max ? `must be at most ${max} characters` : true
+}
 
 const HTTP_SCHEME = /^https?:/i
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/
@@ -300,13 +306,16 @@ const parsesAsUrl = (s: string): boolean => {
 const checkLink = (s: string): string | true => {
   if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
   if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters (percent-encode them)"
+  const ascii = PRINTABLE_ASCII.test(s)
+  // `new URL` would silently write an unpaired surrogate as %EF%BF%BD (U+FFFD)
+  if (!ascii && LONE_SURROGATE.test(s)) return UNPAIRED
   // Without spaces or control characters, the URL's scheme is the text before the first ":", lower-cased: an
   // http(s) URL starts with "http:" or "https:" in any case, and `URL.canParse` (a third of `new URL`'s cost)
   // checks the rest. Only for ASCII: once optimised, Node 20's `URL.canParse` misreads a string of Latin-1
   // characters (U+0080 to U+00FF), refusing `https://café.fr/` and accepting hosts that `new URL` refuses
   // (nodejs/node#58023). A URL of another scheme is parsed, for its name, only to be refused.
   if (HTTP_SCHEME.test(s)) {
-    const parses = PRINTABLE_ASCII.test(s) ? URL.canParse(s) : parsesAsUrl(s)
+    const parses = ascii ? URL.canParse(s) : parsesAsUrl(s)
     return parses ? true : "must be an absolute http(s) URL"
   }
   let url: URL

@@ -1,4 +1,4 @@
-import { KaleyraClient, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { KaleyraClient, MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { accepted, baseOptions, clientLayer, scripted } from "./utils.js"
@@ -202,5 +202,54 @@ describe("a hostile sid or senderNumber cannot change the request path", () => {
         Effect.provide(KaleyraClient, clientLayer([], { apiKey: Redacted.make("") }).layer)
       )
       assert.strictEqual(error._tag === "ConfigError" && error._op, "InvalidData")
+    }))
+})
+
+describe("unpaired surrogates are refused in every string sent, naming the field", () => {
+  const lone = ["\ud800", "a\udbffb", "\udc00x", "x\udfff"]
+  const cases: ReadonlyArray<readonly [string, (s: string) => unknown, string]> = [
+    ["image.link", (s) => ({ type: "image", to: ok, image: { link: `https://example.com/${s}.png` } }), "image.link"],
+    ["image.id", (s) => ({ type: "image", to: ok, image: { id: `1${s}` } }), "image.id"],
+    ["audio.id", (s) => ({ type: "audio", to: ok, audio: { id: s } }), "audio.id"],
+    ["replyTo", (s) => ({ type: "image", to: ok, image: { id: "1" }, replyTo: `wamid.${s}` }), "replyTo"],
+    ["to", (s) => ({ type: "image", to: `+9198765${s}43210`, image: { id: "1" } }), "to"],
+    ["to[1]", (s) => ({ type: "image", to: [ok, `+1415555${s}0123`], image: { id: "1" } }), "to[1]"],
+    [
+      "document.filename",
+      (s) => ({ type: "document", to: ok, document: { id: "1", filename: `a${s}.pdf` } }),
+      "document.filename"
+    ],
+    [
+      "extraInfo.ref2",
+      (s) => ({ type: "image", to: ok, image: { id: "1" }, extraInfo: { ref2: s } }),
+      "extraInfo.ref2"
+    ],
+    [
+      "extraInfo.waSource",
+      (s) => ({ type: "image", to: ok, image: { id: "1" }, extraInfo: { waSource: `api${s}` } }),
+      "extraInfo.waSource"
+    ]
+  ]
+  for (const [name, make, field] of cases) {
+    it(name, () => {
+      for (const s of lone) {
+        const result = MediaMessage.validate(make(s))
+        assert.isTrue(Either.isLeft(result), `${JSON.stringify(s)} accepted`)
+        if (Either.isLeft(result)) assert.strictEqual(result.left.field, field)
+      }
+    })
+  }
+  it.effect("an upload's filename (sent in the multipart body, where it would become U+FFFD)", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([{ status: 200, body: JSON.stringify({ id: "m-1" }) }])
+      for (const s of lone) {
+        const error = yield* Effect.flip(
+          uploadMedia({ data: new TextEncoder().encode("plain text"), filename: `a${s}.txt` }).pipe(
+            Effect.provide(layer)
+          )
+        )
+        assert.strictEqual(error._tag === "InvalidMedia" && error.field, "filename")
+      }
+      assert.strictEqual(seen.length, 0)
     }))
 })
