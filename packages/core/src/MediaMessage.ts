@@ -18,9 +18,10 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
-import { describeThrown, describeValue } from "./internal/describe.js"
+import { describeThrown, describeValue, keyName } from "./internal/describe.js"
+import { type FlatIssue, fromParseIssue, invalidMessage, ROOT } from "./internal/invalidMessage.js"
 import { LONE_SURROGATE } from "./internal/text.js"
-import { InvalidMessage } from "./KaleyraError.js"
+import type { InvalidMessage } from "./KaleyraError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Constants
@@ -39,7 +40,8 @@ export const mediaTypes = ["audio", "document", "image", "sticker", "video"] as 
  * @category schemas
  */
 export const MediaType = Schema.Literal(...mediaTypes).annotations({
-  message: () => `must be one of ${mediaTypes.join(", ")}`
+  // override: a union's own message is otherwise ignored for its members' ("Expected \"audio\"")
+  message: () => ({ message: `must be one of ${mediaTypes.join(", ")}`, override: true })
 })
 
 /**
@@ -76,7 +78,10 @@ export const waSources = [
  * @category schemas
  */
 export const WaSource = Schema.Literal(...waSources).annotations({
-  message: () => `must be one of ${waSources.join(", ")} (Kaleyra would silently replace any other value by api)`
+  message: () => ({
+    message: `must be one of ${waSources.join(", ")} (Kaleyra would silently replace any other value by api)`,
+    override: true
+  })
 })
 
 /**
@@ -595,19 +600,6 @@ export type SendMediaInput = AudioInput | DocumentInput | ImageInput | StickerIn
 // Validation
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The `field` of a failure that concerns the whole input (not an object, unreadable). */
-const ROOT = "input"
-
-const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
-  if (path.length === 0) return ROOT
-  let out = ""
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`
-    else out += out === "" ? String(key) : `.${String(key)}`
-  }
-  return out
-}
-
 const allowedKeys = (type: MediaType): string => {
   switch (type) {
     case "audio":
@@ -621,7 +613,7 @@ const allowedKeys = (type: MediaType): string => {
   }
 }
 
-const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): string => {
+const reasonOf = (type: MediaType, issue: FlatIssue): string => {
   if (issue._tag === "Unexpected") {
     const key = issue.path[issue.path.length - 1]
     if (issue.path.length === 2 && issue.path[0] === type) {
@@ -631,7 +623,7 @@ const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): stri
       const article = type === "image" || type === "audio" ? "an" : "a"
       return `is not a field of ${article} ${type} message (allowed: to, type, ${type}, replyTo, extraInfo)`
     }
-    return `${String(key)} is not allowed here`
+    return `${keyName(key)} is not allowed here`
   }
   if (issue._tag === "Missing") return "is required"
   return issue.message
@@ -643,21 +635,8 @@ const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): stri
  * @since 0.1.0
  * @category errors
  */
-export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage => {
-  // An optional field is `T | undefined` to Schema: a bad value also fails the `undefined` member, which says
-  // nothing useful. Keep the first meaningful issue of each field.
-  const raw = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const issues: Array<{ field: string; reason: string }> = []
-  for (const issue of raw) {
-    const field = formatPath(issue.path)
-    const noise = issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual")
-    if (noise && raw.some((other) => other !== issue && formatPath(other.path) === field)) continue
-    if (issues.some((seen) => seen.field === field)) continue
-    issues.push({ field, reason: reasonOf(type, issue) })
-  }
-  const first = issues[0] ?? { field: ROOT, reason: "is not a valid media message" }
-  return new InvalidMessage({ field: first.field, reason: first.reason, issues }, { disableValidation: true })
-}
+export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage =>
+  fromParseIssue(error.issue, (issue) => reasonOf(type, issue))
 
 const decoders = {
   audio: Schema.decodeUnknownEither(inputSchemas.audio, { errors: "all", onExcessProperty: "error" }),
@@ -801,16 +780,17 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
   try {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       return Either.left(
-        InvalidMessage.of(ROOT, `must be an object with to, type and a media object (got ${describeValue(input)})`)
+        invalidMessage([{
+          field: ROOT,
+          reason: `must be an object with to, type and a media object (got ${describeValue(input)})`
+        }])
       )
     }
     const type = (input as { readonly type?: unknown }).type
     if (!isMediaType(type)) {
+      const got = type === undefined ? "nothing" : describeValue(type)
       return Either.left(
-        InvalidMessage.of(
-          "type",
-          `must be one of ${mediaTypes.join(", ")} (got ${type === undefined ? "nothing" : describeValue(type)})`
-        )
+        invalidMessage([{ field: "type", reason: `must be one of ${mediaTypes.join(", ")} (got ${got})` }])
       )
     }
     const accepted = acceptPlain(type, input)
@@ -819,7 +799,7 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
     return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
   } catch (cause) {
     // A throwing getter, a revoked Proxy, a trap that throws: what was thrown may be as hostile as the input.
-    return Either.left(InvalidMessage.of(ROOT, `could not be read: ${describeThrown(cause)}`))
+    return Either.left(invalidMessage([{ field: ROOT, reason: `could not be read: ${describeThrown(cause)}` }]))
   }
 }
 

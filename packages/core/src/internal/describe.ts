@@ -6,6 +6,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+
 /** The most UTF-16 units of a value quoted in an error (a longer one is cut and ends with "…"). */
 export const EXCERPT_LENGTH = 40
 
@@ -13,12 +14,12 @@ export const EXCERPT_LENGTH = 40
 export const THROWN_LENGTH = 200
 
 /**
- * `s` cut to at most `max` UTF-16 units followed by "…", never between the two halves of a surrogate pair (which
+ * `s` cut to at most `max` UTF-16 units, "…" included, never between the two halves of a surrogate pair (which
  * would make an unpaired surrogate of a well-formed string).
  */
 export const excerpt = (s: string, max: number = EXCERPT_LENGTH): string => {
   if (s.length <= max) return s
-  let end = max
+  let end = max - 1
   const last = s.charCodeAt(end - 1)
   if (last >= 0xd800 && last <= 0xdbff) end--
   return s.slice(0, end) + "…"
