@@ -1,6 +1,7 @@
 /**
  * Hostile input, 10 000 runs per property: whatever `sendMedia`, `uploadMedia` and the callback decoder are given,
- * they never die with a defect, never send an invalid request, and a refusal always names the failing field.
+ * they never die with a defect, never send an invalid request, and a refusal always names the failing field. Then
+ * every hostile shape (throwing getters, thrown values, revoked and throwing Proxies) in every position, enumerated.
  */
 import {
   decodeCallbacks,

@@ -15,7 +15,8 @@ export const ROOT = "input"
 
 /**
  * The bounds of an `InvalidMessage` (README, Errors): `issues` lists at most the first 20 issues (one per field),
- * and a `field` or a `reason` is at most 300 characters (a value or an unknown key is quoted by an excerpt).
+ * and a `field` or a `reason` is at most 300 characters (a value or an unknown key is quoted by an excerpt of at
+ * most 40).
  */
 export const MAX_ISSUES = 20
 const MAX_TEXT = 300
