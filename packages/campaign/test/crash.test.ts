@@ -25,7 +25,7 @@ const SID = "HXAP16XXXXXX97IN"
 const API_KEY = "crash-test-key"
 const SENDER = "919999999999"
 const LIMIT = 250
-const CONCURRENCY = 8
+const CONCURRENCY = 16
 
 interface Scenario {
   readonly name: string
@@ -182,7 +182,7 @@ const sqliteScenarios: ReadonlyArray<Scenario> = ([
 ] satisfies ReadonlyArray<Omit<Scenario, "dialect" | "rows" | "seed">>).map((s, i) => ({
   ...s,
   dialect: "sqlite" as const,
-  rows: 200,
+  rows: 160,
   seed: 100 + i
 }))
 
@@ -194,7 +194,7 @@ const pgScenarios: ReadonlyArray<Scenario> = ([
 ] satisfies ReadonlyArray<Omit<Scenario, "dialect" | "rows" | "seed">>).map((s, i) => ({
   ...s,
   dialect: "pg" as const,
-  rows: 300,
+  rows: 240,
   seed: 200 + i
 }))
 

@@ -38,6 +38,7 @@ import {
 } from "./internal/response.js"
 import { errorScrubber } from "./internal/secret.js"
 import { fromExchangeFailure, fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
+import { readUpload } from "./internal/upload.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
 import {
   isRetryable,
@@ -48,7 +49,7 @@ import {
 } from "./KaleyraError.js"
 import * as KaleyraEvent from "./KaleyraEvent.js"
 import { KaleyraEvents } from "./KaleyraEvents.js"
-import * as MediaFile from "./MediaFile.js"
+import type * as MediaFile from "./MediaFile.js"
 import * as MediaMessage from "./MediaMessage.js"
 
 /**
@@ -252,53 +253,6 @@ const toResult = (
 
 /** Where an upload's media id may be: Meta's `id`, then Kaleyra's variants. */
 const MEDIA_ID_PATHS = [["id"], ["media_id"], ["data", "media_id"], ["data", "id"]] as const
-
-const HEAD_BYTES = 64
-
-/** Reads the first bytes of the input and checks the file; nothing is sent before this passes. */
-const readUploadInput = (
-  input: UploadMediaInput
-): Effect.Effect<{ readonly checked: MediaFile.CheckedFile; readonly blob: Blob }, MediaFile.InvalidMedia> =>
-  Effect.suspend(() => {
-    const invalid = (field: "input" | "data", reason: string) =>
-      Effect.fail(new MediaFile.InvalidMedia({ rule: "InvalidInput", field, reason }, { disableValidation: true }))
-    if (typeof input !== "object" || input === null) {
-      return invalid("input", "the input must be an object with data and filename")
-    }
-    const data: unknown = input.data
-    const head: Effect.Effect<Uint8Array, MediaFile.InvalidMedia> = data instanceof Uint8Array
-      ? Effect.succeed(data.subarray(0, HEAD_BYTES))
-      : data instanceof Blob
-      ? Effect.tryPromise({
-        try: () => data.slice(0, HEAD_BYTES).arrayBuffer(),
-        catch: (cause) =>
-          new MediaFile.InvalidMedia({
-            rule: "InvalidInput",
-            field: "data",
-            reason: `the file could not be read: ${cause instanceof Error ? cause.message : String(cause)}`
-          }, { disableValidation: true })
-      }).pipe(Effect.map((buffer) => new Uint8Array(buffer)))
-      : invalid("data", "data must be a Uint8Array or a Blob")
-    return Effect.flatMap(head, (bytes) => {
-      const size = data instanceof Blob ? data.size : (data as Uint8Array).length
-      const checked = MediaFile.check({ head: bytes, size, filename: input.filename, mimeType: input.mimeType })
-      if (Either.isLeft(checked)) return Effect.fail(checked.left)
-      const blob = data instanceof Blob
-        ? data.slice(0, data.size, checked.right.mimeType)
-        : new Blob([data as Uint8Array<ArrayBuffer>], { type: checked.right.mimeType })
-      return Effect.succeed({ checked: checked.right, blob })
-    })
-  }).pipe(
-    Effect.catchAllDefect((defect) =>
-      Effect.fail(
-        new MediaFile.InvalidMedia({
-          rule: "InvalidInput",
-          field: "input",
-          reason: `the input could not be read: ${defect instanceof Error ? defect.message : "unknown"}`
-        }, { disableValidation: true })
-      )
-    )
-  )
 
 /** Fails with `onTimeout` when `effect` has not completed within `duration` (on the `Clock`). */
 const withTimeout = <A, E, E2>(
@@ -662,7 +616,7 @@ export const make = (
     const uploadMedia = Effect.fn("Kaleyra.uploadMedia")(
       function*(input: UploadMediaInput) {
         const startedAt = yield* Clock.currentTimeMillis
-        const file = yield* readUploadInput(input)
+        const file = yield* readUpload(input)
         yield* Effect.annotateCurrentSpan({
           "kaleyra.mime_type": file.checked.mimeType,
           "kaleyra.size": file.checked.size

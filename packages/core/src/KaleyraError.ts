@@ -30,8 +30,9 @@ export const KaleyraResponseFields = {
 
 /**
  * The input failed validation: no request was sent. `field` names the first failing field (a path such as
- * `image.caption` or `to[1]`, or `input` for the input as a whole), `reason` says why, and `issues` lists every
- * failure found.
+ * `image.caption` or `to[1]`, or `input` for the input as a whole), `reason` says why, and `issues` lists the
+ * failures found, one per field. Its size is bounded whatever the input: at most 20 issues, a `field` or `reason` of
+ * at most 300 characters, a value quoted by an excerpt of at most 40.
  *
  * @since 0.1.0
  * @category errors

@@ -9,7 +9,9 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import type { MediaType } from "./MediaMessage.js"
+import { excerpt } from "./internal/describe.js"
+import { LONE_SURROGATE } from "./internal/text.js"
+import { codePointLength, type MediaType } from "./MediaMessage.js"
 
 /**
  * A supported upload type.
@@ -105,6 +107,8 @@ export type MediaRule = typeof MediaRule.Type
 
 /**
  * A file refused before upload: `rule` says which rule, `limit` the limit in bytes for `TooLarge`. Nothing was sent.
+ * A value the caller gave is quoted by an excerpt (an unsupported `mimeType`: its first 40 characters), so that the
+ * error stays small whatever the input.
  *
  * @since 0.1.0
  * @category errors
@@ -254,7 +258,8 @@ const extensionOf = (filename: string): string | undefined => {
 }
 
 /**
- * Checks a file name: 1 to 255 characters, no path separators, no control characters, not `.` or `..`.
+ * Checks a file name: 1 to 255 characters, no path separators, no control characters or unpaired surrogates, not
+ * `.` or `..`.
  *
  * @since 0.1.0
  * @category checks
@@ -264,12 +269,16 @@ export const checkFilename = (filename: unknown): Either.Either<string, InvalidM
     Either.left(new InvalidMedia({ rule: "InvalidFilename", field: "filename", reason }, { disableValidation: true }))
   if (typeof filename !== "string") return refuse("filename must be a string")
   if (filename.length === 0) return refuse("filename must not be empty")
-  if (Array.from(filename).length > 255) return refuse("filename must be at most 255 characters")
+  // code points, counted without a copy (a 100 MB name is refused in a scan)
+  if (filename.length > 255 && codePointLength(filename) > 255) {
+    return refuse("filename must be at most 255 characters")
+  }
   if (/[/\\]/.test(filename)) {
     return refuse(`filename must not contain a path separator (got ${JSON.stringify(filename)})`)
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(filename)) return refuse("filename must not contain control characters")
+  if (LONE_SURROGATE.test(filename)) return refuse("filename contains an unpaired surrogate (not valid Unicode text)")
   if (filename === "." || filename === "..") return refuse("filename must name a file")
   return Either.right(filename)
 }
@@ -375,10 +384,12 @@ export const check = (options: {
     }
     const supported = byMime.get(mimeType)
     if (supported === undefined) {
+      // the caller's own text: quoted by an excerpt, so that the error stays small whatever was given
+      const given = excerpt(mimeType)
       return yield* refuse(
         "UnsupportedType",
-        `${mimeType} is not a type Kaleyra accepts (supported: ${supportedTypes.map((t) => t.mimeType).join(", ")})`,
-        { mimeType }
+        `${given} is not a type Kaleyra accepts (supported: ${supportedTypes.map((t) => t.mimeType).join(", ")})`,
+        { mimeType: given }
       )
     }
     if (!sniffedMatches(sniffed, mimeType)) {

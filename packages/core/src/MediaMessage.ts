@@ -18,7 +18,10 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
-import { InvalidMessage } from "./KaleyraError.js"
+import { describeThrown, describeValue, keyName } from "./internal/describe.js"
+import { type FlatIssue, fromParseIssue, invalidMessage, ROOT } from "./internal/invalidMessage.js"
+import { LONE_SURROGATE } from "./internal/text.js"
+import type { InvalidMessage } from "./KaleyraError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Constants
@@ -37,7 +40,8 @@ export const mediaTypes = ["audio", "document", "image", "sticker", "video"] as 
  * @category schemas
  */
 export const MediaType = Schema.Literal(...mediaTypes).annotations({
-  message: () => `must be one of ${mediaTypes.join(", ")}`
+  // override: a union's own message is otherwise ignored for its members' ("Expected \"audio\"")
+  message: () => ({ message: `must be one of ${mediaTypes.join(", ")}`, override: true })
 })
 
 /**
@@ -74,7 +78,10 @@ export const waSources = [
  * @category schemas
  */
 export const WaSource = Schema.Literal(...waSources).annotations({
-  message: () => `must be one of ${waSources.join(", ")} (Kaleyra would silently replace any other value by api)`
+  message: () => ({
+    message: `must be one of ${waSources.join(", ")} (Kaleyra would silently replace any other value by api)`,
+    override: true
+  })
 })
 
 /**
@@ -129,10 +136,9 @@ export const codePointLength = (s: string): number => {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
 /* eslint-enable no-control-regex */
-// A lone surrogate cannot be encoded as UTF-8: JSON.stringify would write an escape that Kaleyra may mangle.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 const SURROGATE = /[\ud800-\udfff]/
+const UNPAIRED = "contains an unpaired surrogate (not valid Unicode text)"
 
 const textOf =
   (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
@@ -143,7 +149,7 @@ const textOf =
     const length = surrogates ? codePointLength(s) : s.length
     if (length > max) return `${what} must be at most ${max} characters (got ${length})`
     if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
-    if (surrogates && LONE_SURROGATE.test(s)) return `${what} contains an unpaired surrogate (not valid Unicode text)`
+    if (surrogates && LONE_SURROGATE.test(s)) return `${what} ${UNPAIRED}`
     return true
   }
 
@@ -274,15 +280,21 @@ export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema,
   encode: (to) => ParseResult.succeed(to)
 })
 
-/** One token (a media id, a message id): not empty, no spaces or control characters, at most `max` characters. */
-const tokenOf = (max: number) => (s: string): string | true =>
-  s.length === 0
-    ? "must not be empty"
-    : WHITESPACE_OR_CONTROL.test(s)
-    ? "must not contain spaces or control characters"
-    : s.length > max
-    ? `must be at most ${max} characters`
-    : true
+/* eslint-disable-next-line no-control-regex */
+const WHITESPACE_CONTROL_OR_SURROGATE = /[\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]/
+
+/**
+ * One token (a media id, a message id): not empty, no spaces, control characters or unpaired surrogates, at most
+ * `max` characters. One scan for a plain token; the characters that need a second look are rare in ids.
+ */
+const tokenOf = (max: number) => (s: string): string | true => {
+  if (s.length === 0) return "must not be empty"
+  if (WHITESPACE_CONTROL_OR_SURROGATE.test(s)) {
+    if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters"
+    if (LONE_SURROGATE.test(s)) return UNPAIRED
+  }
+  return s.length > max ? `must be at most ${max} characters` : true
+}
 
 const HTTP_SCHEME = /^https?:/i
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/
@@ -299,13 +311,16 @@ const parsesAsUrl = (s: string): boolean => {
 const checkLink = (s: string): string | true => {
   if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
   if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters (percent-encode them)"
+  const ascii = PRINTABLE_ASCII.test(s)
+  // `new URL` would silently write an unpaired surrogate as %EF%BF%BD (U+FFFD)
+  if (!ascii && LONE_SURROGATE.test(s)) return UNPAIRED
   // Without spaces or control characters, the URL's scheme is the text before the first ":", lower-cased: an
   // http(s) URL starts with "http:" or "https:" in any case, and `URL.canParse` (a third of `new URL`'s cost)
   // checks the rest. Only for ASCII: once optimised, Node 20's `URL.canParse` misreads a string of Latin-1
   // characters (U+0080 to U+00FF), refusing `https://café.fr/` and accepting hosts that `new URL` refuses
   // (nodejs/node#58023). A URL of another scheme is parsed, for its name, only to be refused.
   if (HTTP_SCHEME.test(s)) {
-    const parses = PRINTABLE_ASCII.test(s) ? URL.canParse(s) : parsesAsUrl(s)
+    const parses = ascii ? URL.canParse(s) : parsesAsUrl(s)
     return parses ? true : "must be an absolute http(s) URL"
   }
   let url: URL
@@ -585,25 +600,6 @@ export type SendMediaInput = AudioInput | DocumentInput | ImageInput | StickerIn
 // Validation
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The `field` of a failure that concerns the whole input (not an object, unreadable). */
-const ROOT = "input"
-
-const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
-  if (path.length === 0) return ROOT
-  let out = ""
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`
-    else out += out === "" ? String(key) : `.${String(key)}`
-  }
-  return out
-}
-
-const describe = (u: unknown): string => {
-  if (typeof u === "string") return JSON.stringify(u.length > 40 ? u.slice(0, 40) + "…" : u)
-  if (u === null || typeof u !== "object") return String(u)
-  return Array.isArray(u) ? "an array" : "an object"
-}
-
 const allowedKeys = (type: MediaType): string => {
   switch (type) {
     case "audio":
@@ -617,7 +613,7 @@ const allowedKeys = (type: MediaType): string => {
   }
 }
 
-const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): string => {
+const reasonOf = (type: MediaType, issue: FlatIssue): string => {
   if (issue._tag === "Unexpected") {
     const key = issue.path[issue.path.length - 1]
     if (issue.path.length === 2 && issue.path[0] === type) {
@@ -627,7 +623,7 @@ const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): stri
       const article = type === "image" || type === "audio" ? "an" : "a"
       return `is not a field of ${article} ${type} message (allowed: to, type, ${type}, replyTo, extraInfo)`
     }
-    return `${String(key)} is not allowed here`
+    return `${keyName(key)} is not allowed here`
   }
   if (issue._tag === "Missing") return "is required"
   return issue.message
@@ -639,21 +635,8 @@ const reasonOf = (type: MediaType, issue: ParseResult.ArrayFormatterIssue): stri
  * @since 0.1.0
  * @category errors
  */
-export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage => {
-  // An optional field is `T | undefined` to Schema: a bad value also fails the `undefined` member, which says
-  // nothing useful. Keep the first meaningful issue of each field.
-  const raw = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const issues: Array<{ field: string; reason: string }> = []
-  for (const issue of raw) {
-    const field = formatPath(issue.path)
-    const noise = issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual")
-    if (noise && raw.some((other) => other !== issue && formatPath(other.path) === field)) continue
-    if (issues.some((seen) => seen.field === field)) continue
-    issues.push({ field, reason: reasonOf(type, issue) })
-  }
-  const first = issues[0] ?? { field: ROOT, reason: "is not a valid media message" }
-  return new InvalidMessage({ field: first.field, reason: first.reason, issues }, { disableValidation: true })
-}
+export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage =>
+  fromParseIssue(error.issue, (issue) => reasonOf(type, issue))
 
 const decoders = {
   audio: Schema.decodeUnknownEither(inputSchemas.audio, { errors: "all", onExcessProperty: "error" }),
@@ -797,16 +780,17 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
   try {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       return Either.left(
-        InvalidMessage.of(ROOT, `must be an object with to, type and a media object (got ${describe(input)})`)
+        invalidMessage([{
+          field: ROOT,
+          reason: `must be an object with to, type and a media object (got ${describeValue(input)})`
+        }])
       )
     }
     const type = (input as { readonly type?: unknown }).type
     if (!isMediaType(type)) {
+      const got = type === undefined ? "nothing" : describeValue(type)
       return Either.left(
-        InvalidMessage.of(
-          "type",
-          `must be one of ${mediaTypes.join(", ")} (got ${type === undefined ? "nothing" : describe(type)})`
-        )
+        invalidMessage([{ field: "type", reason: `must be one of ${mediaTypes.join(", ")} (got ${got})` }])
       )
     }
     const accepted = acceptPlain(type, input)
@@ -814,9 +798,8 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
     const decoded: Either.Either<MediaMessage, ParseResult.ParseError> = decoders[type](input)
     return Either.mapLeft(decoded, (error) => invalidMessageFromParseError(type, error))
   } catch (cause) {
-    return Either.left(
-      InvalidMessage.of(ROOT, `could not be read: ${cause instanceof Error ? cause.message : "unknown"}`)
-    )
+    // A throwing getter, a revoked Proxy, a trap that throws: what was thrown may be as hostile as the input.
+    return Either.left(invalidMessage([{ field: ROOT, reason: `could not be read: ${describeThrown(cause)}` }]))
   }
 }
 

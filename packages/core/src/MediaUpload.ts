@@ -23,6 +23,8 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import { describeThrown, suspendGuarded } from "./internal/describe.js"
+import { checkUpload } from "./internal/upload.js"
 import {
   KaleyraClient,
   type SendMediaResult,
@@ -207,8 +209,6 @@ export interface SendMediaFileResult {
   readonly send: SendMediaResult
 }
 
-const HEAD_BYTES = 64
-
 /** A media id that passes `MediaMessage.MediaId`, to validate the message fields before the real id exists. */
 const PROVISIONAL_ID = "0"
 
@@ -221,79 +221,43 @@ const failAt = (step: SendMediaFileStep, error: UploadMediaError | SendMediaErro
     { disableValidation: true }
   )
 
+// Hostile input (a throwing getter, a revoked Proxy): refused like any unreadable input, never a defect.
+const unreadable = (thrown: unknown) =>
+  failAt("upload", invalidInput(`the input could not be read: ${describeThrown(thrown)}`))
+
 /**
- * Checks the file as `uploadMedia` will (type, size, name), to learn its media type before uploading. `undefined`
- * when `data` is neither bytes nor a `Blob`: `uploadMedia` then refuses it with its own error.
+ * Everything checked before the upload: the file (as `uploadMedia` will check it), then the message for the file's
+ * media type. Each field of the input is read once: what is checked is what is uploaded and sent.
  */
-const checkFile = (
-  input: SendMediaFileInput
-): Effect.Effect<MediaFile.CheckedFile | undefined, MediaFile.InvalidMedia> =>
-  Effect.suspend(() => {
-    const data: unknown = input.data
-    const head: Effect.Effect<Uint8Array, MediaFile.InvalidMedia> | undefined = data instanceof Uint8Array
-      ? Effect.succeed(data.subarray(0, HEAD_BYTES))
-      : data instanceof Blob
-      ? Effect.map(
-        Effect.tryPromise({
-          try: () => data.slice(0, HEAD_BYTES).arrayBuffer(),
-          catch: (cause) =>
-            invalidInput(`the file could not be read: ${cause instanceof Error ? cause.message : String(cause)}`)
-        }),
-        (buffer) => new Uint8Array(buffer)
-      )
-      : undefined
-    if (head === undefined) return Effect.succeed(undefined)
-    return Effect.flatMap(head, (bytes) => {
-      const checked = MediaFile.check({
-        head: bytes,
-        size: data instanceof Blob ? data.size : (data as Uint8Array).length,
-        filename: input.filename,
-        mimeType: input.mimeType
-      })
-      return Either.isLeft(checked) ? Effect.fail(checked.left) : Effect.succeed(checked.right)
-    })
-  })
-
-const messageOptions = (input: SendMediaFileInput): FromUploadOptions => ({
-  to: input.to,
-  caption: input.caption,
-  replyTo: input.replyTo,
-  extraInfo: input.extraInfo
-})
-
-/** Everything checked before the upload: the file (as `uploadMedia` will), then the message for its media type. */
 const precheck = (
   input: SendMediaFileInput
 ): Effect.Effect<
   { readonly options: FromUploadOptions; readonly uploadInput: UploadMediaInput },
   SendMediaFileError
 > =>
-  Effect.gen(function*() {
-    if (typeof input !== "object" || input === null) {
-      return yield* failAt("upload", invalidInput("the input must be an object with to, data and filename"))
-    }
-    const options = messageOptions(input)
-    const checked = yield* Effect.mapError(checkFile(input), (error) => failAt("upload", error))
-    if (checked !== undefined) {
-      const provisional = MediaMessage.validate(
-        fromUpload({ id: PROVISIONAL_ID, mediaType: checked.mediaType, filename: checked.filename }, options)
+  Effect.flatMap(
+    suspendGuarded(() => {
+      if (typeof input !== "object" || input === null) {
+        return Effect.fail(failAt("upload", invalidInput("the input must be an object with to, data and filename")))
+      }
+      const { caption, data, extraInfo, filename, mimeType, replyTo, to } = input
+      const uploadInput: UploadMediaInput = mimeType === undefined
+        ? { data, filename }
+        : { data, filename, mimeType }
+      return Effect.succeed({ options: { to, caption, replyTo, extraInfo }, uploadInput })
+    }, unreadable),
+    ({ options, uploadInput }) =>
+      Effect.flatMap(
+        Effect.mapError(checkUpload(uploadInput), (error) => failAt("upload", error)),
+        ({ checked }) => {
+          const provisional = MediaMessage.validate(
+            fromUpload({ id: PROVISIONAL_ID, mediaType: checked.mediaType, filename: checked.filename }, options)
+          )
+          return Either.isLeft(provisional)
+            ? Effect.fail(failAt("send", provisional.left))
+            : Effect.succeed({ options, uploadInput })
+        }
       )
-      if (Either.isLeft(provisional)) return yield* failAt("send", provisional.left)
-    }
-    const uploadInput: UploadMediaInput = input.mimeType === undefined
-      ? { data: input.data, filename: input.filename }
-      : { data: input.data, filename: input.filename, mimeType: input.mimeType }
-    return { options, uploadInput }
-  }).pipe(
-    // Hostile input (a throwing getter): refused like any unreadable input, never a defect.
-    Effect.catchAllDefect((defect) =>
-      Effect.fail(
-        failAt(
-          "upload",
-          invalidInput(`the input could not be read: ${defect instanceof Error ? defect.message : "unknown"}`)
-        )
-      )
-    )
   )
 
 /**

@@ -1,6 +1,6 @@
-import { KaleyraClient, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { KaleyraClient, MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted } from "effect"
+import { Effect, Either, Layer, Redacted, Schema } from "effect"
 import { accepted, baseOptions, clientLayer, scripted } from "./utils.js"
 
 const ok = "+919876543210"
@@ -202,5 +202,165 @@ describe("a hostile sid or senderNumber cannot change the request path", () => {
         Effect.provide(KaleyraClient, clientLayer([], { apiKey: Redacted.make("") }).layer)
       )
       assert.strictEqual(error._tag === "ConfigError" && error._op, "InvalidData")
+    }))
+})
+
+describe("unpaired surrogates are refused in every string sent, naming the field", () => {
+  const lone = ["\ud800", "a\udbffb", "\udc00x", "x\udfff"]
+  const cases: ReadonlyArray<readonly [string, (s: string) => unknown, string]> = [
+    ["image.link", (s) => ({ type: "image", to: ok, image: { link: `https://example.com/${s}.png` } }), "image.link"],
+    ["image.id", (s) => ({ type: "image", to: ok, image: { id: `1${s}` } }), "image.id"],
+    ["audio.id", (s) => ({ type: "audio", to: ok, audio: { id: s } }), "audio.id"],
+    ["replyTo", (s) => ({ type: "image", to: ok, image: { id: "1" }, replyTo: `wamid.${s}` }), "replyTo"],
+    ["to", (s) => ({ type: "image", to: `+9198765${s}43210`, image: { id: "1" } }), "to"],
+    ["to[1]", (s) => ({ type: "image", to: [ok, `+1415555${s}0123`], image: { id: "1" } }), "to[1]"],
+    [
+      "document.filename",
+      (s) => ({ type: "document", to: ok, document: { id: "1", filename: `a${s}.pdf` } }),
+      "document.filename"
+    ],
+    [
+      "extraInfo.ref2",
+      (s) => ({ type: "image", to: ok, image: { id: "1" }, extraInfo: { ref2: s } }),
+      "extraInfo.ref2"
+    ],
+    [
+      "extraInfo.waSource",
+      (s) => ({ type: "image", to: ok, image: { id: "1" }, extraInfo: { waSource: `api${s}` } }),
+      "extraInfo.waSource"
+    ]
+  ]
+  for (const [name, make, field] of cases) {
+    it(name, () => {
+      for (const s of lone) {
+        const result = MediaMessage.validate(make(s))
+        assert.isTrue(Either.isLeft(result), `${JSON.stringify(s)} accepted`)
+        if (Either.isLeft(result)) assert.strictEqual(result.left.field, field)
+      }
+    })
+  }
+  it.effect("an upload's filename (sent in the multipart body, where it would become U+FFFD)", () =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([{ status: 200, body: JSON.stringify({ id: "m-1" }) }])
+      for (const s of lone) {
+        const error = yield* Effect.flip(
+          uploadMedia({ data: new TextEncoder().encode("plain text"), filename: `a${s}.txt` }).pipe(
+            Effect.provide(layer)
+          )
+        )
+        assert.strictEqual(error._tag === "InvalidMedia" && error.field, "filename")
+      }
+      assert.strictEqual(seen.length, 0)
+    }))
+})
+
+describe("a validation error is small whatever the input, and says what is allowed", () => {
+  const HUGE = 4_000_000
+  const huge = "x".repeat(HUGE)
+  const base = () => ({
+    type: "document",
+    to: [ok, "+14155550123"],
+    document: { link: "https://example.com/a.pdf", caption: "c", filename: "a.pdf" },
+    replyTo: "wamid.HBgL",
+    extraInfo: { ref: "r", ref1: "r1", ref2: "r2", waSource: "api" }
+  })
+  const set = (path: ReadonlyArray<string | number>, value: unknown): unknown => {
+    const input = base() as Record<string | number, unknown>
+    const parent = path.slice(0, -1).reduce((u, key) => u[key] as Record<string | number, unknown>, input)
+    parent[path[path.length - 1]] = value
+    return input
+  }
+  const manyKeys = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, huge]))
+  const paths: ReadonlyArray<ReadonlyArray<string | number>> = [
+    ["type"],
+    ["to"],
+    ["to", 1],
+    ["document"],
+    ["document", "link"],
+    ["document", "caption"],
+    ["document", "filename"],
+    ["replyTo"],
+    ["extraInfo"],
+    ["extraInfo", "ref"],
+    ["extraInfo", "ref1"],
+    ["extraInfo", "ref2"],
+    ["extraInfo", "waSource"]
+  ]
+  const inputs: ReadonlyArray<readonly [string, unknown]> = [
+    ["a huge string as the input", huge],
+    ["a huge array as the input", Array.from({ length: 100_000 }, () => huge)],
+    ...paths.flatMap((path): ReadonlyArray<readonly [string, unknown]> => [
+      [`a huge string in ${path.join(".")}`, set(path, huge)],
+      [`a huge array in ${path.join(".")}`, set(path, Array.from({ length: 100_000 }, () => huge))],
+      [`an object of 100 000 huge fields in ${path.join(".")}`, set(path, manyKeys)]
+    ]),
+    ["an unknown field named by a huge string", { ...base(), [huge]: huge }],
+    ["an unknown media field named by a huge string", set(["document", huge], huge)],
+    ["an unknown extraInfo field named by a huge string", set(["extraInfo", huge], huge)],
+    ["100 000 unknown fields", { ...base(), ...manyKeys }],
+    ["100 000 unknown extraInfo fields", set(["extraInfo"], { ...manyKeys, ref: huge })],
+    [
+      "100 000 recipients, the last one wrong",
+      set(
+        ["to"],
+        Array.from({ length: 100_000 }, (_, i) => `+1415${String(i).padStart(7, "0")}${i === 99_999 ? huge : ""}`)
+      )
+    ],
+    ["a huge bigint", set(["replyTo"], 10n ** 100_000n)],
+    ["a huge string of emoji (cut between characters, never inside one)", set(["extraInfo"], "😀".repeat(HUGE))],
+    ["a huge string of emoji as an unknown key", set(["extraInfo", "😀".repeat(HUGE)], 1)]
+  ]
+  for (const [name, input] of inputs) {
+    it(name, () => {
+      const result = MediaMessage.validate(input)
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isRight(result)) return
+      const error = result.left
+      assert.isAtMost(error.field.length, 300)
+      assert.isAtMost(error.reason.length, 300)
+      assert.isAtMost(error.issues.length, 20)
+      for (const issue of error.issues) {
+        assert.isAtMost(issue.field.length, 300)
+        assert.isAtMost(issue.reason.length, 300)
+      }
+      assert.isAtMost(error.message.length, 700)
+      // an excerpt never splits a surrogate pair
+      assert.notMatch(error.message, /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/)
+      assert.isAtMost(JSON.stringify(error).length, 20 * 700 + 1_000)
+    })
+  }
+
+  it("a wrong waSource or type lists every allowed value, also from the schema itself", () => {
+    for (const waSource of ["mailchimp", "API", 5, ""]) {
+      const result = MediaMessage.validate(set(["extraInfo", "waSource"], waSource))
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.strictEqual(result.left.field, "extraInfo.waSource")
+        for (const allowed of MediaMessage.waSources) assert.include(result.left.reason, allowed)
+      }
+    }
+    const decoded = Schema.decodeUnknownEither(MediaMessage.ExtraInfo)({ waSource: "mailchimp" })
+    assert.isTrue(Either.isLeft(decoded))
+    if (Either.isLeft(decoded)) {
+      for (const allowed of MediaMessage.waSources) assert.include(decoded.left.message, allowed)
+    }
+    const type = Schema.decodeUnknownEither(MediaMessage.MediaType)("gif")
+    if (Either.isLeft(type)) {
+      for (const allowed of MediaMessage.mediaTypes) {
+        assert.include(type.left.message, allowed)
+      }
+    }
+  })
+
+  it.effect("uploadMedia: a huge mimeType or filename gives a small InvalidMedia", () =>
+    Effect.gen(function*() {
+      const { layer } = clientLayer([accepted()])
+      const data = new TextEncoder().encode("plain text")
+      for (const input of [{ data, filename: "a.txt", mimeType: huge }, { data, filename: huge }]) {
+        const error = yield* Effect.flip(uploadMedia(input).pipe(Effect.provide(layer)))
+        assert.strictEqual(error._tag, "InvalidMedia")
+        assert.isAtMost(JSON.stringify(error).length, 1_500)
+        assert.isAtMost(error.message.length, 1_000)
+      }
     }))
 })

@@ -19,7 +19,7 @@ const decodeMember = Object.fromEntries(
 /** The schema, chosen as `validate` chooses it: by the input's `type`, read once. */
 const decodeInput = (input: unknown) => {
   const type = typeOf(input)
-  return typeof type === "string" && type in decodeMember ? decodeMember[type](input) : decodeUnion(input)
+  return typeof type === "string" && Object.hasOwn(decodeMember, type) ? decodeMember[type](input) : decodeUnion(input)
 }
 const encodeWire = Schema.encodeSync(MediaMessage.SendMediaRequest)
 
@@ -262,4 +262,64 @@ describe("toWire agrees with the SendMediaRequest schema", () => {
       assert.strictEqual(JSON.parse(json).messaging_object.document.caption, text)
     }
   })
+})
+
+/**
+ * Every string of a message that goes on the wire, as [where it is in the input, the field an `InvalidMessage` names
+ * for it]: `to` (or each recipient), `type`, each field of the media object, `replyTo`, each field of `extraInfo`.
+ */
+const stringFields = (input: Fields): ReadonlyArray<readonly [ReadonlyArray<string | number>, string]> => {
+  const type = input.type as string
+  const to = input.to as string | ReadonlyArray<string>
+  const nested = (key: string) =>
+    input[key] === undefined
+      ? []
+      : Object.keys(input[key] as Fields).map((field) => [[key, field], `${key}.${field}`] as const)
+  return [
+    ...(typeof to === "string" ? [[["to"], "to"] as const] : to.map((_, i) => [["to", i], `to[${i}]`] as const)),
+    [["type"], "type"],
+    ...nested(type),
+    ...(input.replyTo !== undefined ? [[["replyTo"], "replyTo"] as const] : []),
+    ...nested("extraInfo")
+  ]
+}
+
+/** A deep copy of `input` with `update` applied to the string at `path`. */
+const updated = (input: Fields, path: ReadonlyArray<string | number>, update: (s: string) => string): Fields => {
+  const copy = JSON.parse(JSON.stringify(input)) as Fields
+  const parent = path.slice(0, -1).reduce((u: Fields, key) => u[key] as Fields, copy)
+  const key = path[path.length - 1]
+  parent[key] = update(parent[key] as string)
+  return copy
+}
+
+describe("an unpaired surrogate is refused in every string that goes on the wire", () => {
+  it.prop(
+    "in any field, at any place: the input is refused, naming the field; the message schema refuses it too",
+    [
+      Arbitraries.validMessage,
+      FastCheck.nat(),
+      FastCheck.nat(),
+      // one code unit: inserted anywhere in well-formed text, it cannot pair with both neighbours
+      FastCheck.constantFrom("\ud800", "\udbff", "\udc00", "\udfff")
+    ],
+    ([message, which, at, lone]) => {
+      const input = message as unknown as Fields
+      const fields = stringFields(input)
+      const [path, field] = fields[which % fields.length]
+      const insert = (s: string) => {
+        const i = at % (s.length + 1)
+        return s.slice(0, i) + lone + s.slice(i)
+      }
+      const result = MediaMessage.validate(updated(input, path, insert))
+      assert.isTrue(Either.isLeft(result), `${field} accepted an unpaired surrogate`)
+      if (Either.isLeft(result)) assert.strictEqual(result.left.field, field, result.left.message)
+      // The same field of the validated message (recipients as an array), decoded as the wire body is decoded.
+      const validated = Either.getOrThrow(MediaMessage.validate(input)) as unknown as Fields
+      const wirePath = path[0] === "to" ? ["to", path.length > 1 ? path[1] : 0] : path
+      const decoded = Schema.decodeUnknownEither(MediaMessage.MediaMessage)(updated(validated, wirePath, insert))
+      assert.isTrue(Either.isLeft(decoded), `the schema accepted an unpaired surrogate in ${field}`)
+    },
+    { fastCheck: { numRuns: 3000 } }
+  )
 })
