@@ -263,6 +263,16 @@ const sendRows = (
       Effect.provide(ledger),
       Effect.mapError(ledgerProblem(exitCodes.failed))
     )
+    const { Ambiguous, Failed, Pending, Sending, Sent } = before.states
+    if (Pending === 0 && Sending === 0) {
+      // nothing to send nor to recover: no client needed (no credentials asked for)
+      yield* printError(`Campaign ${safe(name)}: no row to send.`)
+      yield* print(
+        `${plural(before.total, "row")}: ${Sent} sent, ${Failed} failed, ${Ambiguous} ambiguous, 0 pending ` +
+          "(this run attempted 0)."
+      )
+      return Sent === before.total ? exitCodes.ok : exitCodes.failed
+    }
     const counts = { recorded: 0, unknown: 0 }
     // With --simulator, the simulator's status callbacks go through a callback receiver into this run's ledger.
     const callbacks = flags.simulator
