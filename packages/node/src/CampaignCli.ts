@@ -354,6 +354,11 @@ const sendRows = (
           "command again to resume."
       )
     }
+    if (summary.paused === undefined && summary.pending > 0) {
+      yield* printError(
+        `Stopped: ${plural(summary.pending, "row")} stay Pending (never sent): the same command again sends them.`
+      )
+    }
     if (summary.ambiguous > 0) {
       yield* printError(
         `${plural(summary.ambiguous, "row")} may have reached Kaleyra (Ambiguous): never resent automatically. ` +

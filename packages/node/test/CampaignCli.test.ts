@@ -385,6 +385,7 @@ describe("kaleyra-wa campaign (processes)", () => {
         first.child.kill("SIGINT")
         const stopped = yield* first.done
         assert.strictEqual(stopped.code, 130, stopped.stderr)
+        assert.include(stopped.stderr, "stay Pending (never sent): the same command again sends them")
         const afterFirst = (yield* simulator.sent).length
         const status = yield* statusOf(["--db", db])
         assert.strictEqual(status.states.Sent, afterFirst)
