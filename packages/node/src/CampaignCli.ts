@@ -32,6 +32,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
@@ -227,10 +228,12 @@ interface SendFlags {
 
 const sendOptions = {
   concurrency: Options.integer("concurrency").pipe(
-    Options.withDescription("How many sends run at once (also the most rows Ambiguous after a crash)"),
+    Options.withSchema(Schema.Int.pipe(Schema.between(1, 1024))),
+    Options.withDescription("How many sends run at once, 1 to 1024 (also the most rows Ambiguous after a crash)"),
     Options.withDefault(16)
   ),
   rate: Options.integer("rate").pipe(
+    Options.withSchema(Schema.Int.pipe(Schema.nonNegative())),
     Options.withDescription(
       "At most this many sends per second for the sender number, shared by every worker (0: no limit)"
     ),
@@ -241,12 +244,6 @@ const sendOptions = {
 
 const checkSendFlags = (flags: SendFlags) =>
   Effect.gen(function*() {
-    if (!Number.isSafeInteger(flags.concurrency) || flags.concurrency < 1 || flags.concurrency > 1024) {
-      return yield* usage("--concurrency must be a whole number from 1 to 1024")
-    }
-    if (!Number.isSafeInteger(flags.rate) || flags.rate < 0) {
-      return yield* usage("--rate must be a whole number of messages per second (0: no limit)")
-    }
     if (flags.simulator && Option.isSome(flags.baseUrl)) return yield* usage("give --simulator or --base-url, not both")
   })
 
@@ -612,9 +609,6 @@ const runResend = (options: LedgerFlags & { readonly ambiguous: boolean }) =>
 
 const runCallbacks = (options: Omit<LedgerFlags, "campaign"> & { readonly port: number; readonly host: string }) =>
   Effect.gen(function*() {
-    if (!Number.isSafeInteger(options.port) || options.port < 0 || options.port > 65_535) {
-      return yield* usage("--port must be a whole number from 0 to 65535")
-    }
     const secret = yield* Config.redacted("KALEYRA_CALLBACK_SECRET").pipe(
       Effect.mapError(() =>
         new Problem({
@@ -748,7 +742,11 @@ export const command = Command.make(
 export const callbacksCommand = Command.make("callbacks", {
   db: ledgerOptions.db,
   databaseUrl: ledgerOptions.databaseUrl,
-  port: Options.integer("port").pipe(Options.withDescription("The port to listen on"), Options.withDefault(8080)),
+  port: Options.integer("port").pipe(
+    Options.withSchema(Schema.Int.pipe(Schema.between(0, 65_535))),
+    Options.withDescription("The port to listen on (0: a free one)"),
+    Options.withDefault(8080)
+  ),
   host: Options.text("host").pipe(
     Options.withDescription("The address to listen on (0.0.0.0 to take Kaleyra's calls)"),
     Options.withDefault("127.0.0.1")
