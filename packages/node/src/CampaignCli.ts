@@ -531,7 +531,10 @@ const runStatus = (options: LedgerFlags & { readonly json: boolean }) =>
         importComplete: status.importComplete,
         states: status.states,
         delivery: status.delivery,
-        paused: status.paused ?? null,
+        // server text: JSON escapes C0 controls, not C1 ones (U+009B starts a terminal sequence too)
+        paused: status.paused === undefined
+          ? null
+          : { ...status.paused, reason: safe(status.paused.reason), message: safe(status.paused.message) },
         rate: status.rate,
         lastOutcomeAt: status.lastOutcomeAt ?? null
       }))
