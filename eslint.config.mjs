@@ -38,7 +38,9 @@ export default tseslint.config(
   },
   {
     files: ["scripts/**/*.mjs", "packages/node/bin/*.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly", performance: "readonly" }
+    },
     rules: { "no-console": "off" }
   },
   {

@@ -138,6 +138,7 @@ export interface AttemptHooks {
 }
 
 /**
+ * What the `KaleyraClient` service offers: its resolved configuration, sending and uploading.
  * @since 0.1.0
  * @category models
  */

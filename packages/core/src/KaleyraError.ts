@@ -213,6 +213,8 @@ export const UnexpectedResponseReason = Schema.Literal(
 )
 
 /**
+ * Why a response was not one of Kaleyra's.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -275,6 +277,8 @@ export const TransportErrorReason = Schema.Literal(
 )
 
 /**
+ * Why no response arrived.
+ *
  * @since 0.1.0
  * @category models
  */

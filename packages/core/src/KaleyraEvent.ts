@@ -96,6 +96,8 @@ export class MediaUploaded extends Data.TaggedClass("MediaUploaded")<{
 export const MessageStatus = Schema.Literal("sent", "delivered", "read", "failed")
 
 /**
+ * A message status: `sent`, `delivered`, `read` or `failed`.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -79,6 +79,8 @@ export class MessageFailed extends Schema.TaggedError<MessageFailed>("@effect-ka
 }
 
 /**
+ * What the `KaleyraEvents` service offers: the stream of events, subscriptions, publishing.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -135,6 +137,8 @@ export interface Service {
 }
 
 /**
+ * One stream of typed events: what the client did and what Kaleyra reported back (provided by `KaleyraNode.layer` and `KaleyraTest.layer`).
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -174,6 +178,8 @@ export class KaleyraEvents extends Context.Tag("@effect-kaleyra/core/KaleyraEven
 }
 
 /**
+ * Options of the `KaleyraEvents` service: how many events a subscriber that falls behind keeps, how many messages' statuses are remembered.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -36,6 +36,7 @@ import type { InvalidMessage } from "./KaleyraError.js"
 export const mediaTypes = ["audio", "document", "image", "sticker", "video"] as const
 
 /**
+ * A media type: `audio`, `document`, `image`, `sticker` or `video`.
  * @since 0.1.0
  * @category schemas
  */
@@ -45,6 +46,7 @@ export const MediaType = Schema.Literal(...mediaTypes).annotations({
 })
 
 /**
+ * A media type: `audio`, `document`, `image`, `sticker` or `video`.
  * @since 0.1.0
  * @category models
  */
@@ -74,6 +76,7 @@ export const waSources = [
 ] as const
 
 /**
+ * A value Kaleyra accepts for `extra_info.wa_source`.
  * @since 0.1.0
  * @category schemas
  */
@@ -85,6 +88,7 @@ export const WaSource = Schema.Literal(...waSources).annotations({
 })
 
 /**
+ * A value Kaleyra accepts for `extra_info.wa_source`.
  * @since 0.1.0
  * @category models
  */
@@ -441,6 +445,7 @@ export const DocumentMedia = Schema.Struct({
 }).pipe(Schema.filter(exactlyOneSource))
 
 /**
+ * Where the media comes from: exactly one of an uploaded media `id` or a public `link`.
  * @since 0.1.0
  * @category models
  */
@@ -462,6 +467,7 @@ export const ExtraInfo = Schema.Struct({
 })
 
 /**
+ * Kaleyra's `extra_info`, in camelCase: `ref`, `ref1`, `ref2`, `waSource`.
  * @since 0.1.0
  * @category models
  */
@@ -480,16 +486,19 @@ const messageFields = {
 const inputFields = { ...messageFields, to: RecipientsFromInput }
 
 /**
+ * A validated image message.
  * @since 0.1.0
  * @category schemas
  */
 export const ImageMessage = Schema.Struct({ type: Schema.Literal("image"), ...messageFields, image: CaptionedMedia })
 /**
+ * A validated video message.
  * @since 0.1.0
  * @category schemas
  */
 export const VideoMessage = Schema.Struct({ type: Schema.Literal("video"), ...messageFields, video: CaptionedMedia })
 /**
+ * A validated document message.
  * @since 0.1.0
  * @category schemas
  */
@@ -499,11 +508,13 @@ export const DocumentMessage = Schema.Struct({
   document: DocumentMedia
 })
 /**
+ * A validated audio message.
  * @since 0.1.0
  * @category schemas
  */
 export const AudioMessage = Schema.Struct({ type: Schema.Literal("audio"), ...messageFields, audio: PlainMedia })
 /**
+ * A validated sticker message.
  * @since 0.1.0
  * @category schemas
  */
@@ -518,6 +529,7 @@ export const StickerMessage = Schema.Struct({ type: Schema.Literal("sticker"), .
 export const MediaMessage = Schema.Union(AudioMessage, DocumentMessage, ImageMessage, StickerMessage, VideoMessage)
 
 /**
+ * A validated, normalised media message.
  * @since 0.1.0
  * @category models
  */
@@ -553,16 +565,19 @@ type Common = {
 }
 
 /**
+ * The input of `sendMedia` for an audio message.
  * @since 0.1.0
  * @category models
  */
 export type AudioInput = Common & { readonly type: "audio"; readonly audio: MediaSource }
 /**
+ * The input of `sendMedia` for a sticker.
  * @since 0.1.0
  * @category models
  */
 export type StickerInput = Common & { readonly type: "sticker"; readonly sticker: MediaSource }
 /**
+ * The input of `sendMedia` for an image.
  * @since 0.1.0
  * @category models
  */
@@ -571,6 +586,7 @@ export type ImageInput = Common & {
   readonly image: MediaSource & { readonly caption?: string }
 }
 /**
+ * The input of `sendMedia` for a video.
  * @since 0.1.0
  * @category models
  */
@@ -579,6 +595,7 @@ export type VideoInput = Common & {
   readonly video: MediaSource & { readonly caption?: string }
 }
 /**
+ * The input of `sendMedia` for a document.
  * @since 0.1.0
  * @category models
  */
@@ -1045,6 +1062,7 @@ export const fromWireBody: (
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * What a builder (`MediaMessage.image`, ...) takes: the recipients, the media's `id` or `link`, and the fields of its media type.
  * @since 0.1.0
  * @category models
  */

@@ -127,6 +127,8 @@ export const fromUpload = (upload: UploadedMedia, options: FromUploadOptions): M
 export const SendMediaFileStep = Schema.Literal("upload", "send")
 
 /**
+ * Which call of `sendMediaFile` failed: `upload` or `send`.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -44,6 +44,8 @@ export interface CsvProblem {
 }
 
 /**
+ * A campaign CSV as read: its records, and those that could not be read.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -255,6 +257,8 @@ export const columns = [
 ] as const
 
 /**
+ * A column a campaign CSV may have.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -41,6 +41,8 @@ import { basename } from "node:path"
 export const FileErrorReason = Schema.Literal("InvalidPath", "NotFound", "PermissionDenied", "NotAFile", "Unreadable")
 
 /**
+ * Why a file could not be opened.
+ *
  * @since 0.1.0
  * @category models
  */

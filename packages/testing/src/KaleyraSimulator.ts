@@ -121,6 +121,7 @@ export interface SimResponse {
 }
 
 /**
+ * A new simulator's account (SID, API key, sender numbers, plan, balance, daily limit), callbacks, faults and seed.
  * @since 0.1.0
  * @category models
  */
@@ -305,6 +306,7 @@ export interface RecordedRequest {
 }
 
 /**
+ * Options of `failNext`: how many requests fail, and a 429's `Retry-After`.
  * @since 0.1.0
  * @category models
  */
@@ -466,6 +468,7 @@ export interface DrawnFault extends ResolvedFaultOptions {
 }
 
 /**
+ * Options of `injectNext`: the fault's options, and how many requests get it.
  * @since 0.1.0
  * @category models
  */

@@ -380,6 +380,8 @@ const imitate = (
 }
 
 /**
+ * Options of `makeHttpClient`.
+ *
  * @since 0.1.0
  * @category models
  */
