@@ -59,14 +59,15 @@ const run = (script: string, args: ReadonlyArray<string>, env: Readonly<Record<s
     const child = execFile(
       command === "tsx" ? tsx : command!,
       [...scriptArgs, ...args],
-      { cwd: examples, env: { ...baseEnv, ...env }, timeout: 60_000, killSignal: "SIGKILL" },
+      { cwd: examples, env: { ...baseEnv, ...env }, timeout: 180_000, killSignal: "SIGKILL" },
       (error, stdout, stderr) =>
         resume(Effect.succeed({ code: error ? (error.code as number | null) : 0, stdout, stderr }))
     )
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
-describe.concurrent("examples", () => {
+// One at a time: each is a process of its own that compiles the sources as it loads them (tsx).
+describe.sequential("examples", () => {
   it("every example with a script is run here", () => {
     assert.deepStrictEqual(Object.keys(scripts).sort(), Object.keys(runs).sort())
     const documented = readdirSync(`${examples}/src`).filter((file) =>
@@ -84,6 +85,6 @@ describe.concurrent("examples", () => {
         const { code, stderr, stdout } = yield* run(scripts[name]!, args, env)
         assert.strictEqual(code, 0, `${name} exited with ${code}:\n${stdout}\n${stderr}`)
         assert.match(stdout, expected, `${name}'s output:\n${stdout}\n${stderr}`)
-      }), { timeout: 90_000 })
+      }), { timeout: 200_000 })
   }
 })
