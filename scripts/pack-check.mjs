@@ -88,6 +88,13 @@ console.log("pack-check: sent", sent.messageId, "and uploaded", uploaded.id, "ov
   const sent = JSON.parse(cli)
   if (sent.ok !== true || typeof sent.messageId !== "string") throw new Error(`kaleyra-wa --json: ${cli}`)
   console.log("pack-check: kaleyra-wa sent", sent.messageId, "as JSON")
+  // And in this repository, as the README runs it (`--silent` keeps pnpm's banner off stdout).
+  const inRepo = run("npx", [
+    "-y", "pnpm@10.34.8", "--silent", "kaleyra-wa", "send-media", "--simulator", "--to", "+919876543210",
+    "--type", "image", "--link", "https://example.com/a.png", "--json"
+  ], root)
+  if (JSON.parse(inRepo).ok !== true) throw new Error(`pnpm --silent kaleyra-wa --json: ${inRepo}`)
+  console.log("pack-check: pnpm --silent kaleyra-wa --json printed one JSON object")
 } finally {
   rmSync(work, { recursive: true, force: true })
 }
