@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { SendMediaError } from "./KaleyraError.js"
-import { type MediaType, normalizePhoneNumber } from "./MediaMessage.js"
+import { type MediaType, type MessageType, normalizePhoneNumber } from "./MediaMessage.js"
 
 /**
  * The `ref`s of a message, to correlate it with your own records.
@@ -33,7 +33,7 @@ export interface Refs {
 export class SendAccepted extends Data.TaggedClass("SendAccepted")<{
   readonly messageId: string
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaType
+  readonly type: MessageType
   readonly refs: Refs
   readonly attempts: number
   readonly durationMillis: number
@@ -49,7 +49,7 @@ export class SendFailed extends Data.TaggedClass("SendFailed")<{
   readonly error: SendMediaError
   /** Empty when the input was invalid before recipients could be read. */
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaType | undefined
+  readonly type: MessageType | undefined
   readonly refs: Refs
   readonly attempts: number
   readonly durationMillis: number
