@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as FailureReason from "./FailureReason.js"
 import type { SendMediaError } from "./KaleyraError.js"
 import { type MediaType, type MessageType, normalizePhoneNumber } from "./MediaMessage.js"
 
@@ -149,7 +150,17 @@ export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated
    * an event can be a step backwards or a repeat: ignore it if that matters. Absent otherwise.
    */
   readonly orderUnchecked?: true
-}> {}
+}> {
+  /**
+   * Why it failed, typed from Meta's code (e.g. `OutsideWindow` for 131047: send a template), when one of its errors
+   * has a known code.
+   *
+   * @since 0.2.0
+   */
+  get failureReason(): FailureReason.FailureReason | undefined {
+    return FailureReason.fromCallbackErrors(this.errors)
+  }
+}
 
 /**
  * A user sent a message to the business number (an incoming callback).

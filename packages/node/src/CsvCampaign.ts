@@ -179,7 +179,7 @@ interface AnyMedia {
   readonly filename?: string | undefined
 }
 
-const mediaOf = (message: MediaMessage.MediaMessage): AnyMedia => {
+const mediaOf = (message: Exclude<MediaMessage.MediaMessage, { readonly type: "template" }>): AnyMedia => {
   switch (message.type) {
     case "audio":
       return message.audio
@@ -201,6 +201,8 @@ const mediaOf = (message: MediaMessage.MediaMessage): AnyMedia => {
  * @category constructors
  */
 export const toInput = (message: MediaMessage.MediaMessage): MediaMessage.SendMediaInput => {
+  // A validated template message is already an input: it has no media object to rebuild.
+  if (message.type === "template") return message
   const media = mediaOf(message)
   const fields: {
     to: MediaMessage.RecipientsInput
