@@ -541,6 +541,15 @@ export const Template = TemplateInternal.make({ id: rules.id, link: rules.link, 
 export type Template = typeof Template.Type
 
 /**
+ * Limits of template messages: the name (512), a body parameter's text (1024), a header's text (60), a button's
+ * parameter (2000), the buttons (10).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const templateLimits = TemplateInternal.templateLimits
+
+/**
  * A template message: delivered outside the 24-hour window, with an optional media header.
  *
  * @since 0.2.0
