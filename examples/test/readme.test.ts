@@ -8,7 +8,7 @@ const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf
 const readme = read("../../README.md")
 
 describe("README", () => {
-  for (const file of ["../src/quick-start.ts", "./readme-testing.test.ts"]) {
+  for (const file of ["../src/quick-start.ts", "./readme-testing.test.ts", "../src/template-quick-start.ts"]) {
     it(`quotes ${file} verbatim`, () => {
       const code = read(file).trim()
       assert.include(readme, code, `README.md must contain ${file} as a code block`)

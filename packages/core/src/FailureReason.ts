@@ -146,7 +146,9 @@ export const fromCode = (code: unknown): FailureReason | undefined => {
  * @since 0.2.0
  * @category constructors
  */
-export const fromCallbackErrors = (errors: ReadonlyArray<CallbackError>): FailureReason | undefined => {
+export const fromCallbackErrors = (
+  errors: ReadonlyArray<Pick<CallbackError, "code">>
+): FailureReason | undefined => {
   for (const error of errors) {
     const found = fromCode(error.code)
     if (found !== undefined) return found
