@@ -532,7 +532,12 @@ export const StickerMessage = Schema.Struct({ type: Schema.Literal("sticker"), .
  * @since 0.2.0
  * @category schemas
  */
-export const Template = TemplateInternal.make({ id: rules.id, link: rules.link, filename: rules.filename })
+export const Template = TemplateInternal.make({
+  id: rules.id,
+  link: rules.link,
+  filename: rules.filename,
+  exactlyOneSource
+})
 
 /**
  * @since 0.2.0

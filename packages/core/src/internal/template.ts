@@ -85,20 +85,17 @@ export interface SourceRules {
   readonly id: Check
   readonly link: Check
   readonly filename: Check
+  /** Exactly one of `id` or `link`: `true`, or the reason (and where). */
+  readonly exactlyOneSource: (
+    media: { readonly id?: string | undefined; readonly link?: string | undefined }
+  ) => true | string | { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }
 }
-
-const exactlyOneSource = (media: { readonly id?: string | undefined; readonly link?: string | undefined }) =>
-  media.id !== undefined && media.link !== undefined
-    ? { path: ["link"], message: "give either id or link, not both" }
-    : media.id === undefined && media.link === undefined
-    ? "needs id (an uploaded media id) or link (a public http(s) URL)"
-    : true
 
 const makeTemplateSchema = (rules: SourceRules) => {
   const source = { id: Schema.optional(str(rules.id)), link: Schema.optional(str(rules.link)) }
-  const HeaderMedia = Schema.Struct(source).pipe(Schema.filter(exactlyOneSource))
+  const HeaderMedia = Schema.Struct(source).pipe(Schema.filter(rules.exactlyOneSource))
   const HeaderDocument = Schema.Struct({ ...source, filename: Schema.optional(str(rules.filename)) }).pipe(
-    Schema.filter(exactlyOneSource)
+    Schema.filter(rules.exactlyOneSource)
   )
   const parameterName = Schema.optional(str(checkParameterName))
   const bodyText = str(checkParameterText(templateLimits.bodyTextLength))
