@@ -124,7 +124,12 @@ const BAD_PARAMETER_TEXT = /[\u0000-\u001f]| {5}/
 const isParameterText = (u: unknown): boolean => isNonEmptyString(u) && !BAD_PARAMETER_TEXT.test(u)
 const isInteger = (u: unknown): boolean => typeof u === "number" && Number.isInteger(u)
 
-/** Checks a media object of a header (`id` or `link`, a document's `filename`): the simulator's media rule. */
+/**
+ * Checks a media object of a header (`id` or `link`, a document's `filename`): the simulator's media rule.
+ *
+ * @since 0.2.0
+ * @category models
+ */
 export type ValidMedia = (type: "image" | "video" | "document", media: unknown) => boolean
 
 const validParameter = (p: unknown, allowed: ReadonlyArray<string>, validMedia: ValidMedia): boolean => {
