@@ -1,6 +1,6 @@
 import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Cause, Effect, Either, Exit, FastCheck } from "effect"
 import { readFileSync } from "node:fs"
 import { accepted, clientLayer } from "./utils.js"
 
@@ -394,5 +394,78 @@ describe("template validation: a rejected template names the field and sends not
   it("a wrong type names the template among the types", () => {
     const result = MediaMessage.validate({ type: "text", to: ok })
     assert.isTrue(Either.isLeft(result) && result.left.reason.includes("template"))
+  })
+})
+
+const anything = FastCheck.oneof(FastCheck.anything(), FastCheck.string(), FastCheck.constant(undefined))
+/** Objects shaped like a template message, with anything anywhere. */
+const templateLike = FastCheck.record({
+  type: FastCheck.constant("template"),
+  to: FastCheck.oneof(FastCheck.constant(ok), anything),
+  template: FastCheck.oneof(
+    anything,
+    FastCheck.record({
+      name: FastCheck.oneof(FastCheck.constant("order_shipped"), anything),
+      language: FastCheck.oneof(FastCheck.constant(en), FastCheck.record({ code: anything, policy: anything })),
+      components: FastCheck.oneof(
+        anything,
+        FastCheck.array(FastCheck.oneof(
+          anything,
+          FastCheck.record({
+            type: FastCheck.oneof(FastCheck.constantFrom("header", "body", "button"), anything),
+            subType: anything,
+            index: anything,
+            parameters: FastCheck.oneof(
+              anything,
+              FastCheck.array(FastCheck.oneof(
+                anything,
+                FastCheck.record({
+                  type: FastCheck.oneof(
+                    FastCheck.constantFrom("text", "image", "currency", "date_time", "payload"),
+                    anything
+                  ),
+                  text: anything,
+                  image: anything,
+                  currency: anything,
+                  dateTime: anything,
+                  payload: anything,
+                  parameterName: anything
+                }, { requiredKeys: [] })
+              ))
+            )
+          }, { requiredKeys: [] })
+        ))
+      )
+    }, { requiredKeys: [] })
+  )
+}, { requiredKeys: ["type"] })
+
+describe("no template-shaped input makes sendMedia die", () => {
+  it.effect.prop("anything anywhere: InvalidMessage and nothing sent, or a body that decodes to the same message", [
+    templateLike
+  ], ([input]) =>
+    Effect.gen(function*() {
+      const { layer, seen } = clientLayer([accepted()])
+      const exit = yield* sendMedia(input as MediaMessage.SendMediaInput).pipe(Effect.exit, Effect.provide(layer))
+      if (Exit.isFailure(exit)) {
+        assert.isFalse(Cause.isDie(exit.cause), Cause.pretty(exit.cause))
+        assert.strictEqual((Cause.squash(exit.cause) as { _tag: string })._tag, "InvalidMessage")
+        assert.strictEqual(seen.length, 0)
+      } else {
+        const decoded = MediaMessage.fromWireBody(JSON.parse(seen[0].body))
+        assert.deepStrictEqual(Either.getOrThrow(decoded), Either.getOrThrow(MediaMessage.validate(input)))
+      }
+    }), { fastCheck: { numRuns: 300 } })
+
+  it("a throwing getter in a template is refused, not thrown", () => {
+    const hostile = { name: "a", language: en }
+    Object.defineProperty(hostile, "components", {
+      enumerable: true,
+      get: () => {
+        throw new Error("boom")
+      }
+    })
+    const result = MediaMessage.validate({ type: "template", to: ok, template: hostile })
+    assert.isTrue(Either.isLeft(result))
   })
 })

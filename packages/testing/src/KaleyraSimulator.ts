@@ -37,6 +37,9 @@
  *   MIME type of core's `MediaFile.supportedTypes` and the file within its size limit, or it is a `WA400`.
  * - With the `callbacks` option, every accepted message gets its status callbacks (`sent`, `delivered`, `read`, or
  *   `failed` for a media Meta could not fetch): see `CallbackOptions` for the rules and `makeScoped`.
+ * - Template messages (`type: "template"`) are checked structurally like media bodies (a `WA400` when malformed).
+ *   With the `templates` and `window` options, Meta's verdicts on templates and on free-form messages outside the
+ *   24-hour window come back as `failed` callbacks (see `SimulatorTemplates`).
  *
  * @since 0.1.0
  */
