@@ -257,6 +257,17 @@ const rejected: ReadonlyArray<readonly [string, unknown, string]> = [
     "template.components[0].parameters[1]"
   ],
   [
+    "a parameter name given twice",
+    tpl({
+      name: "a",
+      language: en,
+      components: [
+        body({ type: "text", parameterName: "a", text: "x" }, { type: "text", parameterName: "a", text: "y" })
+      ]
+    }),
+    "template.components[0].parameters[1].parameterName"
+  ],
+  [
     "a parameter name with capitals",
     tpl({ name: "a", language: en, components: [body({ type: "text", parameterName: "First", text: "x" })] }),
     "template.components[0].parameters[0].parameterName"
@@ -453,7 +464,13 @@ describe("no template-shaped input makes sendMedia die", () => {
         assert.strictEqual(seen.length, 0)
       } else {
         const decoded = MediaMessage.fromWireBody(JSON.parse(seen[0].body))
-        assert.deepStrictEqual(Either.getOrThrow(decoded), Either.getOrThrow(MediaMessage.validate(input)))
+        // An optional field given as undefined stays in the validated message as undefined (as for the media
+        // messages) and is absent from the wire: compared as JSON, where the two are the same.
+        const asJson = (u: unknown) => JSON.parse(JSON.stringify(u))
+        assert.deepStrictEqual(
+          asJson(Either.getOrThrow(decoded)),
+          asJson(Either.getOrThrow(MediaMessage.validate(input)))
+        )
       }
     }), { fastCheck: { numRuns: 300 } })
 

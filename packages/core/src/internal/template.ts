@@ -168,12 +168,18 @@ const makeTemplateSchema = (rules: SourceRules) => {
   })
 }
 
-/** Every body parameter named, or none (Meta refuses a mix). */
+/** Every body parameter named, each name once, or none named (Meta refuses a mix). */
 const namedOrPositional = (parameters: ReadonlyArray<{ readonly parameterName?: string | undefined }>) => {
   const named = parameters[0]?.parameterName !== undefined
-  for (let i = 1; i < parameters.length; i++) {
-    if ((parameters[i].parameterName !== undefined) !== named) {
+  const names = new Set<string>()
+  for (let i = 0; i < parameters.length; i++) {
+    const name = parameters[i].parameterName
+    if ((name !== undefined) !== named) {
       return { path: [i], message: "give every parameter a parameterName, or none (a template is named or positional)" }
+    }
+    if (name !== undefined) {
+      if (names.has(name)) return { path: [i, "parameterName"], message: `the parameter ${name} is given twice` }
+      names.add(name)
     }
   }
   return true
@@ -182,7 +188,7 @@ const namedOrPositional = (parameters: ReadonlyArray<{ readonly parameterName?: 
 /** At most one header and one body; each button index once. */
 const componentsRule = (
   components: ReadonlyArray<{ readonly type: string; readonly index?: number }>
-): true | { path: ReadonlyArray<number>; message: string } => {
+): true | { path: ReadonlyArray<PropertyKey>; message: string } => {
   const buttons = new Set<number>()
   let header = false
   let body = false
@@ -195,7 +201,7 @@ const componentsRule = (
       if (body) return { path: [i], message: "a template takes at most one body" }
       body = true
     } else if (c.index !== undefined) {
-      if (buttons.has(c.index)) return { path: [i, "index" as never], message: `button index ${c.index} is used twice` }
+      if (buttons.has(c.index)) return { path: [i, "index"], message: `button index ${c.index} is used twice` }
       buttons.add(c.index)
     }
   }
