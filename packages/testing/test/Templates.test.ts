@@ -118,10 +118,10 @@ describe("the 24-hour window, in memory (KaleyraTest.layer)", () => {
         )
       )
       assert.deepStrictEqual(statuses, [
-        "919876543210 failed 131047",
-        "14155550123 sent ",
-        "14155550123 delivered ",
-        "14155550123 read "
+        "+919876543210 failed 131047",
+        "+14155550123 sent ",
+        "+14155550123 delivered ",
+        "+14155550123 read "
       ])
     }))
 
