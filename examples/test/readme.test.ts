@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs"
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8")
 
 const quotes: ReadonlyArray<readonly [readme: string, files: ReadonlyArray<string>]> = [
-  ["../../README.md", ["../src/quick-start.ts", "./readme-testing.test.ts"]],
+  ["../../README.md", ["../src/quick-start.ts", "./readme-testing.test.ts", "../src/template-quick-start.ts"]],
   ["../../packages/core/README.md", ["../src/packages/core.ts"]],
   ["../../packages/node/README.md", ["../src/packages/node.ts"]],
   ["../../packages/testing/README.md", ["./readme-testing.test.ts"]]

@@ -63,7 +63,7 @@ export interface SendMediaResult {
   readonly messageId: string
   /** The recipients, normalised to E.164. */
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaMessage.MediaType
+  readonly type: MediaMessage.MessageType
   /** The HTTP status (202 from Kaleyra). */
   readonly status: number
   /** Kaleyra's code (`WA202`) and message, when the body had them. */

@@ -18,6 +18,7 @@ import type * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as FailureReason from "./FailureReason.js"
 import {
   type CallbackDecodeError,
   type CallbackEvent,
@@ -75,6 +76,15 @@ export class MessageFailed extends Schema.TaggedError<MessageFailed>("@effect-ka
     const first = this.errors[0]
     return `Message ${this.messageId} failed` +
       (first !== undefined ? `: ${first.code}${first.title !== undefined ? ` ${first.title}` : ""}` : "")
+  }
+
+  /**
+   * Why it failed, typed from Meta's code (e.g. `OutsideWindow` for 131047: send a template instead).
+   *
+   * @since 0.2.0
+   */
+  get failureReason(): FailureReason.FailureReason | undefined {
+    return FailureReason.fromCallbackErrors(this.errors)
   }
 }
 

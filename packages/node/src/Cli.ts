@@ -541,7 +541,10 @@ const readCampaign = (options: CampaignOptions) =>
       return yield* Effect.fail(new CliExit({ code: exitCodes.badInput }))
     }
     const rows = campaign.rows
-    if (defaults.caption !== undefined && !rows.some((row) => takesCaption(row.message.type))) {
+    if (
+      defaults.caption !== undefined &&
+      !rows.some((row) => row.message.type !== "template" && takesCaption(row.message.type))
+    ) {
       return yield* usage("--caption: no row is an image, video or document (audio and stickers take no caption)")
     }
     if (defaults.filename !== undefined && !rows.some((row) => row.message.type === "document")) {
