@@ -63,6 +63,8 @@ export type MediaType = typeof MediaType.Type
 export const messageTypes = [...mediaTypes, "template"] as const
 
 /**
+ * What `type` a message may have: a media type, or `"template"`.
+ *
  * @since 0.2.0
  * @category models
  */
@@ -551,6 +553,8 @@ export const Template = TemplateInternal.make({
 })
 
 /**
+ * A template as validated: the type of the `Template` schema.
+ *
  * @since 0.2.0
  * @category models
  */
