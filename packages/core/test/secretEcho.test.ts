@@ -244,3 +244,41 @@ describe("the API key echoed with escapes of any writer", () => {
       }))
   }
 })
+
+describe("the http.client span of a generic HttpClient", () => {
+  const key = "k3y-Echoed-In-Headers-0123456789"
+  const run = (reply: Reply) =>
+    observed(
+      Effect.provide(
+        sendMedia(imageByLink),
+        KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, scripted([reply]).client))
+        )
+      )
+    )
+  const cases: ReadonlyArray<readonly [string, Reply]> = [
+    ["a response header echoing the key", { status: 401, body: "{}", headers: { "x-echo": `bad key ${key}` } }],
+    [
+      "a transport failure quoting the key",
+      {
+        fail: {
+          _tag: "RequestError",
+          reason: "Transport",
+          cause: Object.assign(new Error(`reset: api-key: ${key}`), { code: `E${key}` })
+        }
+      }
+    ]
+  ]
+  for (const [name, reply] of cases) {
+    it.effect(`${name}: the span is still recorded, and holds no fragment of the key`, () =>
+      Effect.gen(function*() {
+        const { exit, outputs, platform } = yield* run(reply)
+        assert.isTrue(Exit.isFailure(exit))
+        assert.isTrue(platform.some((span) => span.includes("\"name\":\"http.client POST\"")), platform.join("\n"))
+        for (const text of [...outputs, ...platform]) {
+          const leak = leakIn(key, text)
+          assert.isUndefined(leak, `${JSON.stringify(leak)} in ${text.slice(0, 1000)}`)
+        }
+      }))
+  }
+})

@@ -151,7 +151,7 @@ const MAY_ESCAPE = /[\\&%+]/
 /** How many times a text is decoded (an escape of an escape: JSON quoting JSON, a URL in a JSON string). */
 const MAX_DECODES = 3
 
-/** A text with its escapes decoded: unit `j` of `text` comes from the units `from[j]` to `to[j]` (excluded) of the original. */
+/** A text with its escapes decoded: unit `j` of `text` comes from units `from[j]` to `to[j]` (excluded) of the original. */
 interface Decoded {
   readonly text: string
   readonly from: Int32Array
