@@ -37,8 +37,10 @@ export default tseslint.config(
     }
   },
   {
-    files: ["scripts/**/*.mjs"],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    files: ["scripts/**/*.mjs", "packages/node/bin/*.js"],
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly", performance: "readonly" }
+    },
     rules: { "no-console": "off" }
   },
   {

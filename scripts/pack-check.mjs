@@ -6,7 +6,20 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
 const root = resolve(import.meta.dirname, "..")
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
+// Run by `pnpm test`, this process inherits the npm_config_* variables pnpm sets for its own settings
+// (verify-deps-before-run, reporter, ...), which npm does not know and warns about, once per variable and per run:
+// the children get only the ones that say where and how to reach the registry.
+const npmSettings = new Set([
+  "registry", "cache", "userconfig", "globalconfig", "cafile", "ca", "strict_ssl", "proxy", "https_proxy", "noproxy"
+])
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => {
+    const setting = /^npm_config_(.*)$/i.exec(name)?.[1]
+    return setting === undefined || npmSettings.has(setting.toLowerCase().replaceAll("-", "_"))
+  })
+)
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
 const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
   run("npx", ["-y", "tsc", "-b", "tsconfig.build.json"], root)
@@ -15,6 +28,18 @@ try {
     run("npx", ["-y", "pnpm@10.34.8", "pack", "--pack-destination", packs], join(root, "packages", pkg))
   }
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
+  // What the npm page of each package shows, and its licence.
+  for (const tarball of tarballs) {
+    const files = run("tar", ["-tzf", tarball], work).split("\n")
+    for (const file of ["package/README.md", "package/LICENSE"]) {
+      if (!files.includes(file)) throw new Error(`${tarball} has no ${file}`)
+    }
+    const license = run("tar", ["-xzOf", tarball, "package/LICENSE"], work)
+    if (!license.startsWith("MIT License")) throw new Error(`${tarball}: LICENSE is not the MIT licence`)
+    const readme = run("tar", ["-xzOf", tarball, "package/README.md"], work)
+    const name = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"], work)).name
+    if (!readme.startsWith(`# ${name}\n`)) throw new Error(`${tarball}: README.md is not ${name}'s`)
+  }
   const app = join(work, "app")
   run("mkdir", ["-p", app])
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }))
@@ -74,6 +99,21 @@ if (summary.sent !== 2) throw new Error("campaign: " + JSON.stringify(summary))
 console.log("pack-check: a campaign of", summary.sent, "rows sent from a SQLite ledger")
 `)
   process.stdout.write(run("node", ["campaign.mjs"], app))
+  // The CLI as installed: its bin, output that parses as JSON when piped, and no terminal styles in a pipe.
+  const cli = run(join(app, "node_modules", ".bin", "kaleyra-wa"), [
+    "send-media", "--simulator", "--to", "+919876543210", "--type", "image", "--link", "https://example.com/a.png", "--json"
+  ], app)
+  if (cli.includes("\u001b[")) throw new Error(`kaleyra-wa wrote terminal styles into a pipe: ${cli}`)
+  const sent = JSON.parse(cli)
+  if (sent.ok !== true || typeof sent.messageId !== "string") throw new Error(`kaleyra-wa --json: ${cli}`)
+  console.log("pack-check: kaleyra-wa sent", sent.messageId, "as JSON")
+  // And in this repository, as the README runs it (`--silent` keeps pnpm's banner off stdout).
+  const inRepo = run("npx", [
+    "-y", "pnpm@10.34.8", "--silent", "kaleyra-wa", "send-media", "--simulator", "--to", "+919876543210",
+    "--type", "image", "--link", "https://example.com/a.png", "--json"
+  ], root)
+  if (JSON.parse(inRepo).ok !== true) throw new Error(`pnpm --silent kaleyra-wa --json: ${inRepo}`)
+  console.log("pack-check: pnpm --silent kaleyra-wa --json printed one JSON object")
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

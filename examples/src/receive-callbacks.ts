@@ -43,7 +43,9 @@ const program = Effect.gen(function*() {
     Effect.forkScoped
   )
 
-  const client = process.env.KALEYRA_SID !== undefined ? KaleyraNode.layerConfig : yield* localKaleyra(receiver.url)
+  const client = process.env.KALEYRA_SID !== undefined
+    ? KaleyraNode.layerConfig
+    : yield* localKaleyra(receiver.url, secret)
   const { messageId } = yield* sendMedia(
     MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png", extraInfo: { ref: "order-7" } })
   ).pipe(Effect.provide(client))
@@ -51,10 +53,10 @@ const program = Effect.gen(function*() {
   yield* Console.log(`${read.messageId} was read (refs ${JSON.stringify(read.refs)})`)
 })
 
-/** A simulator that calls the receiver back, and the client pointed at it. */
-const localKaleyra = (callbackUrl: string) =>
+/** A simulator that calls the receiver back with the receiver's own secret, and the client pointed at it. */
+const localKaleyra = (callbackUrl: string, secret: Redacted.Redacted) =>
   Effect.map(
-    SimulatorServer.serve({ simulator: { callbacks: { url: callbackUrl, secret: "local-example-secret" } } }),
+    SimulatorServer.serve({ simulator: { callbacks: { url: callbackUrl, secret: Redacted.value(secret) } } }),
     ({ simulator, url }) =>
       KaleyraNode.layer({
         sid: simulator.options.sid,

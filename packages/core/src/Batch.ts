@@ -728,6 +728,8 @@ export const summarize = <A, K>(summary: BatchSummary, result: BatchResult<A, K>
 }
 
 /**
+ * The summary of no results, to start a fold: `Stream.runFold(emptySummary, summarize)`.
+ *
  * @since 0.1.0
  * @category constructors
  */

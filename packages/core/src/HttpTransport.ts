@@ -31,6 +31,8 @@ import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 
 /**
+ * The property by which an `HttpClient` declares that it enforces `currentTimeout` itself (see `withNativeTimeout`).
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -168,6 +170,8 @@ export interface ExchangeFailure {
 export type Exchange = (request: ExchangeRequest) => Effect.Effect<ExchangeResponse, ExchangeFailure>
 
 /**
+ * The property under which an `HttpClient` offers its `Exchange` (the client then sends through it).
+ *
  * @since 0.1.0
  * @category symbols
  */

@@ -27,6 +27,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as HttpTransport from "./HttpTransport.js"
+import { traced } from "./internal/clientSpan.js"
 import { refsOf } from "./internal/refs.js"
 import {
   errorFromResponse,
@@ -36,7 +37,7 @@ import {
   sendSuccessFromResponse,
   unexpectedResponse
 } from "./internal/response.js"
-import { errorScrubber } from "./internal/secret.js"
+import { errorScrubber, textScrubber } from "./internal/secret.js"
 import { fromExchangeFailure, fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
 import { readUpload } from "./internal/upload.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
@@ -63,7 +64,7 @@ export interface SendMediaResult {
   readonly messageId: string
   /** The recipients, normalised to E.164. */
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaMessage.MediaType
+  readonly type: MediaMessage.MessageType
   /** The HTTP status (202 from Kaleyra). */
   readonly status: number
   /** Kaleyra's code (`WA202`) and message, when the body had them. */
@@ -138,6 +139,7 @@ export interface AttemptHooks {
 }
 
 /**
+ * What the `KaleyraClient` service offers: its resolved configuration, sending and uploading.
  * @since 0.1.0
  * @category models
  */
@@ -301,6 +303,7 @@ export const make = (
 
     // Errors only: a server or transport may echo the key back (internal/secret.ts).
     const scrub = errorScrubber(Redacted.value(config.apiKey))
+    const scrubText = textScrubber(Redacted.value(config.apiKey))
     const timeoutError = (timeout: Duration.Duration) =>
       new TransportError({
         reason: "Timeout",
@@ -398,10 +401,12 @@ export const make = (
 
     /** One attempt through `execute`, with the timeout (native, or the generic wrapper), reading the response. */
     const executeOnce = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) => {
-      const exchanged = Effect.flatMap(httpClient.execute(request), readResponse)
-      return nativeTimeout
-        ? (timeout === config.timeout ? exchanged : Effect.locally(exchanged, HttpTransport.currentTimeout, timeout))
-        : withTimeout(exchanged, timeout, timeoutError)
+      if (nativeTimeout) {
+        const exchanged = Effect.flatMap(httpClient.execute(request), readResponse)
+        return timeout === config.timeout ? exchanged : Effect.locally(exchanged, HttpTransport.currentTimeout, timeout)
+      }
+      const executed = traced(request, httpClient.execute(request), scrubText, (e) => scrub(fromExecuteError(e)))
+      return withTimeout(Effect.flatMap(executed, readResponse), timeout, timeoutError)
     }
     const fromExecuteError = (error: HttpClientError.HttpClientError | TransportError | UnexpectedResponse) =>
       error._tag === "TransportError" || error._tag === "UnexpectedResponse" ? error : fromRequestError(error)
@@ -573,8 +578,8 @@ export const make = (
     // One span per send. With the lean transports nothing nests under it, so it is created and ended directly;
     // making it the current span (Effect.withSpan) copies the fiber's context, which costs a third of the send path.
     // Under Effect's default tracer, which records nothing, such a span could never be seen: it is not made at all
-    // (a native span draws 48 random hex digits for its ids). A stock HttpClient records its own http.client span,
-    // which is nested under the send span.
+    // (a native span draws 48 random hex digits for its ids). Over a generic HttpClient, the client's own http.client
+    // span (in place of the platform's, scrubbed: clientSpan.ts) is nested under the send span.
     const spanned = (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
       Effect.flatMap(Effect.makeSpan("Kaleyra.sendMedia", spanOptions(message)), (span) =>
         Effect.onExit(effect, (exit) =>

@@ -21,6 +21,8 @@ import * as Redacted from "effect/Redacted"
 export const regions = ["IN", "SG", "EU", "NA"] as const
 
 /**
+ * A Kaleyra pod: `IN`, `SG`, `EU` or `NA`.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as FailureReason from "./FailureReason.js"
 
 const KaleyraErrorObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
@@ -188,7 +189,16 @@ export class UnknownKaleyraError
     "UnknownKaleyraError",
     KaleyraResponseFields
   )
-{}
+{
+  /**
+   * The typed reason when Kaleyra answered with one of Meta's codes (131047, 1320xx, ...), as a status callback's.
+   *
+   * @since 0.2.0
+   */
+  get failureReason(): FailureReason.FailureReason | undefined {
+    return FailureReason.fromError(this)
+  }
+}
 
 /**
  * Why a response was not usable.
@@ -213,6 +223,8 @@ export const UnexpectedResponseReason = Schema.Literal(
 )
 
 /**
+ * Why a response was not one of Kaleyra's.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -275,6 +287,8 @@ export const TransportErrorReason = Schema.Literal(
 )
 
 /**
+ * Why no response arrived.
+ *
  * @since 0.1.0
  * @category models
  */

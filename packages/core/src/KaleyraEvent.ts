@@ -9,8 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as FailureReason from "./FailureReason.js"
 import type { SendMediaError } from "./KaleyraError.js"
-import { type MediaType, normalizePhoneNumber } from "./MediaMessage.js"
+import { type MediaType, type MessageType, normalizePhoneNumber } from "./MediaMessage.js"
 
 /**
  * The `ref`s of a message, to correlate it with your own records.
@@ -33,7 +34,7 @@ export interface Refs {
 export class SendAccepted extends Data.TaggedClass("SendAccepted")<{
   readonly messageId: string
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaType
+  readonly type: MessageType
   readonly refs: Refs
   readonly attempts: number
   readonly durationMillis: number
@@ -49,7 +50,7 @@ export class SendFailed extends Data.TaggedClass("SendFailed")<{
   readonly error: SendMediaError
   /** Empty when the input was invalid before recipients could be read. */
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaType | undefined
+  readonly type: MessageType | undefined
   readonly refs: Refs
   readonly attempts: number
   readonly durationMillis: number
@@ -96,6 +97,8 @@ export class MediaUploaded extends Data.TaggedClass("MediaUploaded")<{
 export const MessageStatus = Schema.Literal("sent", "delivered", "read", "failed")
 
 /**
+ * A message status: `sent`, `delivered`, `read` or `failed`.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -149,7 +152,17 @@ export class MessageStatusUpdated extends Data.TaggedClass("MessageStatusUpdated
    * an event can be a step backwards or a repeat: ignore it if that matters. Absent otherwise.
    */
   readonly orderUnchecked?: true
-}> {}
+}> {
+  /**
+   * Why it failed, typed from Meta's code (e.g. `OutsideWindow` for 131047: send a template), when one of its errors
+   * has a known code.
+   *
+   * @since 0.2.0
+   */
+  get failureReason(): FailureReason.FailureReason | undefined {
+    return FailureReason.fromCallbackErrors(this.errors)
+  }
+}
 
 /**
  * A user sent a message to the business number (an incoming callback).

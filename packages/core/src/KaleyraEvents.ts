@@ -18,6 +18,7 @@ import type * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as FailureReason from "./FailureReason.js"
 import {
   type CallbackDecodeError,
   type CallbackEvent,
@@ -76,9 +77,20 @@ export class MessageFailed extends Schema.TaggedError<MessageFailed>("@effect-ka
     return `Message ${this.messageId} failed` +
       (first !== undefined ? `: ${first.code}${first.title !== undefined ? ` ${first.title}` : ""}` : "")
   }
+
+  /**
+   * Why it failed, typed from Meta's code (e.g. `OutsideWindow` for 131047: send a template instead).
+   *
+   * @since 0.2.0
+   */
+  get failureReason(): FailureReason.FailureReason | undefined {
+    return FailureReason.fromCallbackErrors(this.errors)
+  }
 }
 
 /**
+ * What the `KaleyraEvents` service offers: the stream of events, subscriptions, publishing.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -135,6 +147,8 @@ export interface Service {
 }
 
 /**
+ * One stream of typed events: what the client did and what Kaleyra reported back (provided by `KaleyraNode.layer` and `KaleyraTest.layer`).
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -174,6 +188,8 @@ export class KaleyraEvents extends Context.Tag("@effect-kaleyra/core/KaleyraEven
 }
 
 /**
+ * Options of the `KaleyraEvents` service: how many events a subscriber that falls behind keeps, how many messages' statuses are remembered.
+ *
  * @since 0.1.0
  * @category models
  */

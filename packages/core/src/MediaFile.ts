@@ -100,6 +100,8 @@ export const MediaRule = Schema.Literal(
 )
 
 /**
+ * The rule a refused file broke.
+ *
  * @since 0.1.0
  * @category models
  */

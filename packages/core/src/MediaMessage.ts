@@ -20,6 +20,7 @@ import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import { describeThrown, describeValue, keyName } from "./internal/describe.js"
 import { type FlatIssue, fromParseIssue, invalidMessage, ROOT } from "./internal/invalidMessage.js"
+import * as TemplateInternal from "./internal/template.js"
 import { LONE_SURROGATE } from "./internal/text.js"
 import type { InvalidMessage } from "./KaleyraError.js"
 
@@ -36,6 +37,7 @@ import type { InvalidMessage } from "./KaleyraError.js"
 export const mediaTypes = ["audio", "document", "image", "sticker", "video"] as const
 
 /**
+ * A media type: `audio`, `document`, `image`, `sticker` or `video`.
  * @since 0.1.0
  * @category schemas
  */
@@ -45,10 +47,28 @@ export const MediaType = Schema.Literal(...mediaTypes).annotations({
 })
 
 /**
+ * A media type: `audio`, `document`, `image`, `sticker` or `video`.
  * @since 0.1.0
  * @category models
  */
 export type MediaType = typeof MediaType.Type
+
+/**
+ * What `sendMedia` sends: a free-form media message (delivered only inside the 24-hour customer-service window) or
+ * a template message (delivered outside it too; its header may carry an image, a video or a document).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const messageTypes = [...mediaTypes, "template"] as const
+
+/**
+ * What `type` a message may have: a media type, or `"template"`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type MessageType = MediaType | "template"
 
 /**
  * The values Kaleyra accepts for `extra_info.wa_source` (any other value would be silently replaced by `api`, so
@@ -74,6 +94,7 @@ export const waSources = [
 ] as const
 
 /**
+ * A value Kaleyra accepts for `extra_info.wa_source`.
  * @since 0.1.0
  * @category schemas
  */
@@ -85,6 +106,7 @@ export const WaSource = Schema.Literal(...waSources).annotations({
 })
 
 /**
+ * A value Kaleyra accepts for `extra_info.wa_source`.
  * @since 0.1.0
  * @category models
  */
@@ -441,6 +463,7 @@ export const DocumentMedia = Schema.Struct({
 }).pipe(Schema.filter(exactlyOneSource))
 
 /**
+ * Where the media comes from: exactly one of an uploaded media `id` or a public `link`.
  * @since 0.1.0
  * @category models
  */
@@ -462,6 +485,7 @@ export const ExtraInfo = Schema.Struct({
 })
 
 /**
+ * Kaleyra's `extra_info`, in camelCase: `ref`, `ref1`, `ref2`, `waSource`.
  * @since 0.1.0
  * @category models
  */
@@ -480,16 +504,19 @@ const messageFields = {
 const inputFields = { ...messageFields, to: RecipientsFromInput }
 
 /**
+ * A validated image message.
  * @since 0.1.0
  * @category schemas
  */
 export const ImageMessage = Schema.Struct({ type: Schema.Literal("image"), ...messageFields, image: CaptionedMedia })
 /**
+ * A validated video message.
  * @since 0.1.0
  * @category schemas
  */
 export const VideoMessage = Schema.Struct({ type: Schema.Literal("video"), ...messageFields, video: CaptionedMedia })
 /**
+ * A validated document message.
  * @since 0.1.0
  * @category schemas
  */
@@ -499,25 +526,74 @@ export const DocumentMessage = Schema.Struct({
   document: DocumentMedia
 })
 /**
+ * A validated audio message.
  * @since 0.1.0
  * @category schemas
  */
 export const AudioMessage = Schema.Struct({ type: Schema.Literal("audio"), ...messageFields, audio: PlainMedia })
 /**
+ * A validated sticker message.
  * @since 0.1.0
  * @category schemas
  */
 export const StickerMessage = Schema.Struct({ type: Schema.Literal("sticker"), ...messageFields, sticker: PlainMedia })
 
 /**
- * A validated, normalised media message.
+ * Meta's template object in camelCase (`name`, `language`, `components` of a header, a body and buttons), with
+ * Meta's rules; see `template` for the builder.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const Template = TemplateInternal.make({
+  id: rules.id,
+  link: rules.link,
+  filename: rules.filename,
+  exactlyOneSource
+})
+
+/**
+ * A template as validated: the type of the `Template` schema.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Template = typeof Template.Type
+
+/**
+ * Limits of template messages: the name (512), a body parameter's text (1024), a header's text (60), a button's
+ * parameter (2000), the buttons (10).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const templateLimits = TemplateInternal.templateLimits
+
+/**
+ * A template message: delivered outside the 24-hour window, with an optional media header.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const TemplateMessage = Schema.Struct({ type: Schema.Literal("template"), ...messageFields, template: Template })
+
+/**
+ * A validated, normalised message: media or template.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const MediaMessage = Schema.Union(AudioMessage, DocumentMessage, ImageMessage, StickerMessage, VideoMessage)
+export const MediaMessage = Schema.Union(
+  AudioMessage,
+  DocumentMessage,
+  ImageMessage,
+  StickerMessage,
+  VideoMessage,
+  TemplateMessage
+)
 
 /**
+ * A validated, normalised media message.
  * @since 0.1.0
  * @category models
  */
@@ -528,7 +604,8 @@ const inputSchemas = {
   document: Schema.Struct({ type: Schema.Literal("document"), ...inputFields, document: DocumentMedia }),
   image: Schema.Struct({ type: Schema.Literal("image"), ...inputFields, image: CaptionedMedia }),
   sticker: Schema.Struct({ type: Schema.Literal("sticker"), ...inputFields, sticker: PlainMedia }),
-  video: Schema.Struct({ type: Schema.Literal("video"), ...inputFields, video: CaptionedMedia })
+  video: Schema.Struct({ type: Schema.Literal("video"), ...inputFields, video: CaptionedMedia }),
+  template: Schema.Struct({ type: Schema.Literal("template"), ...inputFields, template: Template })
 } as const
 
 /**
@@ -543,7 +620,8 @@ export const SendMediaInput = Schema.Union(
   inputSchemas.document,
   inputSchemas.image,
   inputSchemas.sticker,
-  inputSchemas.video
+  inputSchemas.video,
+  inputSchemas.template
 )
 
 type Common = {
@@ -553,16 +631,19 @@ type Common = {
 }
 
 /**
+ * The input of `sendMedia` for an audio message.
  * @since 0.1.0
  * @category models
  */
 export type AudioInput = Common & { readonly type: "audio"; readonly audio: MediaSource }
 /**
+ * The input of `sendMedia` for a sticker.
  * @since 0.1.0
  * @category models
  */
 export type StickerInput = Common & { readonly type: "sticker"; readonly sticker: MediaSource }
 /**
+ * The input of `sendMedia` for an image.
  * @since 0.1.0
  * @category models
  */
@@ -571,6 +652,7 @@ export type ImageInput = Common & {
   readonly image: MediaSource & { readonly caption?: string }
 }
 /**
+ * The input of `sendMedia` for a video.
  * @since 0.1.0
  * @category models
  */
@@ -579,6 +661,7 @@ export type VideoInput = Common & {
   readonly video: MediaSource & { readonly caption?: string }
 }
 /**
+ * The input of `sendMedia` for a document.
  * @since 0.1.0
  * @category models
  */
@@ -588,20 +671,37 @@ export type DocumentInput = Common & {
 }
 
 /**
+ * A template message: Meta's template object in camelCase under `template`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type TemplateInput = Common & { readonly type: "template"; readonly template: Template }
+
+/**
  * What a program passes to `sendMedia`: Meta's message object in camelCase (a message that {@link validate}
  * returned is accepted too).
  *
  * @since 0.1.0
  * @category models
  */
-export type SendMediaInput = AudioInput | DocumentInput | ImageInput | StickerInput | VideoInput | MediaMessage
+export type SendMediaInput =
+  | AudioInput
+  | DocumentInput
+  | ImageInput
+  | StickerInput
+  | VideoInput
+  | TemplateInput
+  | MediaMessage
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------------------------------------------
 
-const allowedKeys = (type: MediaType): string => {
+const allowedKeys = (type: MessageType): string => {
   switch (type) {
+    case "template":
+      return TemplateInternal.templateKeys
     case "audio":
     case "sticker":
       return "id, link"
@@ -613,7 +713,7 @@ const allowedKeys = (type: MediaType): string => {
   }
 }
 
-const reasonOf = (type: MediaType, issue: FlatIssue): string => {
+const reasonOf = (type: MessageType, issue: FlatIssue): string => {
   if (issue._tag === "Unexpected") {
     const key = issue.path[issue.path.length - 1]
     if (issue.path.length === 2 && issue.path[0] === type) {
@@ -635,7 +735,7 @@ const reasonOf = (type: MediaType, issue: FlatIssue): string => {
  * @since 0.1.0
  * @category errors
  */
-export const invalidMessageFromParseError = (type: MediaType, error: ParseResult.ParseError): InvalidMessage =>
+export const invalidMessageFromParseError = (type: MessageType, error: ParseResult.ParseError): InvalidMessage =>
   fromParseIssue(error.issue, (issue) => reasonOf(type, issue))
 
 const decoders = {
@@ -643,7 +743,8 @@ const decoders = {
   document: Schema.decodeUnknownEither(inputSchemas.document, { errors: "all", onExcessProperty: "error" }),
   image: Schema.decodeUnknownEither(inputSchemas.image, { errors: "all", onExcessProperty: "error" }),
   sticker: Schema.decodeUnknownEither(inputSchemas.sticker, { errors: "all", onExcessProperty: "error" }),
-  video: Schema.decodeUnknownEither(inputSchemas.video, { errors: "all", onExcessProperty: "error" })
+  video: Schema.decodeUnknownEither(inputSchemas.video, { errors: "all", onExcessProperty: "error" }),
+  template: Schema.decodeUnknownEither(inputSchemas.template, { errors: "all", onExcessProperty: "error" })
 } as const
 
 const isMediaType = (u: unknown): u is MediaType =>
@@ -787,10 +888,13 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
       )
     }
     const type = (input as { readonly type?: unknown }).type
+    if (type === "template") {
+      return Either.mapLeft(decoders.template(input), (error) => invalidMessageFromParseError(type, error))
+    }
     if (!isMediaType(type)) {
       const got = type === undefined ? "nothing" : describeValue(type)
       return Either.left(
-        invalidMessage([{ field: "type", reason: `must be one of ${mediaTypes.join(", ")} (got ${got})` }])
+        invalidMessage([{ field: "type", reason: `must be one of ${messageTypes.join(", ")} (got ${got})` }])
       )
     }
     const accepted = acceptPlain(type, input)
@@ -830,10 +934,11 @@ const wireMedia = {
     link: optionalString,
     caption: optionalString,
     filename: optionalString
-  })
+  }),
+  template: TemplateInternal.WireTemplate
 } as const
 
-const wireMessage = <T extends MediaType>(type: T) =>
+const wireMessage = <T extends MessageType>(type: T) =>
   Schema.Struct({
     messaging_object: Schema.Struct(
       {
@@ -854,10 +959,10 @@ const wireMessage = <T extends MediaType>(type: T) =>
     extra_info: Schema.optional(WireExtraInfo)
   })
 
-type WireOf<T extends MediaType> = ReturnType<typeof wireMessage<T>>
+type WireOf<T extends MessageType> = ReturnType<typeof wireMessage<T>>
 
 /** The one reshaping between a message and the wire structure (before the wire schema renames keys). */
-const reshape = (type: MediaType) => ({
+const reshape = (type: MessageType) => ({
   decode: (wire: unknown): unknown => {
     const w = wire as { readonly messaging_object: Record<string, unknown>; readonly extra_info?: ExtraInfo }
     const mo = w.messaging_object
@@ -886,7 +991,7 @@ const reshape = (type: MediaType) => ({
   }
 })
 
-const fromWire = <T extends MediaType, S extends Schema.Schema.AnyNoContext>(
+const fromWire = <T extends MessageType, S extends Schema.Schema.AnyNoContext>(
   type: T,
   message: S
 ): Schema.transform<WireOf<T>, S> => Schema.transform(wireMessage(type), message, { strict: false, ...reshape(type) })
@@ -903,7 +1008,8 @@ export const SendMediaRequest = Schema.Union(
   fromWire("document", DocumentMessage),
   fromWire("image", ImageMessage),
   fromWire("sticker", StickerMessage),
-  fromWire("video", VideoMessage)
+  fromWire("video", VideoMessage),
+  fromWire("template", TemplateMessage)
 )
 
 /**
@@ -925,13 +1031,9 @@ export type SendMediaRequest = typeof SendMediaRequest.Encoded
  */
 export const toWire = (message: MediaMessage): SendMediaRequest => {
   const type = message.type
-  const source = (message as unknown as Record<string, Record<string, unknown>>)[type]
-  const keys = mediaKeys[type]
-  const media: Record<string, unknown> = {}
-  for (let i = 0; i < keys.length; i++) {
-    const value = source[keys[i]]
-    if (value !== undefined) media[keys[i]] = value
-  }
+  const media: Record<string, unknown> = type === "template"
+    ? TemplateInternal.templateToWire(message.template)
+    : mediaOf(type, (message as unknown as Record<string, Record<string, unknown>>)[type])
   const messagingObject: Record<string, unknown> = {
     messaging_product: "whatsapp",
     recipient_type: "individual",
@@ -951,6 +1053,17 @@ export const toWire = (message: MediaMessage): SendMediaRequest => {
     wire.extra_info = extraInfo
   }
   return wire as unknown as SendMediaRequest
+}
+
+/** The known fields of a media object, in the order of its schema. */
+const mediaOf = (type: MediaType, source: Record<string, unknown>): Record<string, unknown> => {
+  const keys = mediaKeys[type]
+  const media: Record<string, unknown> = {}
+  for (let i = 0; i < keys.length; i++) {
+    const value = source[keys[i]]
+    if (value !== undefined) media[keys[i]] = value
+  }
+  return media
 }
 
 // A string JSON.stringify writes as it is, between quotes: no quote, backslash, control character or surrogate
@@ -997,6 +1110,8 @@ const jsonMembers = (source: object, fields: ReadonlyArray<WireField>): string =
 }
 
 const writeWireJson = (message: MediaMessage): string => {
+  // A template's nested components are left to JSON.stringify: the direct writer knows the flat media objects.
+  if (message.type === "template") return JSON.stringify(toWire(message))
   const type = message.type
   const typeChars = jsonChars(type)
   let json = "{\"messaging_object\":{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"" +
@@ -1045,6 +1160,7 @@ export const fromWireBody: (
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * What a builder (`MediaMessage.image`, ...) takes: the recipients, the media's `id` or `link`, and the fields of its media type.
  * @since 0.1.0
  * @category models
  */
@@ -1118,3 +1234,57 @@ export const audio = (options: BuilderOptions): AudioInput => build("audio", opt
  * @category constructors
  */
 export const sticker = (options: BuilderOptions): StickerInput => build("sticker", options) as unknown as StickerInput
+
+/**
+ * The options of {@link template}: the message fields, then the template's name, language, header, body and
+ * buttons.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type TemplateOptions = Common & TemplateInternal.TemplateOptions
+
+/**
+ * The header of {@link template}: `{ image | video | document: { id | link, filename? } }` (a `filename` on a
+ * document only), or `{ text }` for a text header's parameter.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type TemplateHeader = TemplateInternal.TemplateHeader
+
+const templateOptionKeys = new Set(["name", "language", "header", "body", "buttons"])
+
+/**
+ * A template message (delivered outside the 24-hour customer-service window), from its name, language, optional
+ * media header, body texts (positional, or named) and buttons' parameters. Another key (from untyped code) goes
+ * into the template object, where validation refuses it instead of dropping it.
+ *
+ * @example
+ * ```ts
+ * import { MediaMessage } from "@effect-kaleyra/core"
+ *
+ * const shipped = MediaMessage.template({
+ *   to: "+919876543210",
+ *   name: "order_shipped",
+ *   language: "en_US",
+ *   header: { image: { link: "https://example.com/box.png" } },
+ *   body: ["Ada", "#4711"],
+ *   extraInfo: { ref: "order-4711" }
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const template = (options: TemplateOptions): TemplateInput => {
+  const out: Record<string, unknown> = { type: "template", to: options.to }
+  const extra: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || key === "to" || key === "type" || templateOptionKeys.has(key)) continue
+    if (messageKeys.has(key)) out[key] = value
+    else extra[key] = value
+  }
+  out.template = { ...(TemplateInternal.buildTemplate(options) as object), ...extra }
+  return out as unknown as TemplateInput
+}

@@ -127,6 +127,8 @@ export const fromUpload = (upload: UploadedMedia, options: FromUploadOptions): M
 export const SendMediaFileStep = Schema.Literal("upload", "send")
 
 /**
+ * Which call of `sendMediaFile` failed: `upload` or `send`.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -267,6 +269,24 @@ const precheck = (
  * Before any byte is sent, the file is checked as `uploadMedia` checks it and the message fields are validated for
  * the file's media type: a caption on audio or a sticker, a bad recipient or a `ref` too long fails at once, without
  * uploading. Every failure is a {@link SendMediaFileError} naming the failed step.
+ *
+ * The errors of the two calls are wrapped, so `Effect.catchTag("InvalidMessage", ...)` or `catchTags({ LowBalance })`
+ * does not see them. To handle them by tag, unwrap them (giving up the step and the kept upload):
+ *
+ * ```ts
+ * import { MediaUpload } from "@effect-kaleyra/core"
+ * import { Console, Effect } from "effect"
+ *
+ * declare const pdf: Uint8Array
+ *
+ * const program = MediaUpload.sendMediaFile({ to: "+919876543210", data: pdf, filename: "invoice.pdf" }).pipe(
+ *   Effect.mapError((e) => e.error), // InvalidMedia | SendMediaError
+ *   Effect.catchTags({
+ *     InvalidMessage: (e) => Console.error(`${e.field}: ${e.reason}`),
+ *     LowBalance: () => Console.error("top up the account")
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category sending

@@ -118,6 +118,14 @@ export type {
 export * as KaleyraEvent from "./KaleyraEvent.js"
 
 /**
+ * Why WhatsApp did not deliver a message, typed from Meta's codes (131047 outside the 24-hour window, template
+ * errors, ...), on status events and synchronous errors.
+ *
+ * @since 0.2.0
+ */
+export * as FailureReason from "./FailureReason.js"
+
+/**
  * Event classes and callback decoding, by name.
  *
  * @since 0.1.0

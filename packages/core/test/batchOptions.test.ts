@@ -10,6 +10,9 @@ const refused: ReadonlyArray<readonly [string, BatchOptions<MediaMessage.SendMed
   ["rateLimit.limit", { rateLimit: { limit: 0 } }],
   ["rateLimit.limit", { rateLimit: { limit: -5 } }],
   ["rateLimit.limit", { rateLimit: { limit: "10" as unknown as number } }],
+  // positive and finite, but so small (or the interval so long) that the spacing between sends overflows to Infinity
+  ["rateLimit.limit", { rateLimit: { limit: 5e-324 } }],
+  ["rateLimit.limit", { rateLimit: { limit: 0.5, interval: Number.MAX_VALUE } }],
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: "-1 second" } }],
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: 0 } }],
   ["rateLimit.interval", { rateLimit: { limit: 10, interval: -1000 } }],

@@ -48,9 +48,8 @@ export const renderings = (error: Error): ReadonlyArray<string> => [
 /**
  * Runs `effect` (expected to fail), logging its failure, under a logger and a tracer that keep
  * what they see (every log line, and each span as an exporter serialises it when it ends), and returns that with every
- * rendering of the failure. The spans of the platform's `HttpClient` (`http.client ...`, on the `execute` path only)
- * are kept apart: they record the response headers and the transport's failure as they came, before the client sees
- * them (a known limit, in the README's Secrets).
+ * rendering of the failure. The `http.client` spans (the client's own, on the `execute` path only) are among the
+ * outputs, and also kept apart in `platform`.
  */
 export const observed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
@@ -67,11 +66,13 @@ export const observed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         const end = span.end.bind(span)
         span.end = (endTime, exit) => {
           end(endTime, exit)
-          const sink = span.name.startsWith("http.client") ? platform : outputs
-          sink.push(
-            JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes) }),
-            exit._tag === "Failure" ? Inspectable.format(exit) : "success"
-          )
+          const sinks = span.name.startsWith("http.client") ? [outputs, platform] : [outputs]
+          for (const sink of sinks) {
+            sink.push(
+              JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes) }),
+              exit._tag === "Failure" ? Inspectable.format(exit) : "success"
+            )
+          }
         }
         return span
       }

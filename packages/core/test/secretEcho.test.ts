@@ -172,3 +172,113 @@ describe("the API key echoed back never survives in an error", () => {
     { timeout: 120_000, fastCheck: { numRuns: 15 } }
   )
 })
+
+/** What a reader of `text` sees once every escape is undone (JSON, `\x`, HTML entities, percent, `+`), twice over. */
+const unescaped = (text: string): string => {
+  const entities: Record<string, string> = { quot: "\"", apos: "'", lt: "<", gt: ">", amp: "&" }
+  const once = (s: string) =>
+    s
+      // JSON and `\x` escapes in one left-to-right pass, so that `\\u003c` is a backslash and then `u003c`
+      .replace(
+        /\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\(["\\/'])/g,
+        (_, u, x, c) => c ?? String.fromCharCode(parseInt(u ?? x, 16))
+      )
+      .replace(
+        /&#(\d+);|&#x([0-9a-fA-F]+);|&(quot|apos|lt|gt|amp);/gi,
+        (_, d, h, n) => n ? entities[n.toLowerCase()] : String.fromCodePoint(d ? parseInt(d, 10) : parseInt(h, 16))
+      )
+      .replace(/\+/g, " ")
+      .replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
+        try {
+          return decodeURIComponent(run)
+        } catch {
+          return run
+        }
+      })
+  return once(once(text))
+}
+
+describe("the API key echoed with escapes of any writer", () => {
+  const key = "Abc<defg&hij>klm'nop\"qrs/tuv wxy+zé-01"
+  // How servers and proxies write text back: Go's encoding/json (HTML-safe `\u003c`), HTML numeric entities, a form,
+  // Python's repr, a `\u`-escaped slash, and a mix of them in one key.
+  const writers: ReadonlyArray<readonly [string, (text: string) => string]> = [
+    [
+      "Go JSON",
+      (t) => JSON.stringify(t).slice(1, -1).replace(/[<>&']/g, (c) => "\\u00" + c.charCodeAt(0).toString(16))
+    ],
+    ["decimal entities", (t) => t.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`)],
+    ["hex entities", (t) => t.replace(/[^A-Za-z0-9]/g, (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`)],
+    ["a form", (t) => encodeURIComponent(t).replace(/%20/g, "+")],
+    ["Python repr", (t) => t.replace(/[\\'"]/g, (c) => "\\" + c).replace(/é/g, "\\xe9")],
+    ["escaped slashes", (t) => t.replace(/\//g, "\\u002f")],
+    ["mixed", (t) => t.replace(/</g, "&lt;").replace(/&(?!lt;)/g, "\\u0026").replace(/ /g, "%20")]
+  ]
+  for (const [name, write] of writers) {
+    it.effect(`${name}: no fragment of 8 characters survives, as it is or unescaped`, () =>
+      Effect.gen(function*() {
+        const echo = write(key)
+        assert.notStrictEqual(echo, key)
+        const scrub = errorScrubber(key)
+        const answer = { status: 502, contentType: `text/html; ${echo}`, retryAfter: undefined, body: `<p>${echo}</p>` }
+        for (const text of renderings(scrub(errorOf(answer)))) {
+          for (const seen of [text, unescaped(text)]) {
+            const leak = leakIn(key, seen)
+            assert.isUndefined(leak, `${JSON.stringify(leak)} in ${seen.slice(0, 500)}`)
+          }
+        }
+        // and through a client reading a Go server's JSON answer
+        const client = scripted([{ status: 401, body: `{"code":"RBC001","message":"bad key ${echo}"}` }]).client
+        const { exit, outputs } = yield* observed(
+          Effect.provide(
+            sendMedia(imageByLink),
+            KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
+              Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+            )
+          )
+        )
+        assert.isTrue(Exit.isFailure(exit))
+        for (const text of outputs) {
+          assert.isUndefined(leakIn(key, unescaped(text)), text.slice(0, 500))
+        }
+      }))
+  }
+})
+
+describe("the http.client span of a generic HttpClient", () => {
+  const key = "k3y-Echoed-In-Headers-0123456789"
+  const run = (reply: Reply) =>
+    observed(
+      Effect.provide(
+        sendMedia(imageByLink),
+        KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, scripted([reply]).client))
+        )
+      )
+    )
+  const cases: ReadonlyArray<readonly [string, Reply]> = [
+    ["a response header echoing the key", { status: 401, body: "{}", headers: { "x-echo": `bad key ${key}` } }],
+    [
+      "a transport failure quoting the key",
+      {
+        fail: {
+          _tag: "RequestError",
+          reason: "Transport",
+          cause: Object.assign(new Error(`reset: api-key: ${key}`), { code: `E${key}` })
+        }
+      }
+    ]
+  ]
+  for (const [name, reply] of cases) {
+    it.effect(`${name}: the span is still recorded, and holds no fragment of the key`, () =>
+      Effect.gen(function*() {
+        const { exit, outputs, platform } = yield* run(reply)
+        assert.isTrue(Exit.isFailure(exit))
+        assert.isTrue(platform.some((span) => span.includes("\"name\":\"http.client POST\"")), platform.join("\n"))
+        for (const text of [...outputs, ...platform]) {
+          const leak = leakIn(key, text)
+          assert.isUndefined(leak, `${JSON.stringify(leak)} in ${text.slice(0, 1000)}`)
+        }
+      }))
+  }
+})

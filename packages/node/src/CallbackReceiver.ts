@@ -91,6 +91,8 @@ export const defaultSecretHeader = "x-kaleyra-secret"
 export const defaultMaxBodyBytes = 1024 * 1024
 
 /**
+ * Options of the callback route: the shared secret, the largest body accepted.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -109,6 +111,8 @@ export interface Options {
 }
 
 /**
+ * Options of `serve`: the route's, and where to listen.
+ *
  * @since 0.1.0
  * @category models
  */

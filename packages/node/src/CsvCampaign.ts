@@ -5,7 +5,9 @@
  *
  * A campaign file has a header row with a `to` column (one recipient per row); the optional columns `type`, `link`,
  * `id`, `caption`, `filename`, `ref`, `ref1`, `ref2`, `reply_to` and `wa_source` override, for their row, what the
- * command's flags give. Every row is checked with `MediaMessage.validate` before anything is sent, and each problem
+ * command's flags give. A row of type `template` is a template message: `template` and `language` name it, `header`
+ * (image, video or document) says what its `link` or `id` (and a document's `filename`) is, and `body_1`, `body_2`,
+ * ... are its body's parameters in order. Every row is checked with `MediaMessage.validate` before anything is sent, and each problem
  * is reported with the line number of its row in the file (the header is line 1).
  *
  * @since 0.1.0
@@ -16,6 +18,7 @@ import type { SendMediaError } from "@effect-kaleyra/core/KaleyraError"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import * as CsvTemplate from "./internal/csvTemplate.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // CSV
@@ -44,6 +47,8 @@ export interface CsvProblem {
 }
 
 /**
+ * A campaign CSV as read: its records, and those that could not be read.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -259,7 +264,7 @@ interface AnyMedia {
   readonly filename?: string | undefined
 }
 
-const mediaOf = (message: MediaMessage.MediaMessage): AnyMedia => {
+const mediaOf = (message: Exclude<MediaMessage.MediaMessage, { readonly type: "template" }>): AnyMedia => {
   switch (message.type) {
     case "audio":
       return message.audio
@@ -281,6 +286,8 @@ const mediaOf = (message: MediaMessage.MediaMessage): AnyMedia => {
  * @category constructors
  */
 export const toInput = (message: MediaMessage.MediaMessage): MediaMessage.SendMediaInput => {
+  // A validated template message is already an input: it has no media object to rebuild.
+  if (message.type === "template") return message
   const media = mediaOf(message)
   const fields: {
     to: MediaMessage.RecipientsInput
@@ -314,7 +321,8 @@ export const toInput = (message: MediaMessage.MediaMessage): MediaMessage.SendMe
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The columns a campaign file may have (`to` is required). Header names are matched without regard to case,
+ * The columns a campaign file may have (`to` is required), beside `body_1` to `body_99` (a template's body
+ * parameters). Header names are matched without regard to case,
  * surrounding spaces, and `-` or a space in place of `_`.
  *
  * @since 0.1.0
@@ -331,10 +339,15 @@ export const columns = [
   "ref1",
   "ref2",
   "reply_to",
-  "wa_source"
+  "wa_source",
+  "template",
+  "language",
+  "header"
 ] as const
 
 /**
+ * A column a campaign CSV may have.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -409,7 +422,9 @@ const takesCaption = (type: string): boolean => type === "image" || type === "vi
 const quoteValue = (value: string): string => JSON.stringify(value.length > 60 ? value.slice(0, 60) + "…" : value)
 
 /** The column a message field comes from (`image.link` is the `link` column, `extraInfo.ref` is `ref`, ...). */
-const columnOf = (type: string, field: string): string => {
+const columnOf = (type: string, field: string, bodyColumns: ReadonlyArray<string>): string => {
+  const templateColumn = type === "template" ? CsvTemplate.templateColumnOf(field, bodyColumns) : undefined
+  if (templateColumn !== undefined) return templateColumn
   if (field === "to" || field.startsWith("to[")) return "to"
   if (field === "replyTo") return "reply_to"
   if (field === "extraInfo.waSource") return "wa_source"
@@ -422,12 +437,13 @@ const columnOf = (type: string, field: string): string => {
 const describeProblem = (
   type: string,
   error: { readonly issues: ReadonlyArray<{ readonly field: string; readonly reason: string }> },
-  cellOf: (column: string) => string | undefined
+  cellOf: (column: string) => string | undefined,
+  bodyColumns: ReadonlyArray<string>
 ): string =>
   // one reason per field (the first: the most specific)
   error.issues.filter((issue, i) => error.issues.findIndex((other) => other.field === issue.field) === i).map(
     (issue) => {
-      const column = columnOf(type, issue.field)
+      const column = columnOf(type, issue.field, bodyColumns)
       const value = cellOf(column)
       const shown = value !== undefined && !issue.reason.includes("(got ") ? ` (got ${quoteValue(value)})` : ""
       return `${column}: ${issue.reason}${shown}`
@@ -435,7 +451,7 @@ const describeProblem = (
   ).join("; ")
 
 /**
- * A campaign file's header row, read: where each campaign column is.
+ * A campaign file's header row, read: where each campaign column (and each `body_N` column of a template) is.
  *
  * @since 0.2.0
  * @category models
@@ -443,7 +459,9 @@ const describeProblem = (
 export interface Header {
   readonly line: number
   readonly width: number
-  readonly index: ReadonlyMap<Column, number>
+  readonly index: ReadonlyMap<string, number>
+  /** A template's body parameter columns (`body_1`, `body_2`, ...), by their number. */
+  readonly bodyColumns: ReadonlyArray<string>
   /** Header names that are not campaign columns (their cells are not used). */
   readonly ignoredColumns: ReadonlyArray<string>
 }
@@ -456,11 +474,11 @@ export interface Header {
  */
 export const readHeader = (head: CsvRecord): Either.Either<Header, string> => {
   const names = head.fields.map(normalizeHeader)
-  const index = new Map<Column, number>()
+  const index = new Map<string, number>()
   const ignored: Array<string> = []
   for (let i = 0; i < names.length; i++) {
     const name = names[i]
-    if (!isColumn(name)) {
+    if (!isColumn(name) && !CsvTemplate.BODY_COLUMN.test(name)) {
       if (name !== "") ignored.push(head.fields[i].trim())
       continue
     }
@@ -474,7 +492,10 @@ export const readHeader = (head: CsvRecord): Either.Either<Header, string> => {
       }); the header must name a to column, e.g. to,caption`
     )
   }
-  return Either.right({ line: head.line, width: head.fields.length, index, ignoredColumns: ignored })
+  const bodyColumns = Array.from(index.keys()).filter((name) => CsvTemplate.BODY_COLUMN.test(name)).sort((a, b) =>
+    Number(a.slice(5)) - Number(b.slice(5))
+  )
+  return Either.right({ line: head.line, width: head.fields.length, index, bodyColumns, ignoredColumns: ignored })
 }
 
 /**
@@ -488,18 +509,18 @@ export const readRow = (
   record: CsvRecord,
   defaults: Defaults = {}
 ): Either.Either<CampaignRow, RowProblem> => {
-  const { index, width } = header
+  const { bodyColumns, index, width } = header
   const fail = (message: string) => Either.left({ line: record.line, message })
   if (record.fields.length !== width) {
     return fail(
       `has ${record.fields.length} field${record.fields.length === 1 ? "" : "s"}, the header has ${width}`
     )
   }
-  const raw = (column: Column): string | undefined => {
+  const raw = (column: string): string | undefined => {
     const i = index.get(column)
     return i === undefined ? undefined : record.fields[i]
   }
-  const cell = (column: Column, trim: boolean): string | undefined => {
+  const cell = (column: string, trim: boolean): string | undefined => {
     const value = raw(column)
     if (value === undefined) return undefined
     const v = trim ? value.trim() : value
@@ -535,14 +556,23 @@ export const readRow = (
   if (ref2 !== undefined) extraInfo.ref2 = ref2
   if (waSource !== undefined) extraInfo.waSource = waSource
   const replyTo = cell("reply_to", true)
-  const input: Record<string, unknown> = { to, type, [type]: media }
+  let input: Record<string, unknown> = { to, type, [type]: media }
   if (replyTo !== undefined) input.replyTo = replyTo
   if (Object.keys(extraInfo).length > 0) input.extraInfo = extraInfo
+  if (type === "template") {
+    const template = CsvTemplate.templateInput(cell, bodyColumns, defaults, {
+      to,
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(Object.keys(extraInfo).length > 0 ? { extraInfo: extraInfo as MediaMessage.ExtraInfo } : {})
+    })
+    if (typeof template === "string") return fail(template)
+    input = template
+  }
 
   const validated = MediaMessage.validate(input)
   if (Either.isLeft(validated)) {
-    const cellOf = (column: string) => isColumn(column) ? cell(column, false) : undefined
-    return fail(describeProblem(type, validated.left, cellOf))
+    const cellOf = (column: string) => index.has(column) ? cell(column, false) : undefined
+    return fail(describeProblem(type, validated.left, cellOf, bodyColumns))
   }
   return Either.right({ line: record.line, to: validated.right.to[0], message: validated.right })
 }

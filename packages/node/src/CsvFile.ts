@@ -182,8 +182,8 @@ export interface Scan {
   /** The first {@link maxProblemsShown} of them, in file order. */
   readonly problems: ReadonlyArray<CsvCampaign.RowProblem>
   readonly ignoredColumns: ReadonlyArray<string>
-  /** The campaign columns the header names. */
-  readonly columns: ReadonlyArray<CsvCampaign.Column>
+  /** The campaign columns the header names (with a template's `body_N` columns). */
+  readonly columns: ReadonlyArray<string>
   /** Recipients on more than one row, among the first {@link duplicateWindow} distinct recipients. */
   readonly duplicates: ReadonlyArray<{ readonly to: string; readonly lines: ReadonlyArray<number> }>
   readonly typesSeen: ReadonlySet<string>
@@ -278,7 +278,7 @@ export const scan = (
     let problemCount = 0
     const problems: Array<CsvCampaign.RowProblem> = []
     let ignoredColumns: ReadonlyArray<string> = []
-    let columns: ReadonlyArray<CsvCampaign.Column> = []
+    let columns: ReadonlyArray<string> = []
     const linesByRecipient = new Map<string, Array<number>>()
     const typesSeen = new Set<string>()
     const scanned = (item: Item) => {

@@ -41,6 +41,8 @@ import { basename } from "node:path"
 export const FileErrorReason = Schema.Literal("InvalidPath", "NotFound", "PermissionDenied", "NotAFile", "Unreadable")
 
 /**
+ * Why a file could not be opened.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -217,6 +219,24 @@ export interface SendFileOptions extends UploadFileOptions {
 /**
  * Uploads a file from disk, then sends it by its media id as the media type the upload found (a document under its
  * file name), like `MediaUpload.sendMediaFile`. Returns both results.
+ *
+ * A failure of the upload or the send is wrapped in a `SendMediaFileError` naming the step (a file that cannot be
+ * read is a `FileError`), so `Effect.catchTag("InvalidMessage", ...)` does not see it. To handle those errors by tag,
+ * unwrap them (giving up the step and the kept upload):
+ *
+ * ```ts
+ * import { KaleyraNode } from "@effect-kaleyra/node"
+ * import { Console, Effect } from "effect"
+ *
+ * const program = KaleyraNode.sendFile("invoice.pdf", { to: "+919876543210" }).pipe(
+ *   Effect.mapError((e) => e._tag === "SendMediaFileError" ? e.error : e),
+ *   Effect.catchTags({
+ *     FileError: (e) => Console.error(`cannot read ${e.path}: ${e.reason}`),
+ *     InvalidMessage: (e) => Console.error(`${e.field}: ${e.reason}`),
+ *     LowBalance: () => Console.error("top up the account")
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category sending

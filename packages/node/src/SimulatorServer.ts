@@ -43,6 +43,8 @@ import type { AddressInfo, Socket } from "node:net"
 import * as KaleyraNode from "./KaleyraNode.js"
 
 /**
+ * Options of `serve`: where to listen, the simulator to serve (or its options), how long closing waits.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -14,9 +14,9 @@ import {
   type SendMediaResult
 } from "@effect-kaleyra/core"
 import { HttpTransport } from "@effect-kaleyra/core"
-import { HttpClient } from "@effect/platform"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Layer, ManagedRuntime, Queue } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, ManagedRuntime, Queue, Stream } from "effect"
 import { Agent } from "undici"
 import { KaleyraNode, UndiciHttpClient } from "../src/index.js"
 import { rawServer, waitUntil } from "./rawServer.js"
@@ -112,5 +112,35 @@ describe("a dispatcher destroyed under a send waiting for its answer", () => {
       assert.instanceOf(cause, UndiciHttpClient.TransportFailure)
       assert.strictEqual(cause.code, "UND_ERR_DESTROYED")
       assert.isTrue(cause.requestSent)
+    }))
+})
+
+describe("a request whose streamed body fails after it was written (node:http, reason Encode)", () => {
+  it.scopedLive("the server read it whole: may have reached, not retried", () =>
+    Effect.gen(function*() {
+      const server = yield* silentServer
+      const { NodeHttpClient } = yield* Effect.promise(() => import("@effect/platform-node"))
+      const context = yield* Layer.build(
+        KaleyraClient.layer(clientOptions(server.url, { maxRetries: 2, retryBaseDelay: "1 millis" })).pipe(
+          Layer.provide(NodeHttpClient.layer)
+        )
+      )
+      const client = yield* Effect.provide(KaleyraClient, context)
+      const body = new TextEncoder().encode("{\"note\":\"all of it\"}")
+      // The whole body (its length announced) is written, then the source fails: node:http's client calls that an
+      // Encode error, yet the server has a complete request.
+      const request = HttpClientRequest.post(`${client.config.accountUrl}/messages`).pipe(
+        HttpClientRequest.bodyStream(Stream.concat(Stream.make(body), Stream.fail(new Error("the source failed"))), {
+          contentType: "application/json",
+          contentLength: body.length
+        })
+      )
+      const error = yield* Effect.flip(client.execute(request, { timeout: Duration.seconds(5) }))
+      yield* waitUntil(() => server.requests.length >= 1)
+      assert.strictEqual(server.requests[0].body.toString(), "{\"note\":\"all of it\"}")
+      assert.strictEqual(error._tag, "TransportError")
+      if (error._tag !== "TransportError") return
+      assert.isTrue(error.mayHaveReachedKaleyra, error.message)
+      assert.strictEqual(server.requests.length, 1, "not retried")
     }))
 })

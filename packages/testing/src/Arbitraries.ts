@@ -348,6 +348,156 @@ export const validMessage: FastCheck.Arbitrary<MediaMessage.SendMediaInput> = Fa
 )
 
 // ---------------------------------------------------------------------------------------------------------------
+// Template messages
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Text made into a valid parameter: no newline or tab, at most four consecutive spaces, not blank. */
+const asParameterText = (s: string): string => {
+  const cleaned = s.replace(/[\n\r\t]/g, " ").replace(/ {5,}/g, "    ")
+  return cleaned.trim().length === 0 ? "x" + cleaned.slice(1) : cleaned
+}
+
+/**
+ * A template parameter's text of at most `maxLength` characters, within Meta's rule (no newline or tab, no more than
+ * four consecutive spaces, not empty).
+ *
+ * @since 0.2.0
+ * @category templates
+ */
+export const parameterText = (maxLength: number): FastCheck.Arbitrary<string> =>
+  text({
+    minLength: 1,
+    maxLength,
+    unit: FastCheck.oneof({ weight: 8, arbitrary: textChar }, {
+      weight: 1,
+      arbitrary: FastCheck.constant(" ")
+    })
+  }).map(asParameterText).filter((s) => s.length <= maxLength)
+
+/**
+ * A template's name: lowercase letters, digits and underscores.
+ *
+ * @since 0.2.0
+ * @category templates
+ */
+export const templateName: FastCheck.Arbitrary<string> = FastCheck.oneof(
+  FastCheck.constantFrom("order_shipped", "hello_world", "invoice_ready", "summer_sale_2026"),
+  FastCheck.stringMatching(/^[a-z0-9_]{1,64}$/)
+)
+
+const parameterName = FastCheck.stringMatching(/^[a-z_][a-z0-9_]{0,19}$/)
+const optionalInteger = (min: number, max: number) =>
+  FastCheck.option(FastCheck.integer({ min, max }), { nil: undefined })
+const withoutUndefined = <A extends object>(a: A): A =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
+
+/**
+ * A template's media header (image, video or document by id or link, a document's filename) or text header.
+ *
+ * @since 0.2.0
+ * @category templates
+ */
+export const templateHeader: FastCheck.Arbitrary<MediaMessage.TemplateHeader> = FastCheck.oneof(
+  mediaSource.map((image) => ({ image })),
+  mediaSource.map((video) => ({ video })),
+  FastCheck.tuple(mediaSource, FastCheck.option(filename, { nil: undefined })).map(([source, name]) => ({
+    document: name === undefined ? source : { ...source, filename: name }
+  })),
+  parameterText(MediaMessage.templateLimits.headerTextLength).map((t) => ({ text: t }))
+)
+
+const bodyParameter = (name: string | undefined) => {
+  const named = name === undefined ? {} : { parameterName: name }
+  const fallbackValue = parameterText(40)
+  return FastCheck.oneof(
+    { weight: 4, arbitrary: parameterText(200).map((t) => ({ type: "text" as const, ...named, text: t })) },
+    {
+      weight: 1,
+      arbitrary: FastCheck.record({
+        fallbackValue,
+        code: FastCheck.constantFrom("USD", "INR", "EUR", "BRL"),
+        amount1000: FastCheck.integer({ min: -1e12, max: 1e12 })
+      }).map((currency) => ({ type: "currency" as const, ...named, currency }))
+    },
+    {
+      weight: 1,
+      arbitrary: FastCheck.record({
+        fallbackValue,
+        dayOfWeek: optionalInteger(1, 7),
+        year: optionalInteger(1970, 2100),
+        month: optionalInteger(1, 12),
+        dayOfMonth: optionalInteger(1, 31),
+        hour: optionalInteger(0, 23),
+        minute: optionalInteger(0, 59),
+        calendar: FastCheck.option(FastCheck.constant("GREGORIAN" as const), { nil: undefined })
+      }).map((dateTime) => ({ type: "date_time" as const, ...named, dateTime: withoutUndefined(dateTime) }))
+    }
+  )
+}
+
+/** A body's parameters: all positional, or all named (with distinct names). */
+const bodyParameters = FastCheck.oneof(
+  FastCheck.array(bodyParameter(undefined), { minLength: 1, maxLength: 6 }),
+  FastCheck.uniqueArray(parameterName, { minLength: 1, maxLength: 6 }).chain((names) =>
+    FastCheck.tuple(...names.map(bodyParameter))
+  )
+)
+
+const button = (index: number) =>
+  FastCheck.oneof(
+    parameterText(128).map((payload) => ({
+      type: "button" as const,
+      subType: "quick_reply" as const,
+      index,
+      parameters: [{ type: "payload" as const, payload }]
+    })),
+    parameterText(128).map((t) => ({
+      type: "button" as const,
+      subType: "url" as const,
+      index,
+      parameters: [{ type: "text" as const, text: t }]
+    }))
+  )
+
+/**
+ * Meta's template object in camelCase, valid: a name, a language, and optionally a header, a body (positional or
+ * named parameters of type text, currency and date_time) and buttons (quick replies and URLs).
+ *
+ * @since 0.2.0
+ * @category templates
+ */
+export const template: FastCheck.Arbitrary<MediaMessage.Template> = FastCheck.record({
+  name: templateName,
+  language: FastCheck.record({
+    code: FastCheck.constantFrom("en", "en_US", "pt_BR", "es", "hi", "fil", "zh_HK"),
+    policy: FastCheck.constant("deterministic" as const)
+  }, { requiredKeys: ["code"] }),
+  header: FastCheck.option(templateHeader, { nil: undefined }),
+  body: FastCheck.option(bodyParameters, { nil: undefined }),
+  buttons: FastCheck.integer({ min: 0, max: 3 }).chain((n) =>
+    FastCheck.tuple(...Array.from({ length: n }, (_, i) => button(i)))
+  )
+}).map(({ body, buttons, header, language, name }) => {
+  const built = MediaMessage.template({ to: "+919876543210", name, language, header }).template
+  const components = [
+    ...(built.components ?? []),
+    ...(body === undefined ? [] : [{ type: "body" as const, parameters: body }]),
+    ...buttons
+  ]
+  return components.length === 0 ? { name, language } : { name, language, components }
+})
+
+/**
+ * A valid template message: a {@link template}, one or several recipients, optional `replyTo` and `extraInfo`.
+ *
+ * @since 0.2.0
+ * @category templates
+ */
+export const validTemplate: FastCheck.Arbitrary<MediaMessage.TemplateInput> = FastCheck.tuple(common, template).map((
+  [c, t]
+) => ({ ...c, type: "template", template: t }))
+
+// ---------------------------------------------------------------------------------------------------------------
 // Invalid messages
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -407,7 +557,7 @@ const notAString = FastCheck.oneof(
 const invalidType: FastCheck.Arbitrary<InvalidCase> = FastCheck.tuple(
   validMessage,
   FastCheck.oneof(
-    FastCheck.constantFrom("text", "template", "location", "IMAGE", "Video", "", "images", "media", "interactive"),
+    FastCheck.constantFrom("text", "location", "IMAGE", "Video", "", "images", "media", "interactive", "Template"),
     FastCheck.integer(),
     FastCheck.constant(undefined)
   )

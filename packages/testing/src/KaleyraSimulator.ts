@@ -37,6 +37,9 @@
  *   MIME type of core's `MediaFile.supportedTypes` and the file within its size limit, or it is a `WA400`.
  * - With the `callbacks` option, every accepted message gets its status callbacks (`sent`, `delivered`, `read`, or
  *   `failed` for a media Meta could not fetch): see `CallbackOptions` for the rules and `makeScoped`.
+ * - Template messages (`type: "template"`) are checked structurally like media bodies (a `WA400` when malformed).
+ *   With the `templates` and `window` options, Meta's verdicts on templates and on free-form messages outside the
+ *   24-hour window come back as `failed` callbacks (see `SimulatorTemplates`).
  *
  * @since 0.1.0
  */
@@ -56,6 +59,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as SimulatorTemplates from "./SimulatorTemplates.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Models
@@ -121,6 +125,7 @@ export interface SimResponse {
 }
 
 /**
+ * A new simulator's account (SID, API key, sender numbers, plan, balance, daily limit), callbacks, faults and seed.
  * @since 0.1.0
  * @category models
  */
@@ -165,6 +170,18 @@ export interface SimulatorOptions {
    * default `true`). Turn it off for very long runs with unique refs: the counts grow with the number of refs.
    */
   readonly countRefs?: boolean | undefined
+  /**
+   * The registered templates (see `SimulatorTemplates`): a template message that does not match one (name and
+   * language, header type, body parameter count, status) is accepted, then fails by callback with Meta's code
+   * (132000, 132001, 132012, 132015, 132016). Without this option, every valid template message is delivered.
+   */
+  readonly templates?: ReadonlyArray<SimulatorTemplates.RegisteredTemplate> | undefined
+  /**
+   * Enforces the 24-hour customer-service window (off by default): a free-form media message to a recipient who has
+   * not written to the business in the last 24 hours of the `Clock` (`conversations.receiveFrom`) is accepted, then
+   * fails by callback with Meta's 131047. Template messages are delivered whatever the window.
+   */
+  readonly window?: boolean | undefined
 }
 
 /**
@@ -259,7 +276,7 @@ export interface SentMessage {
   readonly senderNumber: string
   /** The recipients, in E.164 (`+` added when the request left it out), in the order given. */
   readonly recipients: ReadonlyArray<string>
-  readonly type: MediaMessage.MediaType
+  readonly type: MediaMessage.MessageType
   /** The body as received (parsed JSON). */
   readonly body: unknown
   /** The body decoded with core's `MediaMessage.fromWireBody`, when it decodes (`undefined` otherwise). */
@@ -305,6 +322,7 @@ export interface RecordedRequest {
 }
 
 /**
+ * Options of `failNext`: how many requests fail, and a 429's `Retry-After`.
  * @since 0.1.0
  * @category models
  */
@@ -466,6 +484,7 @@ export interface DrawnFault extends ResolvedFaultOptions {
 }
 
 /**
+ * Options of `injectNext`: the fault's options, and how many requests get it.
  * @since 0.1.0
  * @category models
  */
@@ -565,6 +584,8 @@ export interface Simulator {
    * none), which counts it. `undefined`: none.
    */
   readonly unsafeDrawFault: () => DrawnFault | undefined
+  /** The recipients' 24-hour windows, the registered templates, scripted delivery failures (`SimulatorTemplates`). */
+  readonly conversations: SimulatorTemplates.Conversations
 }
 
 /**
@@ -961,14 +982,14 @@ const validContext = (context: unknown): boolean => {
 }
 
 interface ValidMessagingObject {
-  readonly type: MediaMessage.MediaType
+  readonly type: MediaMessage.MessageType
   readonly recipients: Array<string>
 }
 
 const validMessagingObject = (mo: unknown): ValidMessagingObject | undefined => {
   if (!isObject(mo)) return undefined
   const type = mo.type
-  if (!isMediaType(type) || mo.messaging_product !== "whatsapp") return undefined
+  if ((!isMediaType(type) && type !== "template") || mo.messaging_product !== "whatsapp") return undefined
   for (const key in mo) {
     switch (key) {
       case "messaging_product":
@@ -988,7 +1009,9 @@ const validMessagingObject = (mo: unknown): ValidMessagingObject | undefined => 
         if (key !== type) return undefined
     }
   }
-  if (!validMedia(type, mo[type])) return undefined
+  if (type === "template" ? !SimulatorTemplates.validTemplate(mo[type], validMedia) : !validMedia(type, mo[type])) {
+    return undefined
+  }
   const recipients = parseRecipients(mo.to)
   return recipients === undefined ? undefined : { type, recipients }
 }
@@ -1251,6 +1274,7 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
   let sentToday = 0
   const queue: Array<Scripted> = []
   const scenarios = new Map<string, FailCode>()
+  const conversations = SimulatorTemplates.makeState(options)
   let uploadCounter = 0
   const sentLog = new History<SentRecord>(resolved.historyLimit)
   const uploadLog = new History<UploadedMedia>(resolved.historyLimit)
@@ -1366,7 +1390,12 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
     sentLog.push(sentRecord)
     if (callbacks !== undefined) {
       // Kaleyra accepted it (even when the answer is garbled): its status callbacks follow, see `run`.
-      acceptedNow = { record: sentRecord, failure: mediaFailure(body, valid.type, isIssuedMediaId) }
+      const messagingObject = (body as { readonly messaging_object: Record<string, unknown> }).messaging_object
+      acceptedNow = {
+        record: sentRecord,
+        failure: valid.type === "template" ? undefined : mediaFailure(body, valid.type, isIssuedMediaId),
+        failureOf: (recipient) => conversations.failureFor(messagingObject, recipient, now)
+      }
     }
     return garble === undefined ? accepted(id) : RESPONSES[garble as "invalid-json" | "empty-body"]
   }
@@ -1457,7 +1486,13 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
   }
 
   // Status callbacks: the message accepted by the request being handled, scheduled once it is answered.
-  let acceptedNow: { readonly record: SentRecord; readonly failure: MediaFailure | undefined } | undefined
+  let acceptedNow:
+    | {
+      readonly record: SentRecord
+      readonly failure: MediaFailure | undefined
+      readonly failureOf: FailureOf
+    }
+    | undefined
 
   /** A media id this simulator issued (since the last `reset`): exactly `mediaId(n)` for 1 <= n <= uploads. */
   const isIssuedMediaId = (id: string): boolean => {
@@ -1469,10 +1504,10 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
   const scheduleAccepted = (): Effect.Effect<void> => {
     const pending = acceptedNow!
     acceptedNow = undefined
-    return callbacks!.schedule(() => sentView(pending.record), pending.failure)
+    return callbacks!.schedule(() => sentView(pending.record), pending.failure, pending.failureOf)
   }
 
-  const handle: Simulator["handle"] = dailyLimit === undefined
+  const handle: Simulator["handle"] = dailyLimit === undefined && !conversations.window
     ? (request) => Effect.suspend(() => run(request, 0))
     : (request) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.suspend(() => run(request, now)))
 
@@ -1575,9 +1610,11 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
         duplicateRefs = 0
         faultCounts = zeroFaults()
         refCounts.clear()
+        conversations.reset()
       }),
       callbacks?.clear ?? Effect.void
     ),
+    conversations: SimulatorTemplates.conversationsOf(conversations),
     callbacksDelivered: Effect.sync(() => callbacks?.delivered() ?? 0),
     callbackFailures: Effect.sync(() => callbacks?.failures() ?? 0),
     awaitCallbacks: callbacks?.await ?? Effect.void,
@@ -1943,9 +1980,18 @@ export const deliverWithFetch = (options: { readonly timeout?: Duration.Duration
   return deliver
 }
 
+/** What Meta does with one recipient's message, beside a media it cannot fetch (`SimulatorTemplates`). */
+type FailureOf = (recipient: string) => SimulatorTemplates.RecipientFailure | undefined
+
 interface CallbackScheduler {
   /** Schedules the callbacks of an accepted message (`view` is read when the first callback is due). */
-  readonly schedule: (view: () => SentMessage, failure: MediaFailure | undefined) => Effect.Effect<void>
+  readonly schedule: (
+    view: () => SentMessage,
+    failure: MediaFailure | undefined,
+    failureOf: FailureOf
+  ) => Effect.Effect<
+    void
+  >
   readonly delivered: () => number
   readonly failures: () => number
   readonly await: Effect.Effect<void>
@@ -1985,38 +2031,58 @@ const makeCallbackScheduler = (options: CallbackOptions): CallbackScheduler => {
       else failures++
     })
 
-  const emit = (sent: SentMessage, status: "sent" | "delivered" | "read" | "failed", failure?: MediaFailure) =>
+  const emit = (
+    sent: SentMessage,
+    recipients: ReadonlyArray<string>,
+    status: "sent" | "delivered" | "read" | "failed",
+    failureOf: (recipient: string) => MediaFailure | undefined = () => undefined
+  ) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.forEach(
-        sent.recipients,
-        (recipient) =>
-          deliverOne(statusCallback(sent, status, {
+        recipients,
+        (recipient) => {
+          const failure = failureOf(recipient)
+          return deliverOne(statusCallback(sent, status, {
             recipient,
             timestamp: Math.floor(now / 1000),
             ...(failure !== undefined ? { errors: [failure] } : {})
-          })),
+          }))
+        },
         { discard: true }
       ))
 
-  const lifecycle = (view: () => SentMessage, failure: MediaFailure | undefined): Effect.Effect<void> =>
+  // Per recipient: a message Meta never sends (outside the window, a template error) fails instead of `sent`; a
+  // media Meta cannot fetch fails after `sent`; the others are delivered, then read.
+  const lifecycle = (
+    view: () => SentMessage,
+    failure: MediaFailure | undefined,
+    failureOf: FailureOf
+  ): Effect.Effect<void> =>
     Effect.gen(function*() {
       yield* Effect.sleep(delays.sent)
       const sent = view()
-      yield* emit(sent, "sent")
+      const early = new Map<string, MediaFailure>()
+      for (const recipient of sent.recipients) {
+        const found = failureOf(recipient)
+        if (found !== undefined) early.set(recipient, found.failure)
+      }
+      const going = sent.recipients.filter((recipient) => !early.has(recipient))
+      yield* emit(sent, Array.from(early.keys()), "failed", (recipient) => early.get(recipient))
+      yield* emit(sent, going, "sent")
       yield* Effect.sleep(Duration.subtract(delays.delivered, delays.sent))
-      if (failure !== undefined) return yield* emit(sent, "failed", failure)
-      yield* emit(sent, "delivered")
+      if (failure !== undefined) return yield* emit(sent, going, "failed", () => failure)
+      yield* emit(sent, going, "delivered")
       yield* Effect.sleep(Duration.subtract(delays.read, delays.delivered))
-      yield* emit(sent, "read")
+      yield* emit(sent, going, "read")
     })
 
   const cancelAll = Effect.suspend(() => Fiber.interruptAll(Array.from(fibers)))
 
   return {
-    schedule: (view, failure) =>
+    schedule: (view, failure, failureOf) =>
       Effect.suspend(() => {
         if (closed) return Effect.void
-        return Effect.map(Effect.forkDaemon(lifecycle(view, failure)), (fiber) => {
+        return Effect.map(Effect.forkDaemon(lifecycle(view, failure, failureOf)), (fiber) => {
           fibers.add(fiber)
           fiber.addObserver(() => fibers.delete(fiber))
         })

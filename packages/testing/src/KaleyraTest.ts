@@ -274,8 +274,13 @@ Object.defineProperty(SimClientResponse.prototype, HttpIncomingMessage.TypeId, {
 
 type Handle = KaleyraSimulator.Simulator["handle"]
 
+/** The body could not be encoded: the simulator was handed nothing, which `requestSent: false` proves to the client. */
 const encodeError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
-  new HttpClientError.RequestError({ request, reason: "Encode", cause })
+  new HttpClientError.RequestError({
+    request,
+    reason: "Encode",
+    cause: Object.assign(new Error("the body could not be encoded", { cause }), { requestSent: false })
+  })
 
 const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
   let size = 0
@@ -380,6 +385,8 @@ const imitate = (
 }
 
 /**
+ * Options of `makeHttpClient`.
+ *
  * @since 0.1.0
  * @category models
  */

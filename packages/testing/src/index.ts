@@ -23,3 +23,10 @@ export * as KaleyraTest from "./KaleyraTest.js"
  * @since 0.1.0
  */
 export * as Arbitraries from "./Arbitraries.js"
+
+/**
+ * The simulator's registered templates and 24-hour customer-service window.
+ *
+ * @since 0.2.0
+ */
+export * as SimulatorTemplates from "./SimulatorTemplates.js"

@@ -1,4 +1,11 @@
-import { KaleyraEvents, MediaMessage, sendMedia, type SendMediaInput, uploadMedia } from "@effect-kaleyra/core"
+import {
+  KaleyraClient,
+  KaleyraEvents,
+  MediaMessage,
+  sendMedia,
+  type SendMediaInput,
+  uploadMedia
+} from "@effect-kaleyra/core"
 import { Arbitraries, KaleyraSimulator, KaleyraTest } from "@effect-kaleyra/testing"
 import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -508,4 +515,17 @@ describe("failNext as the seed writes codes", () => {
       assert.isTrue(Exit.isFailure(unknown) && Cause.isDie(unknown.cause))
       assert.include(Cause.pretty(Exit.isFailure(unknown) ? unknown.cause : Cause.empty), "unknown fail code")
     }).pipe(Effect.provide(KaleyraTest.layer())))
+
+  it.effect("a body that cannot be encoded never reached the simulator: did not reach Kaleyra", () =>
+    Effect.gen(function*() {
+      const client = yield* KaleyraClient
+      const request = HttpClientRequest.post(`${client.config.accountUrl}/messages`).pipe(
+        HttpClientRequest.bodyStream(Stream.fail(new Error("the source failed")))
+      )
+      const error = yield* Effect.flip(client.execute(request))
+      assert.strictEqual(error._tag, "TransportError")
+      if (error._tag !== "TransportError") return
+      assert.isFalse(error.mayHaveReachedKaleyra, error.message)
+      assert.strictEqual((yield* KaleyraTest.requests).length, 0)
+    }).pipe(Effect.provide(KaleyraTest.layer({ maxRetries: 0 }))))
 })

@@ -45,7 +45,16 @@ export const spacingOf = (
       )
     )
   }
-  return Either.right(millis / limit)
+  // A tiny limit or a huge interval overflows: an infinite spacing would let every send through (NaN slots).
+  const spacing = millis / limit
+  if (!Number.isFinite(spacing)) {
+    return Either.left(
+      new Cause.IllegalArgumentException(
+        `${prefix}limit per interval must leave a finite time between sends, not ${show(limit)} per ${show(interval)}`
+      )
+    )
+  }
+  return Either.right(spacing)
 }
 
 /** Below this many milliseconds, a wait for a slot is not worth a race with `wake` (two fibers). */

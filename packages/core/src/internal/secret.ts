@@ -103,14 +103,30 @@ export const textScrubber = (secret: string): (text: string) => string => {
     if (width >= 2) { for (const window of set) starts[pairHash(window, 0)] = 1 }
     return { width, set, starts }
   })
-  return (text) => {
-    if (text.length === 0) return text
-    const folded = fold(text)
-    let marks: Uint8Array | undefined
+  /** Calls `hit` with the span of every window of the key found in `folded`. */
+  const search = (folded: string, hit: (start: number, end: number) => void) => {
     for (const { set, starts, width } of groups) {
       for (let i = 0; i + width <= folded.length; i++) {
         if (width >= 2 && starts[pairHash(folded, i)] === 0) continue
-        if (set.has(folded.slice(i, i + width))) (marks ??= new Uint8Array(text.length)).fill(1, i, i + width)
+        if (set.has(folded.slice(i, i + width))) hit(i, i + width)
+      }
+    }
+  }
+  return (text) => {
+    if (text.length === 0) return text
+    let marks: Uint8Array | undefined
+    search(fold(text), (start, end) => (marks ??= new Uint8Array(text.length)).fill(1, start, end))
+    // The key may also be written with escapes the forms above do not foresee (Go writes `<` as `\u003c`, HTML
+    // writes `"` as `&#34;`, a form writes a space as `+`, a JSON body may quote JSON): search the text decoded too.
+    if (MAY_ESCAPE.test(text)) {
+      let decoded = decode(text, undefined)
+      for (let pass = 0; decoded !== undefined && pass < MAX_DECODES; pass++) {
+        const { from, to } = decoded
+        search(
+          fold(decoded.text),
+          (start, end) => (marks ??= new Uint8Array(text.length)).fill(1, from[start], to[end - 1])
+        )
+        decoded = decode(decoded.text, decoded)
       }
     }
     if (marks === undefined) return text
@@ -127,6 +143,127 @@ export const textScrubber = (secret: string): (text: string) => string => {
     }
     return out
   }
+}
+
+/** A text that may hold an escape of any kind decode knows. */
+const MAY_ESCAPE = /[\\&%+]/
+
+/** How many times a text is decoded (an escape of an escape: JSON quoting JSON, a URL in a JSON string). */
+const MAX_DECODES = 3
+
+/** A text with its escapes decoded: unit `j` of `text` comes from units `from[j]` to `to[j]` (excluded) of the original. */
+interface Decoded {
+  readonly text: string
+  readonly from: Int32Array
+  readonly to: Int32Array
+}
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  "\"": "\"",
+  "\\": "\\",
+  "/": "/",
+  "'": "'",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t"
+}
+const NAMED_ENTITIES: Readonly<Record<string, number>> = { amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27 }
+const ENTITY = /^&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]{2,4}));/
+
+const hexAt = (text: string, at: number, digits: number): number => {
+  if (at + digits > text.length) return -1
+  let value = 0
+  for (let i = at; i < at + digits; i++) {
+    const d = parseInt(text[i], 16)
+    if (Number.isNaN(d)) return -1
+    value = value * 16 + d
+  }
+  return value
+}
+
+/** The code point of a percent-encoded UTF-8 sequence starting at `at`, and its length; `undefined` if none. */
+const percentAt = (text: string, at: number): readonly [number, number] | undefined => {
+  const lead = hexAt(text, at + 1, 2)
+  if (lead < 0) return undefined
+  if (lead < 0x80) return [lead, 3]
+  const count = lead >= 0xf0 && lead < 0xf8 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0
+  if (count === 0) return undefined
+  let code = lead & (0xff >> (count + 1))
+  for (let k = 1; k < count; k++) {
+    const at2 = at + 3 * k
+    const byte = text[at2] === "%" ? hexAt(text, at2 + 1, 2) : -1
+    if (byte < 0x80 || byte > 0xbf) return undefined
+    code = (code << 6) | (byte & 0x3f)
+  }
+  return code <= 0x10ffff ? [code, 3 * count] : undefined
+}
+
+/** The escape starting at `at` (JSON, `\x`, HTML, percent, `+`): the code point and the escape's length. */
+const escapeAt = (text: string, at: number): readonly [number, number] | undefined => {
+  switch (text[at]) {
+    case "\\": {
+      const kind = text[at + 1]
+      if (kind === "u") {
+        const code = hexAt(text, at + 2, 4)
+        return code < 0 ? undefined : [code, 6]
+      }
+      if (kind === "x") {
+        const code = hexAt(text, at + 2, 2)
+        return code < 0 ? undefined : [code, 4]
+      }
+      const short = kind === undefined ? undefined : SHORT_ESCAPES[kind]
+      return short === undefined ? undefined : [short.charCodeAt(0), 2]
+    }
+    case "&": {
+      const match = ENTITY.exec(text.slice(at, at + 12))
+      if (match === null) return undefined
+      const code = match[1] !== undefined
+        ? parseInt(match[1], 10)
+        : match[2] !== undefined
+        ? parseInt(match[2], 16)
+        : NAMED_ENTITIES[match[3].toLowerCase()]
+      return code === undefined || code > 0x10ffff ? undefined : [code, match[0].length]
+    }
+    case "%":
+      return percentAt(text, at)
+    case "+":
+      return [0x20, 1]
+    default:
+      return undefined
+  }
+}
+
+/**
+ * `text` with every escape replaced by what it stands for, the spans mapped back to the original through `outer`
+ * (the decoding `text` came from); `undefined` when it holds no escape.
+ */
+const decode = (text: string, outer: Decoded | undefined): Decoded | undefined => {
+  let out = ""
+  const from = new Int32Array(text.length)
+  const to = new Int32Array(text.length)
+  let length = 0
+  let changed = false
+  const push = (unit: string, start: number, end: number) => {
+    out += unit
+    from[length] = outer === undefined ? start : outer.from[start]
+    to[length] = outer === undefined ? end : outer.to[end - 1]
+    length++
+  }
+  for (let i = 0; i < text.length;) {
+    const escape = escapeAt(text, i)
+    if (escape === undefined) {
+      push(text[i], i, i + 1)
+      i++
+      continue
+    }
+    changed = true
+    const units = String.fromCodePoint(escape[0])
+    for (const unit of units.length === 1 ? [units] : [units[0], units[1]]) push(unit, i, i + escape[1])
+    i += escape[1]
+  }
+  return changed ? { text: out, from: from.subarray(0, length), to: to.subarray(0, length) } : undefined
 }
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> => {

@@ -95,14 +95,16 @@ export const transportErrorFromCause = (cause: unknown): TransportError => {
  * @internal
  */
 export const fromRequestError = (error: HttpClientError.HttpClientError): TransportError => {
-  if (error._tag === "RequestError" && error.reason !== "Transport") {
-    // Encode / InvalidUrl: the request could not even be built, so it was not sent.
+  if (error._tag === "RequestError" && error.reason === "InvalidUrl") {
+    // No URL, no connection: nothing was sent.
     return new TransportError({
       reason: "Other",
       mayHaveReachedKaleyra: false,
       detail: `the request could not be built (${error.reason})`
     }, { disableValidation: true })
   }
+  // An Encode error is judged like any other by what its transport says: node:http's client reports a streamed body
+  // that fails after it was written (the whole of it, its length announced) as Encode.
   return transportErrorFromCause(error.cause ?? error)
 }
 

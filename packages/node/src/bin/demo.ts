@@ -4,7 +4,9 @@
  * - Without Kaleyra credentials: serves the Kaleyra simulator on a loopback port, points `KaleyraNode.layer` at it,
  *   sends each media type, one message to several recipients, and shows typed failures handled with
  *   `Effect.catchTag`; then serves a callback receiver, points the simulator's status callbacks at it and prints
- *   each send's lifecycle as its events arrive (SendAccepted, sent, delivered, read; one failed by a `/404` link).
+ *   each send's lifecycle as its events arrive (SendAccepted, sent, delivered, read; one failed by a `/404` link);
+ *   then, with the 24-hour window enforced, a free-form image failing with 131047 and the same image delivered as a
+ *   template's header.
  * - With `KALEYRA_SID`, `KALEYRA_API_KEY` and `KALEYRA_SENDER_NUMBER` set: sends ONE real image (by link) to
  *   `--to <number>` through `KaleyraNode.layerConfig` (optionally `--link <url>`) and prints the result.
  *
@@ -31,6 +33,7 @@ import * as CallbackReceiver from "../CallbackReceiver.js"
 import * as KaleyraNode from "../KaleyraNode.js"
 import * as SimulatorServer from "../SimulatorServer.js"
 import { demoUpload } from "./demoUpload.js"
+import { demoWindow } from "./demoWindow.js"
 
 const USAGE = `Usage:
   pnpm demo                                  the simulated demo (a local Kaleyra simulator, no credentials needed)
@@ -180,7 +183,8 @@ const simulated = Effect.gen(function*() {
   yield* Console.log("\nUpload, then send by id:")
   const uploaded = yield* demoUpload.pipe(Effect.provide(client))
   yield* statusCallbacks
-  return uploaded ? OK : FAILED
+  const window = yield* demoWindow
+  return uploaded && window ? OK : FAILED
 }).pipe(
   Effect.scoped,
   Effect.catchAll((error) => Effect.as(Console.error(`The demo failed: ${error._tag}: ${error.message}`), FAILED))
