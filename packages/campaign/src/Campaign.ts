@@ -6,13 +6,20 @@
  */
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraError from "@effect-kaleyra/core/KaleyraError"
-import type * as KaleyraEvent from "@effect-kaleyra/core/KaleyraEvent"
+import * as KaleyraEvent from "@effect-kaleyra/core/KaleyraEvent"
 import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type * as CampaignError from "./CampaignError.js"
-import type * as Ledger from "./Ledger.js"
+import { randomUUID } from "node:crypto"
+import * as CampaignError from "./CampaignError.js"
+import { ledgerOp } from "./internal/errors.js"
+import * as Runner from "./internal/runner.js"
+import * as Store from "./internal/store.js"
+import * as Ledger from "./Ledger.js"
 
 /**
  * One row to store: the message and, optionally, its line in the source (a CSV line; default: its position from
@@ -106,7 +113,11 @@ export type RowOutcome =
  */
 export interface RunOptions {
   readonly name: string
-  /** Sends at once (default 16); also the most rows `Sending` at once, hence `Ambiguous` after a crash. */
+  /**
+   * Sends at once (default 16); also the most rows `Sending` at once, hence `Ambiguous` after a crash. The run
+   * starts with one row (a pre-flight of the credentials with the first message: a wrong key costs one request)
+   * and opens up to `concurrency` after the first outcome that is not an account-wide error.
+   */
   readonly concurrency?: number | undefined
   /**
    * Sends (attempts, retries included) per interval for the client's sender number (default 80 per second); `false`
@@ -119,8 +130,6 @@ export interface RunOptions {
   readonly lease?: Duration.DurationInput | undefined
   /** When this effect completes, no new send starts; the run ends after the sends in flight. */
   readonly stop?: Effect.Effect<unknown> | undefined
-  /** Checks the credentials (one request that sends nothing) before the first row; default `true`. */
-  readonly preflight?: boolean | undefined
   /** Runs after each row's outcome is committed (progress). */
   readonly onOutcome?: ((outcome: RowOutcome) => Effect.Effect<void>) | undefined
   readonly hooks?: RunHooks | undefined
@@ -183,7 +192,71 @@ export const accountWideErrors: ReadonlyArray<KaleyraError.SendMediaError["_tag"
 export const create = <E = never, R = never>(
   options: CreateOptions<E, R>
 ): Effect.Effect<CampaignInfo, E | CampaignError.CampaignError, R | Ledger.Ledger> =>
-  Effect.dieMessage(`TODO: Campaign.create ${options.name}`)
+  Effect.gen(function*() {
+    const ledger = yield* Ledger.Ledger
+    const name = options.name
+    const fingerprint = options.fingerprint ?? ""
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? 1000))
+    let campaign = yield* ledgerOp("read the campaign")(Store.findCampaign(ledger, name))
+    if (campaign !== undefined && campaign.fingerprint !== fingerprint) {
+      if (campaign.import_complete === 1) {
+        return yield* new CampaignError.CampaignMismatch({ name, expected: campaign.fingerprint, actual: fingerprint })
+      }
+      // an import that never completed was never sent: other rows may replace it
+      yield* ledgerOp("replace an incomplete import")(Store.deleteIncompleteCampaign(ledger, campaign.id))
+      campaign = undefined
+    }
+    if (campaign === undefined) {
+      const token = "kc" + randomUUID().replace(/-/g, "").slice(0, 10)
+      const createdAt = yield* Clock.currentTimeMillis
+      yield* ledgerOp("create the campaign")(Store.insertCampaign(ledger, { name, token, fingerprint, createdAt }))
+      campaign = yield* ledgerOp("read the campaign")(Store.findCampaign(ledger, name))
+      if (campaign === undefined) {
+        return yield* new CampaignError.LedgerError({
+          operation: "create the campaign",
+          detail: "not found after insert"
+        })
+      }
+      if (campaign.fingerprint !== fingerprint) {
+        return yield* new CampaignError.CampaignMismatch({ name, expected: campaign.fingerprint, actual: fingerprint })
+      }
+    }
+    const info = (total: number, imported: boolean): CampaignInfo => ({
+      id: campaign.id,
+      name,
+      token: campaign.token,
+      fingerprint,
+      total,
+      createdAt: campaign.created_at,
+      imported
+    })
+    if (campaign.import_complete === 1) return info(campaign.total, false)
+
+    // Continue where an interrupted import stopped: rows are stored in order, a chunk per transaction.
+    const campaignId = campaign.id
+    const token = campaign.token
+    const skip = yield* ledgerOp("count stored rows")(Store.storedRows(ledger, campaignId))
+    let total = skip
+    const rows: Stream.Stream<RowInput, E, R> = Stream.StreamTypeId in options.rows
+      ? options.rows as Stream.Stream<RowInput, E, R>
+      : Stream.fromIterable(options.rows as Iterable<RowInput>)
+    yield* rows.pipe(
+      Stream.drop(skip),
+      Stream.rechunk(chunkSize),
+      Stream.runForEachChunk((chunk) =>
+        Effect.gen(function*() {
+          const stored: Array<Store.NewRow> = []
+          for (const row of chunk) {
+            const seq = total++
+            stored.push(yield* toNewRow(token, seq, row))
+          }
+          yield* ledgerOp("store rows")(Store.insertRows(ledger, campaignId, stored))
+        })
+      )
+    )
+    yield* ledgerOp("complete the import")(Store.completeImport(ledger, campaignId, total))
+    return info(total, true)
+  })
 
 /**
  * Runs a campaign (or resumes it): turns the `Sending` rows of dead workers into `Ambiguous`, then sends every
@@ -196,7 +269,7 @@ export const create = <E = never, R = never>(
 export const run = (
   options: RunOptions
 ): Effect.Effect<RunSummary, CampaignError.CampaignError, Ledger.Ledger | KaleyraClient.KaleyraClient> =>
-  Effect.dieMessage(`TODO: Campaign.run ${options.name}`)
+  Runner.run(options)
 
 /**
  * @since 0.1.0
@@ -226,7 +299,41 @@ export interface CampaignStatus {
 export const status = (
   name: string
 ): Effect.Effect<CampaignStatus, CampaignError.CampaignError, Ledger.Ledger> =>
-  Effect.dieMessage(`TODO: Campaign.status ${name}`)
+  Effect.gen(function*() {
+    const ledger = yield* Ledger.Ledger
+    const campaign = yield* findOrFail(ledger, name)
+    const [states, deliveries, recent] = yield* ledgerOp("read the counts")(Effect.all([
+      Store.countStates(ledger, campaign.id),
+      Store.countDeliveries(ledger, campaign.id),
+      Store.recentOutcomes(ledger, campaign.id)
+    ]))
+    const stateCounts: Record<Ledger.RowState, number> = { Pending: 0, Sending: 0, Sent: 0, Failed: 0, Ambiguous: 0 }
+    for (const { n, state } of states) stateCounts[publicState(state)] += n
+    const delivery: Record<KaleyraEvent.MessageStatus | "none", number> = {
+      none: 0,
+      sent: 0,
+      delivered: 0,
+      read: 0,
+      failed: 0
+    }
+    for (const row of deliveries) {
+      const key = row.delivery !== null && row.delivery in delivery
+        ? row.delivery as KaleyraEvent.MessageStatus
+        : "none"
+      delivery[key] += row.n
+    }
+    const span = recent.last !== null && recent.first !== null ? (recent.last - recent.first) / 1000 : 0
+    return {
+      name,
+      total: campaign.total,
+      importComplete: campaign.import_complete === 1,
+      states: stateCounts,
+      delivery,
+      paused: pauseOf(campaign),
+      rate: span > 0 ? recent.n / span : 0,
+      lastOutcomeAt: recent.last ?? undefined
+    }
+  })
 
 /**
  * One row of a report.
@@ -263,7 +370,18 @@ export interface ReportRow {
 export const report = (
   name: string
 ): Stream.Stream<ReportRow, CampaignError.CampaignError, Ledger.Ledger> =>
-  Stream.dieMessage(`TODO: Campaign.report ${name}`)
+  Stream.unwrap(Effect.gen(function*() {
+    const ledger = yield* Ledger.Ledger
+    const campaign = yield* findOrFail(ledger, name)
+    return Stream.paginateChunkEffect(-1, (after: number) =>
+      Effect.map(
+        ledgerOp("read the report")(Store.reportPage(ledger, campaign.id, after, REPORT_PAGE)),
+        (records): readonly [Chunk.Chunk<ReportRow>, Option.Option<number>] => [
+          Chunk.unsafeFromArray(records.map((record) => toReportRow(campaign.token, record))),
+          records.length < REPORT_PAGE ? Option.none() : Option.some(records[records.length - 1].seq)
+        ]
+      ))
+  }))
 
 /**
  * Moves every `Ambiguous` row back to `Pending` (the explicit resend, after a person checked that they did not
@@ -275,7 +393,11 @@ export const report = (
 export const resendAmbiguous = (
   name: string
 ): Effect.Effect<number, CampaignError.CampaignError, Ledger.Ledger> =>
-  Effect.dieMessage(`TODO: Campaign.resendAmbiguous ${name}`)
+  Effect.gen(function*() {
+    const ledger = yield* Ledger.Ledger
+    const campaign = yield* findOrFail(ledger, name)
+    return yield* ledgerOp("move Ambiguous rows to Pending")(Store.resendAmbiguous(ledger, campaign.id))
+  })
 
 /**
  * What `recordStatus` did with a status.
@@ -299,7 +421,29 @@ export type RecordResult = "Applied" | "Stale" | "Unknown"
 export const recordStatus = (
   event: KaleyraEvent.MessageStatusUpdated
 ): Effect.Effect<RecordResult, CampaignError.LedgerError, Ledger.Ledger> =>
-  Effect.dieMessage(`TODO: Campaign.recordStatus ${event.messageId}`)
+  Effect.gen(function*() {
+    const ledger = yield* Ledger.Ledger
+    const error = event.errors[0]
+    const status: Store.WaitingStatus = {
+      message_id: event.messageId,
+      status: event.status,
+      rank: KaleyraEvent.statusRank[event.status],
+      at: event.timestamp === undefined ? null : event.timestamp * 1000,
+      error: error === undefined ? null : String(error.code)
+    }
+    const ref = event.refs.ref2 === undefined ? undefined : Ledger.parseRowRef(event.refs.ref2)
+    if (ref !== undefined) {
+      const campaign = yield* Store.findCampaignByToken(ledger, ref.token)
+      if (campaign !== undefined) {
+        const applied = yield* Store.applyByRef(ledger, campaign.id, ref.seq, status)
+        if (applied !== undefined) return applied
+      }
+    }
+    if ((yield* Store.applyByMessageId(ledger, status)) > 0) return "Applied" as const
+    if (yield* Store.hasMessageId(ledger, event.messageId)) return "Stale" as const
+    yield* Store.keepStatus(ledger, status, yield* Clock.currentTimeMillis)
+    return "Unknown" as const
+  }).pipe(ledgerOp("record a delivery status"))
 
 /**
  * The campaigns in the ledger, oldest first.
@@ -307,5 +451,75 @@ export const recordStatus = (
  * @since 0.1.0
  * @category reading
  */
-export const list: Effect.Effect<ReadonlyArray<string>, CampaignError.LedgerError, Ledger.Ledger> = Effect
-  .dieMessage("TODO: Campaign.list")
+export const list: Effect.Effect<ReadonlyArray<string>, CampaignError.LedgerError, Ledger.Ledger> = Effect.flatMap(
+  Ledger.Ledger,
+  (ledger) => ledgerOp("list campaigns")(Store.listCampaigns(ledger))
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Internals
+// ---------------------------------------------------------------------------------------------------------------
+
+const REPORT_PAGE = 1000
+
+const findOrFail = (
+  ledger: Ledger.Ledger["Type"],
+  name: string
+): Effect.Effect<Store.CampaignRow, CampaignError.LedgerError | CampaignError.CampaignNotFound> =>
+  Effect.flatMap(
+    ledgerOp("read the campaign")(Store.findCampaign(ledger, name)),
+    (campaign) => campaign === undefined ? new CampaignError.CampaignNotFound({ name }) : Effect.succeed(campaign)
+  )
+
+/** `Claimed` (an internal state: claimed by a worker, no intent yet) counts as `Pending`. */
+const publicState = (state: string): Ledger.RowState =>
+  state === "Claimed" ? "Pending" : (Ledger.rowStates as ReadonlyArray<string>).includes(state)
+    ? state as Ledger.RowState
+    : "Pending"
+
+const pauseOf = (campaign: Store.CampaignRow): PauseInfo | undefined =>
+  campaign.paused_reason === null ? undefined : {
+    reason: campaign.paused_reason,
+    message: campaign.paused_message ?? "",
+    at: campaign.paused_at ?? 0
+  }
+
+/** The row as stored: the message with the row's ref in `extraInfo.ref2`, the recipients, the line. */
+const toNewRow = (token: string, seq: number, row: RowInput): Effect.Effect<Store.NewRow, CampaignError.InvalidRow> => {
+  const line = row.line ?? seq + 1
+  const input = row.input as MediaMessage.SendMediaInput & { readonly extraInfo?: MediaMessage.ExtraInfo | undefined }
+  if (input.extraInfo?.ref2 !== undefined) {
+    return Effect.fail(
+      new CampaignError.InvalidRow({
+        line,
+        reason: "extraInfo.ref2 is set: it carries the campaign's row ref (use ref or ref1 for your own)"
+      })
+    )
+  }
+  const to: unknown = input.to
+  return Effect.succeed({
+    seq,
+    line,
+    recipient: Array.isArray(to) ? to.join(",") : String(to),
+    input: JSON.stringify({ ...input, extraInfo: { ...input.extraInfo, ref2: Ledger.rowRef(token, seq) } })
+  })
+}
+
+const toReportRow = (token: string, record: Store.ReportRecord): ReportRow => {
+  const state = publicState(record.state)
+  return {
+    seq: record.seq,
+    line: record.line,
+    to: record.recipient,
+    state,
+    messageId: record.message_id ?? undefined,
+    ref: Ledger.rowRef(token, record.seq),
+    errorTag: record.error_tag ?? undefined,
+    errorMessage: record.error_message ?? undefined,
+    mayHaveReached: state === "Ambiguous" || state === "Sending" || record.may_have_reached === 1,
+    delivery: record.delivery === null ? undefined : record.delivery as KaleyraEvent.MessageStatus,
+    deliveryAt: record.delivery_at ?? undefined,
+    deliveryError: record.delivery_error ?? undefined,
+    attempts: record.attempts
+  }
+}

@@ -4,12 +4,16 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type { LedgerError } from "./CampaignError.js"
-import type * as Ledger from "./Ledger.js"
+import { toLedgerError } from "./internal/errors.js"
+import { migrate } from "./internal/schema.js"
+import * as Ledger from "./Ledger.js"
 
 /**
  * @since 0.1.0
@@ -28,5 +32,18 @@ export interface Options {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Ledger.Ledger | SqlClient.SqlClient, LedgerError> =>
-  Layer.effectContext(Effect.dieMessage(`TODO: CampaignPg.layer ${options.maxConnections ?? 4}`))
+export const layer = (options: Options): Layer.Layer<Ledger.Ledger | SqlClient.SqlClient, LedgerError> => {
+  const ledger = Layer.effectContext(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // the Migrator locks its table: workers starting together migrate once
+    yield* Effect.mapError(migrate, toLedgerError("create the ledger's tables"))
+    return Context.make(Ledger.Ledger, { sql, dialect: "pg" })
+  }))
+  const client = PgClient.layer({
+    url: options.url,
+    maxConnections: options.maxConnections ?? 4,
+    connectTimeout: "10 seconds",
+    applicationName: "effect-kaleyra-campaign"
+  }).pipe(Layer.mapError(toLedgerError("connect to PostgreSQL")))
+  return Layer.provideMerge(ledger, client)
+}

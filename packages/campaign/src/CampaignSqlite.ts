@@ -4,11 +4,15 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { LedgerError } from "./CampaignError.js"
-import type * as Ledger from "./Ledger.js"
+import { toLedgerError } from "./internal/errors.js"
+import { migrate } from "./internal/schema.js"
+import * as Sqlite from "./internal/sqlite.js"
+import * as Ledger from "./Ledger.js"
 
 /**
  * @since 0.1.0
@@ -29,4 +33,17 @@ export interface Options {
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<Ledger.Ledger | SqlClient.SqlClient, LedgerError> =>
-  Layer.effectContext(Effect.dieMessage(`TODO: CampaignSqlite.layer ${options.filename}`))
+  Layer.scopedContext(Effect.gen(function*() {
+    const busyTimeout = Math.max(0, Math.floor(options.busyTimeoutMillis ?? 5000))
+    const sql = yield* Sqlite.make({
+      filename: options.filename,
+      // WAL with synchronous FULL: a commit is on disk when it returns (an intent must survive a power cut, not
+      // only a crash of the process).
+      pragmas: [`PRAGMA busy_timeout = ${busyTimeout}`, "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL"]
+    }).pipe(Effect.mapError(toLedgerError(`open the SQLite file ${JSON.stringify(options.filename)}`)))
+    yield* migrate.pipe(
+      Effect.provideService(SqlClient.SqlClient, sql),
+      Effect.mapError(toLedgerError("create the ledger's tables"))
+    )
+    return Context.make(Ledger.Ledger, { sql, dialect: "sqlite" }).pipe(Context.add(SqlClient.SqlClient, sql))
+  }))

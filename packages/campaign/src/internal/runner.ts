@@ -1,0 +1,424 @@
+/**
+ * One worker's run of a campaign: claim rows, commit their intents, send them through `sendMediaBatch`, commit the
+ * outcomes. The invariant: a row's request is written only after its intent (`Sending`) is committed, and at most
+ * `concurrency` rows are `Sending` at once (so a crash leaves at most that many `Ambiguous`).
+ */
+import { sendMediaBatch } from "@effect-kaleyra/core/Batch"
+import { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
+import type * as KaleyraError from "@effect-kaleyra/core/KaleyraError"
+import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as RateLimiter from "effect/RateLimiter"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as os from "node:os"
+import type * as Campaign from "../Campaign.js"
+import { type CampaignError, CampaignNotFound, LedgerError } from "../CampaignError.js"
+import { Ledger } from "../Ledger.js"
+import { ledgerOp, toLedgerError } from "./errors.js"
+import * as Store from "./store.js"
+
+const accountWide: ReadonlySet<string> = new Set([
+  "IncorrectCredentials",
+  "PhoneNumberNotFound",
+  "ApiNotAvailable",
+  "PhoneNumberVersionMismatch",
+  "LowBalance",
+  "DailyLimitReached"
+])
+
+/** Whether an error pauses the campaign (it concerns the account, not the row). */
+export const isAccountWide = (error: KaleyraError.SendMediaError): boolean => accountWide.has(error._tag)
+
+/**
+ * Where a failed send leaves its row. `Failed` only when the error proves Kaleyra did not accept the message: it
+ * refused the input before sending, Kaleyra answered with an error of its own, a gateway answered 4xx or 503 (the
+ * statuses core retries or that refuse the request), or the connection never carried the whole request. Everything
+ * else may have reached Kaleyra: `Ambiguous`.
+ */
+export const rowStateOf = (error: KaleyraError.SendMediaError): "Failed" | "Ambiguous" | "Pending" => {
+  if (isAccountWide(error)) return "Pending"
+  switch (error._tag) {
+    case "TransportError":
+      return error.mayHaveReachedKaleyra ? "Ambiguous" : "Failed"
+    case "UnexpectedResponse":
+      return error.status === 503 || (error.status >= 400 && error.status < 500) ? "Failed" : "Ambiguous"
+    default:
+      return "Failed"
+  }
+}
+
+const errorJson = (error: KaleyraError.SendMediaError): string | null => {
+  try {
+    const json = JSON.stringify(error)
+    return json === undefined ? null : json.slice(0, 4096)
+  } catch {
+    return null
+  }
+}
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as { readonly code?: string }).code === "EPERM"
+  }
+}
+
+const randomId = (): string => Math.random().toString(36).slice(2, 10)
+
+/** Counts the permits of rows that may be `Sending` (intent committed, outcome not yet). */
+const makePermits = (initial: number) => {
+  let available = initial
+  let waiter: (() => void) | undefined
+  let closed = false
+  return {
+    /** Waits for at least one permit and takes all there are; 0 once closed. */
+    takeAll: Effect.async<number>((resume) => {
+      const attempt = () => {
+        if (closed) return resume(Effect.succeed(0))
+        if (available > 0) {
+          const n = available
+          available = 0
+          return resume(Effect.succeed(n))
+        }
+        waiter = attempt
+      }
+      attempt()
+      return Effect.sync(() => {
+        waiter = undefined
+      })
+    }),
+    release: (n: number) => {
+      available += n
+      const w = waiter
+      waiter = undefined
+      w?.()
+    },
+    close: () => {
+      closed = true
+      const w = waiter
+      waiter = undefined
+      w?.()
+    }
+  }
+}
+
+interface InFlight {
+  readonly seq: number
+  readonly line: number
+}
+
+export const run = (
+  options: Campaign.RunOptions
+): Effect.Effect<Campaign.RunSummary, CampaignError, Ledger | KaleyraClient> =>
+  Effect.gen(function*() {
+    const ledger = yield* Ledger
+    const client = yield* KaleyraClient
+    const campaign = yield* ledgerOp("read the campaign")(Store.findCampaign(ledger, options.name))
+    if (campaign === undefined) return yield* new CampaignNotFound({ name: options.name })
+    if (campaign.import_complete !== 1) {
+      return yield* new LedgerError({
+        operation: "run",
+        detail: `the import of campaign ${JSON.stringify(options.name)} did not complete: create it again to finish it`
+      })
+    }
+    const campaignId = campaign.id
+    const requested = options.concurrency ?? 16
+    const concurrency = Number.isFinite(requested) ? Math.max(1, Math.floor(requested)) : 16
+    const leaseMillis = Duration.toMillis(options.lease ?? "30 seconds")
+    const host = os.hostname()
+    const workerId = options.workerId ?? `${host}/${process.pid}/${randomId()}`
+    const hooks = options.hooks ?? {}
+    const sender = client.config.senderNumber
+
+    // Register, then recover the rows of dead workers: a lease that ran out, or a process of this machine that is
+    // gone (a rerun after a crash need not wait for the lease).
+    yield* ledgerOp("register the worker")(
+      Store.registerWorker(ledger, { id: workerId, campaignId, host, pid: process.pid }, leaseMillis)
+    )
+    const recoverDead = Effect.gen(function*() {
+      const workers = yield* Store.workersOf(ledger, campaignId)
+      const dead = workers.filter((w) =>
+        w.id !== workerId && (w.expired === 1 || (w.host === host && w.pid !== process.pid && !pidAlive(w.pid)))
+      ).map((w) => w.id)
+      return yield* Store.recover(ledger, campaignId, dead, yield* Clock.currentTimeMillis)
+    })
+
+    return yield* Effect.gen(function*() {
+      yield* ledgerOp("recover the rows of dead workers")(recoverDead)
+      // Running again after the cause of a pause was fixed resumes the campaign.
+      yield* ledgerOp("clear the pause")(Store.clearPause(ledger, campaignId))
+
+      const halt = yield* Deferred.make<void>()
+      let halted = false
+      let pause: Campaign.PauseInfo | undefined
+      const stopSending = Effect.suspend(() => {
+        halted = true
+        permits.close()
+        return Deferred.succeed(halt, undefined)
+      })
+      // One row first: an account-wide error (a wrong key) then costs one request, not `concurrency`.
+      const permits = makePermits(1)
+      let opened = false
+
+      if (options.stop !== undefined) {
+        yield* Effect.forkScoped(Effect.zipRight(Effect.exit(options.stop), stopSending))
+      }
+      // The lease, renewed; a worker declared dead by another stops (its rows are no longer its own).
+      yield* Effect.forkScoped(
+        Effect.repeat(
+          Effect.flatMap(Effect.either(Store.renewLease(ledger, workerId, leaseMillis)), (renewed) =>
+            renewed._tag === "Right" && !renewed.right ? stopSending : Effect.void),
+          Schedule.spaced(Duration.millis(Math.max(100, leaseMillis / 3)))
+        )
+      )
+      // A pause set by another worker stops this one too.
+      yield* Effect.forkScoped(
+        Effect.repeat(
+          Effect.flatMap(Effect.either(Store.findCampaign(ledger, options.name)), (found) => {
+            if (found._tag === "Left" || found.right?.paused_reason == null) {
+              return Effect.void
+            }
+            pause ??= {
+              reason: found.right.paused_reason,
+              message: found.right.paused_message ?? "",
+              at: found.right.paused_at ?? 0
+            }
+            return stopSending
+          }),
+          Schedule.spaced(Duration.seconds(1))
+        )
+      )
+
+      // The input of the batch: rows claimed a chunk at a time, their intents committed just before they are handed
+      // over (as many as there are permits).
+      const claimSize = Math.max(64, concurrency * 4)
+      let claimed: Array<Store.ClaimedRow> = []
+      let exhausted = false
+      const inFlight = new Map<number, InFlight>()
+      let nextIndex = 0
+      const pull: Effect.Effect<Chunk.Chunk<MediaMessage.SendMediaInput>, Option.Option<LedgerError>> = Effect.gen(
+        function*() {
+          for (;;) {
+            if (halted) {
+              return yield* Effect.fail(Option.none())
+            }
+            const n = yield* permits.takeAll
+            if (n === 0) {
+              return yield* Effect.fail(Option.none())
+            }
+            if (claimed.length === 0 && !exhausted) {
+              claimed = [...yield* ledgerOp("claim rows")(Store.claim(ledger, campaignId, workerId, claimSize))]
+              if (claimed.length === 0) {
+                exhausted = true
+              } else if (hooks.afterClaim !== undefined) {
+                yield* hooks.afterClaim(claimed.map((row) =>
+                  row.seq
+                ))
+              }
+            }
+            const rows = claimed.splice(0, n)
+            if (rows.length < n) permits.release(n - rows.length)
+            if (rows.length === 0) return yield* Effect.fail(Option.none())
+            if (halted) {
+              permits.release(rows.length)
+              claimed.unshift(...rows)
+              return yield* Effect.fail(Option.none())
+            }
+            const now = yield* Clock.currentTimeMillis
+            const seqs = rows.map((row) => row.seq)
+            const sending = yield* ledgerOp("commit intents")(
+              Store.commitIntents(ledger, campaignId, workerId, seqs, now)
+            )
+            if (hooks.afterIntent !== undefined) yield* hooks.afterIntent(seqs)
+            const inputs: Array<MediaMessage.SendMediaInput> = []
+            for (const row of rows) {
+              if (!sending.has(row.seq)) {
+                permits.release(1)
+                continue
+              }
+              inFlight.set(nextIndex++, { seq: row.seq, line: row.line })
+              inputs.push(JSON.parse(row.input) as MediaMessage.SendMediaInput)
+            }
+            if (inputs.length > 0) return Chunk.unsafeFromArray(inputs)
+          }
+        }
+      ).pipe(Effect.mapError((e) => Option.isOption(e) ? e : Option.some(e)))
+      const source = Stream.repeatEffectChunkOption(pull)
+
+      // On PostgreSQL, one pacer per sender number in the database, shared by every worker; a 429 pushes it back.
+      const shared = ledger.dialect === "pg" && options.rateLimit !== false
+      let rateLimiter: RateLimiter.RateLimiter | undefined
+      let batchClient = client
+      if (shared) {
+        const rate = options.rateLimit ?? { limit: 80, interval: "1 second" }
+        // 2% under the limit: a send that leaves a little late next to one on time never puts limit + 1 sends in
+        // one window.
+        const spacing = Duration.toMillis(rate.interval ?? "1 second") / Math.max(1, rate.limit) * 1.02
+        yield* ledgerOp("create the sender's pacer")(Store.ensurePacer(ledger, sender))
+        const slot = Effect.flatMap(
+          Effect.orDieWith(Store.reserveSlot(ledger, sender, spacing), toLedgerError("reserve a send slot")),
+          (wait) => wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
+        )
+        rateLimiter = (<A, E, R>(effect: Effect.Effect<A, E, R>) =>
+          Effect.zipRight(slot, effect)) as RateLimiter.RateLimiter
+        const pushBack = (delay: Duration.Duration) =>
+          Effect.ignore(Store.pushBack(ledger, sender, Duration.toMillis(delay)))
+        batchClient = {
+          ...client,
+          sendMessage: (message, hooks) =>
+            client.sendMessage(message, {
+              ...hooks,
+              onRetry: (error, attempt, delay) =>
+                Effect.zipRight(
+                  error._tag === "RateLimited" ? pushBack(delay) : Effect.void,
+                  hooks?.onRetry?.(error, attempt, delay) ?? Effect.void
+                )
+            }).pipe(
+              Effect.tapError((error) =>
+                error._tag === "RateLimited" && error.retryAfter !== undefined
+                  ? pushBack(error.retryAfter)
+                  : Effect.void
+              )
+            )
+        }
+      }
+
+      let attempted = 0
+      const results = sendMediaBatch(source, {
+        concurrency,
+        ordered: false,
+        stop: Deferred.await(halt),
+        ...(rateLimiter !== undefined
+          ? { rateLimiter }
+          : { rateLimit: options.rateLimit ?? { limit: 80, interval: "1 second" } })
+      }).pipe(Stream.provideService(KaleyraClient, batchClient))
+
+      yield* Stream.runForEachChunk(results, (chunk) =>
+        Effect.gen(function*() {
+          const outcomes: Array<Store.Outcome> = []
+          const reported: Array<Campaign.RowOutcome> = []
+          let pauseNow: { reason: string; message: string } | undefined
+          for (const result of chunk) {
+            const row = inFlight.get(result.index)
+            if (row === undefined) continue
+            inFlight.delete(result.index)
+            if (hooks.afterResponse !== undefined) yield* hooks.afterResponse(row.seq)
+            switch (result._tag) {
+              case "Sent":
+                outcomes.push({
+                  seq: row.seq,
+                  state: "Sent",
+                  messageId: result.result.messageId,
+                  errorTag: null,
+                  errorMessage: null,
+                  error: null,
+                  mayHaveReached: true,
+                  notAttempted: false
+                })
+                reported.push({ _tag: "Sent", seq: row.seq, line: row.line, messageId: result.result.messageId })
+                break
+              case "NotAttempted":
+                outcomes.push({
+                  seq: row.seq,
+                  state: "Pending",
+                  messageId: null,
+                  errorTag: null,
+                  errorMessage: null,
+                  error: null,
+                  mayHaveReached: false,
+                  notAttempted: true
+                })
+                reported.push({ _tag: "Pending", seq: row.seq, line: row.line })
+                break
+              case "Failed": {
+                const state = rowStateOf(result.error)
+                if (state === "Pending" && pause === undefined && pauseNow === undefined) {
+                  pauseNow = { reason: result.error._tag, message: result.error.message }
+                }
+                outcomes.push({
+                  seq: row.seq,
+                  state,
+                  messageId: null,
+                  errorTag: result.error._tag,
+                  errorMessage: result.error.message,
+                  error: errorJson(result.error),
+                  mayHaveReached: state === "Ambiguous",
+                  notAttempted: false
+                })
+                reported.push(
+                  state === "Pending"
+                    ? { _tag: "Pending", seq: row.seq, line: row.line, error: result.error }
+                    : { _tag: state, seq: row.seq, line: row.line, error: result.error }
+                )
+                break
+              }
+            }
+          }
+          if (outcomes.length === 0) return
+          const now = yield* Clock.currentTimeMillis
+          yield* ledgerOp("commit outcomes")(
+            Store.commitOutcomes(ledger, campaignId, workerId, outcomes, now, pauseNow)
+          )
+          if (pauseNow !== undefined) {
+            pause = { ...pauseNow, at: now }
+            yield* stopSending
+          }
+          // After the first outcome that is not an account-wide error, all the permits.
+          if (!opened && outcomes.some((o) => o.state !== "Pending")) {
+            opened = true
+            permits.release(concurrency - 1)
+          }
+          permits.release(outcomes.length)
+          for (const o of outcomes) if (!o.notAttempted) attempted++
+          if (hooks.afterOutcome !== undefined) yield* hooks.afterOutcome(outcomes.map((o) => o.seq))
+          if (options.onOutcome !== undefined) {
+            for (const outcome of reported) yield* options.onOutcome(outcome)
+          }
+        })).pipe(
+          // A failure of the shared pacer's database is a defect inside the batch (a rate limiter cannot fail).
+          Effect.catchAllDefect((defect) => defect instanceof LedgerError ? Effect.fail(defect) : Effect.die(defect))
+        )
+
+      return yield* summarize(ledger, campaignId, attempted, pause)
+    }).pipe(
+      Effect.scoped,
+      Effect.ensuring(Effect.ignore(Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => Store.releaseWorker(ledger, campaignId, workerId, now)
+      )))
+    )
+  })
+
+/** The campaign's counts after a run. */
+const summarize = (
+  ledger: Ledger["Type"],
+  campaignId: number,
+  attempted: number,
+  pause: Campaign.PauseInfo | undefined
+): Effect.Effect<Campaign.RunSummary, LedgerError> =>
+  Effect.map(ledgerOp("count rows")(Store.countStates(ledger, campaignId)), (rows) => {
+    const count = (state: string) => rows.find((r) => r.state === state)?.n ?? 0
+    const pending = count("Pending") + count("Claimed")
+    const sending = count("Sending")
+    const sent = count("Sent")
+    const failed = count("Failed")
+    const ambiguous = count("Ambiguous")
+    return {
+      total: pending + sending + sent + failed + ambiguous,
+      pending,
+      sending,
+      sent,
+      failed,
+      ambiguous,
+      attempted,
+      paused: pause
+    }
+  })
