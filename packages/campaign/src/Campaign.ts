@@ -12,6 +12,7 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
@@ -444,6 +445,35 @@ export const recordStatus = (
     yield* Store.keepStatus(ledger, status, yield* Clock.currentTimeMillis)
     return "Unknown" as const
   }).pipe(ledgerOp("record a delivery status"))
+
+/**
+ * Decodes a callback body (`decodeCallbacks` of core: both payload styles) and records each status it carries
+ * (incoming messages are ignored). For a callback receiver writing into the ledger.
+ *
+ * @since 0.1.0
+ * @category delivery
+ */
+export const recordCallback = (
+  body: unknown
+): Effect.Effect<
+  ReadonlyArray<RecordResult>,
+  CampaignError.LedgerError | KaleyraEvent.CallbackDecodeError,
+  Ledger.Ledger
+> =>
+  Effect.suspend((): Effect.Effect<
+    ReadonlyArray<RecordResult>,
+    CampaignError.LedgerError | KaleyraEvent.CallbackDecodeError,
+    Ledger.Ledger
+  > => {
+    const decoded = KaleyraEvent.decodeCallbacks(body)
+    if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+    return Effect.forEach(
+      decoded.right.filter((event): event is KaleyraEvent.MessageStatusUpdated =>
+        event._tag === "MessageStatusUpdated"
+      ),
+      recordStatus
+    )
+  })
 
 /**
  * The campaigns in the ledger, oldest first.
