@@ -7,6 +7,7 @@ import { sendMediaBatch } from "@effect-kaleyra/core/Batch"
 import { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraError from "@effect-kaleyra/core/KaleyraError"
 import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -20,7 +21,8 @@ import * as os from "node:os"
 import type * as Campaign from "../Campaign.js"
 import { type CampaignError, CampaignNotFound, LedgerError } from "../CampaignError.js"
 import { Ledger } from "../Ledger.js"
-import { ledgerOp, toLedgerError } from "./errors.js"
+import { ledgerOp } from "./errors.js"
+import * as Pacer from "./pacer.js"
 import * as Store from "./store.js"
 
 const accountWide: ReadonlySet<string> = new Set([
@@ -204,6 +206,22 @@ export const run = (
       let exhausted = false
       const inFlight = new Map<number, InFlight>()
       let nextIndex = 0
+      // No Pending row left: while other workers hold rows, wait and recover those of the workers that died (their
+      // claimed rows return to Pending), so that the last worker standing finishes the campaign.
+      const claimOrWait: Effect.Effect<ReadonlyArray<Store.ClaimedRow>, SqlError> = Effect.flatMap(
+        Store.claim(ledger, campaignId, workerId, claimSize),
+        (rows) =>
+          rows.length > 0 || halted ? Effect.succeed(rows) : Effect.flatMap(
+            Store.heldByOthers(ledger, campaignId, workerId),
+            (held) =>
+              held === 0 || halted ? Effect.succeed(rows) : Effect.zipRight(
+                Effect.zipRight(Effect.sleep(Duration.millis(Math.min(1000, leaseMillis / 10))), recoverDead),
+                Effect.suspend(() =>
+                  claimOrWait
+                )
+              )
+          )
+      )
       const pull: Effect.Effect<Chunk.Chunk<MediaMessage.SendMediaInput>, Option.Option<LedgerError>> = Effect.gen(
         function*() {
           for (;;) {
@@ -215,13 +233,11 @@ export const run = (
               return yield* Effect.fail(Option.none())
             }
             if (claimed.length === 0 && !exhausted) {
-              claimed = [...yield* ledgerOp("claim rows")(Store.claim(ledger, campaignId, workerId, claimSize))]
+              claimed = [...yield* ledgerOp("claim rows")(claimOrWait)]
               if (claimed.length === 0) {
                 exhausted = true
               } else if (hooks.afterClaim !== undefined) {
-                yield* hooks.afterClaim(claimed.map((row) =>
-                  row.seq
-                ))
+                yield* hooks.afterClaim(claimed.map((row) => row.seq))
               }
             }
             const rows = claimed.splice(0, n)
@@ -253,24 +269,14 @@ export const run = (
       ).pipe(Effect.mapError((e) => Option.isOption(e) ? e : Option.some(e)))
       const source = Stream.repeatEffectChunkOption(pull)
 
-      // On PostgreSQL, one pacer per sender number in the database, shared by every worker; a 429 pushes it back.
-      const shared = ledger.dialect === "pg" && options.rateLimit !== false
+      // The rate limit of the sender number, in the ledger: shared by every worker (and by the next run after a
+      // crash); a 429 pushes it back for all.
       let rateLimiter: RateLimiter.RateLimiter | undefined
       let batchClient = client
-      if (shared) {
+      if (options.rateLimit !== false) {
         const rate = options.rateLimit ?? { limit: 80, interval: "1 second" }
-        // 2% under the limit: a send that leaves a little late next to one on time never puts limit + 1 sends in
-        // one window.
-        const spacing = Duration.toMillis(rate.interval ?? "1 second") / Math.max(1, rate.limit) * 1.02
-        yield* ledgerOp("create the sender's pacer")(Store.ensurePacer(ledger, sender))
-        const slot = Effect.flatMap(
-          Effect.orDieWith(Store.reserveSlot(ledger, sender, spacing), toLedgerError("reserve a send slot")),
-          (wait) => wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
-        )
-        rateLimiter = (<A, E, R>(effect: Effect.Effect<A, E, R>) =>
-          Effect.zipRight(slot, effect)) as RateLimiter.RateLimiter
-        const pushBack = (delay: Duration.Duration) =>
-          Effect.ignore(Store.pushBack(ledger, sender, Duration.toMillis(delay)))
+        const pacer = yield* Pacer.make(ledger, sender, { limit: rate.limit, interval: rate.interval ?? "1 second" })
+        rateLimiter = pacer.limiter
         batchClient = {
           ...client,
           sendMessage: (message, hooks) =>
@@ -278,16 +284,14 @@ export const run = (
               ...hooks,
               onRetry: (error, attempt, delay) =>
                 Effect.zipRight(
-                  error._tag === "RateLimited" ? pushBack(delay) : Effect.void,
+                  error._tag === "RateLimited" ? pacer.pushBack(delay) : Effect.void,
                   hooks?.onRetry?.(error, attempt, delay) ?? Effect.void
                 )
-            }).pipe(
-              Effect.tapError((error) =>
-                error._tag === "RateLimited" && error.retryAfter !== undefined
-                  ? pushBack(error.retryAfter)
-                  : Effect.void
-              )
-            )
+            }).pipe(Effect.tapError((error) =>
+              error._tag === "RateLimited" && error.retryAfter !== undefined
+                ? pacer.pushBack(error.retryAfter)
+                : Effect.void
+            ))
         }
       }
 
@@ -296,12 +300,15 @@ export const run = (
         concurrency,
         ordered: false,
         stop: Deferred.await(halt),
-        ...(rateLimiter !== undefined
-          ? { rateLimiter }
-          : { rateLimit: options.rateLimit ?? { limit: 80, interval: "1 second" } })
-      }).pipe(Stream.provideService(KaleyraClient, batchClient))
+        ...(rateLimiter !== undefined ? { rateLimiter } : { rateLimit: false })
+      }).pipe(
+        Stream.provideService(KaleyraClient, batchClient),
+        // Outcomes committed a group at a time: a commit waits for the disk (SQLite: fsync), so one for the results
+        // that arrive within a few milliseconds, not one each.
+        Stream.groupedWithin(Math.max(64, concurrency * 4), "4 millis")
+      )
 
-      yield* Stream.runForEachChunk(results, (chunk) =>
+      yield* Stream.runForEach(results, (chunk) =>
         Effect.gen(function*() {
           const outcomes: Array<Store.Outcome> = []
           const reported: Array<Campaign.RowOutcome> = []

@@ -135,6 +135,9 @@ export const listCampaigns = (ledger: Service): Effect.Effect<ReadonlyArray<stri
 // Workers
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A `Sending` row without an outcome: `Sent` when a status callback (by ref) already proved it accepted. */
+const resolvedOrAmbiguous = "CASE WHEN delivery_rank > 0 THEN 'Sent' ELSE 'Ambiguous' END"
+
 export interface WorkerRow {
   readonly id: string
   readonly host: string
@@ -182,7 +185,7 @@ export const recover = (
     }
     const orphan = sql`(worker IS NULL OR worker NOT IN (SELECT id FROM kaleyra_campaign_worker))`
     const ambiguous = yield* sql`UPDATE kaleyra_campaign_row
-      SET state = 'Ambiguous', may_have_reached = 1, error_tag = 'Interrupted',
+      SET state = ${ledger.sql.literal(resolvedOrAmbiguous)}, may_have_reached = 1, error_tag = 'Interrupted',
         error_message = 'the worker stopped between the intent and the outcome: the request may have reached Kaleyra',
         error = NULL, outcome_at = ${now}
       WHERE campaign_id = ${campaignId} AND state = 'Sending' AND ${orphan} RETURNING seq`
@@ -206,7 +209,7 @@ export const releaseWorker = (
     yield* sql`UPDATE kaleyra_campaign_row SET state = 'Pending', worker = NULL
       WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND state = 'Claimed'`
     yield* sql`UPDATE kaleyra_campaign_row
-      SET state = 'Ambiguous', may_have_reached = 1, error_tag = 'Interrupted',
+      SET state = ${ledger.sql.literal(resolvedOrAmbiguous)}, may_have_reached = 1, error_tag = 'Interrupted',
         error_message = 'the run stopped between the intent and the outcome: the request may have reached Kaleyra',
         error = NULL, outcome_at = ${now}
       WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND state = 'Sending'`
@@ -217,13 +220,24 @@ export const releaseWorker = (
 // Claims, intents, outcomes
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * A row's `state`, as a filter that SQLite must not pick an index for (`+state`): statements on a few rows by
+ * primary key would otherwise scan every row of that state through the state index (every Pending row of a million).
+ */
+const stateFilter = (ledger: Service): Statement.Fragment =>
+  ledger.sql.literal(ledger.dialect === "sqlite" ? "+state" : "state")
+
 export interface ClaimedRow {
   readonly seq: number
   readonly line: number
   readonly input: string
 }
 
-/** Claims up to `limit` `Pending` rows, lowest first (`SKIP LOCKED` on PostgreSQL: workers never wait for each other). */
+/**
+ * Claims up to `limit` `Pending` rows, lowest first (`SKIP LOCKED` on PostgreSQL: workers never wait for each other).
+ * The rows are chosen first, then updated by primary key: one UPDATE with the choice as a subquery made SQLite scan
+ * every row of the campaign.
+ */
 export const claim = (
   ledger: Service,
   campaignId: number,
@@ -232,14 +246,16 @@ export const claim = (
 ): Effect.Effect<ReadonlyArray<ClaimedRow>, SqlError> => {
   const sql = ledger.sql
   const lock = ledger.dialect === "pg" ? sql.literal("FOR UPDATE SKIP LOCKED") : sql.literal("")
-  return Effect.map(
-    sql<ClaimedRow>`UPDATE kaleyra_campaign_row SET state = 'Claimed', worker = ${workerId}
-      WHERE campaign_id = ${campaignId} AND state = 'Pending' AND seq IN (
-        SELECT seq FROM kaleyra_campaign_row WHERE campaign_id = ${campaignId} AND state = 'Pending'
-        ORDER BY seq LIMIT ${limit} ${lock})
-      RETURNING seq, line, input`,
-    (rows) => [...rows].sort((a, b) => a.seq - b.seq)
-  )
+  return sql.withTransaction(Effect.gen(function*() {
+    const chosen = yield* sql<{ readonly seq: number }>`SELECT seq FROM kaleyra_campaign_row
+      WHERE campaign_id = ${campaignId} AND state = 'Pending' ORDER BY seq LIMIT ${limit} ${lock}`
+    if (chosen.length === 0) return []
+    const rows = yield* sql<ClaimedRow>`UPDATE kaleyra_campaign_row SET state = 'Claimed', worker = ${workerId}
+      WHERE campaign_id = ${campaignId} AND ${stateFilter(ledger)} = 'Pending'
+        AND ${sql.in("seq", chosen.map((row) => row.seq))}
+      RETURNING seq, line, input`
+    return [...rows].sort((a, b) => a.seq - b.seq)
+  }))
 }
 
 /**
@@ -256,10 +272,19 @@ export const commitIntents = (
   Effect.map(
     ledger.sql<{ readonly seq: number }>`UPDATE kaleyra_campaign_row
       SET state = 'Sending', attempts = attempts + 1, intent_at = ${now}
-      WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND state = 'Claimed'
+      WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND ${stateFilter(ledger)} = 'Claimed'
         AND ${ledger.sql.in("seq", seqs)}
       RETURNING seq`,
     (rows) => new Set(rows.map((row) => row.seq))
+  )
+
+/** Rows claimed or being sent by other workers (alive or not yet known dead). */
+export const heldByOthers = (ledger: Service, campaignId: number, workerId: string): Effect.Effect<number, SqlError> =>
+  Effect.map(
+    ledger.sql<{ readonly n: number }>`SELECT CAST(COUNT(*) AS INTEGER) AS n FROM kaleyra_campaign_row
+      WHERE campaign_id = ${campaignId} AND state IN ('Claimed', 'Sending')
+        AND (worker IS NULL OR worker <> ${workerId})`,
+    (rows) => rows[0]?.n ?? 0
   )
 
 /** Claimed rows a worker will not send after all: back to `Pending`. */
@@ -271,7 +296,7 @@ export const unclaim = (
 ): Effect.Effect<void, SqlError> =>
   seqs.length === 0 ? Effect.void : Effect.asVoid(
     ledger.sql`UPDATE kaleyra_campaign_row SET state = 'Pending', worker = NULL
-      WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND state = 'Claimed'
+      WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND ${stateFilter(ledger)} = 'Claimed'
         AND ${ledger.sql.in("seq", seqs)}`
   )
 
@@ -289,9 +314,10 @@ export interface Outcome {
 }
 
 /**
- * Commits a chunk of outcomes in one transaction: one UPDATE joined to a VALUES list, the pause when one is given,
- * and the statuses that were waiting for the message ids. An `Ambiguous` outcome of a row that a status callback
- * (by ref) already proved accepted is `Sent`.
+ * Commits a chunk of outcomes in one transaction: one UPDATE per row by its primary key (a prepared statement; a
+ * join with a VALUES list made SQLite scan every `Sending` and `Ambiguous` row), the pause when one is given, and
+ * the statuses that were waiting for the message ids. An `Ambiguous` outcome of a row that a status callback (by
+ * ref) already proved accepted is `Sent`.
  */
 export const commitOutcomes = (
   ledger: Service,
@@ -302,26 +328,33 @@ export const commitOutcomes = (
   pause: { readonly reason: string; readonly message: string } | undefined
 ): Effect.Effect<void, SqlError> => {
   const sql = ledger.sql
-  const values = sql.csv(
-    outcomes.map((o) =>
-      sql`(CAST(${o.seq} AS INTEGER), CAST(${o.state} AS TEXT), CAST(${o.messageId} AS TEXT), CAST(${o.errorTag} AS TEXT), CAST(${o.errorMessage} AS TEXT), CAST(${o.error} AS TEXT), CAST(${
-        o.mayHaveReached ? 1 : 0
-      } AS INTEGER), CAST(${o.notAttempted ? 1 : 0} AS INTEGER))`
-    )
-  )
-  const pendingWorker = sql.literal("CASE WHEN v.column2 = 'Pending' THEN NULL ELSE worker END")
   return sql.withTransaction(Effect.gen(function*() {
-    yield* sql`UPDATE kaleyra_campaign_row SET
-        state = CASE WHEN v.column2 = 'Ambiguous' AND delivery_rank > 0 THEN 'Sent' ELSE v.column2 END,
-        message_id = COALESCE(v.column3, message_id),
-        error_tag = v.column4, error_message = v.column5, error = v.column6,
-        may_have_reached = v.column7,
-        attempts = attempts - v.column8,
-        outcome_at = CASE WHEN v.column2 = 'Pending' THEN outcome_at ELSE ${now} END,
-        worker = ${pendingWorker}
-      FROM (VALUES ${values}) AS v
-      WHERE campaign_id = ${campaignId} AND seq = v.column1 AND worker = ${workerId}
-        AND state IN ('Sending', 'Ambiguous')`
+    // The Sent rows (nearly all of them) in one statement: their message ids by seq.
+    const sent = outcomes.filter((o) => o.state === "Sent" && o.messageId !== null)
+    if (sent.length > 0) {
+      const ids = sql.join(" ", false)(sent.map((o) => sql`WHEN ${o.seq} THEN ${o.messageId}`))
+      yield* sql`UPDATE kaleyra_campaign_row SET
+          state = 'Sent', message_id = CASE seq ${ids} END,
+          error_tag = NULL, error_message = NULL, error = NULL, may_have_reached = 1, outcome_at = ${now}
+        WHERE campaign_id = ${campaignId} AND ${sql.in("seq", sent.map((o) => o.seq))} AND worker = ${workerId}
+          AND ${stateFilter(ledger)} IN ('Sending', 'Ambiguous')`
+    }
+    for (const o of outcomes) {
+      if (o.state === "Sent" && o.messageId !== null) continue
+      const state = o.state === "Ambiguous"
+        ? sql.literal("CASE WHEN delivery_rank > 0 THEN 'Sent' ELSE 'Ambiguous' END")
+        : sql`${o.state}`
+      yield* sql`UPDATE kaleyra_campaign_row SET
+          state = ${state},
+          message_id = COALESCE(${o.messageId}, message_id),
+          error_tag = ${o.errorTag}, error_message = ${o.errorMessage}, error = ${o.error},
+          may_have_reached = ${o.mayHaveReached ? 1 : 0},
+          attempts = attempts - ${o.notAttempted ? 1 : 0},
+          outcome_at = ${o.state === "Pending" ? sql.literal("outcome_at") : sql`${now}`},
+          worker = ${o.state === "Pending" ? null : workerId}
+        WHERE campaign_id = ${campaignId} AND seq = ${o.seq} AND worker = ${workerId}
+          AND ${stateFilter(ledger)} IN ('Sending', 'Ambiguous')`
+    }
     if (pause !== undefined) yield* setPause(ledger, campaignId, { ...pause, at: now })
     const messageIds = outcomes.flatMap((o) => o.messageId === null ? [] : [o.messageId])
     if (messageIds.length > 0) {
@@ -474,8 +507,11 @@ export const resendAmbiguous = (ledger: Service, campaignId: number): Effect.Eff
   )
 
 // ---------------------------------------------------------------------------------------------------------------
-// The shared pacer (PostgreSQL)
+// The shared pacer
 // ---------------------------------------------------------------------------------------------------------------
+
+const greatest = (ledger: Service): Statement.Fragment =>
+  ledger.sql.literal(ledger.dialect === "pg" ? "GREATEST" : "MAX")
 
 export const ensurePacer = (ledger: Service, sender: string): Effect.Effect<void, SqlError> =>
   Effect.asVoid(
@@ -484,22 +520,33 @@ export const ensurePacer = (ledger: Service, sender: string): Effect.Effect<void
   )
 
 /**
- * Reserves the next send slot of a sender number: returns how long to wait for it (milliseconds, by the database's
- * clock). Slots are `spacing` apart, whichever worker takes them.
+ * Reserves `count` consecutive send slots of a sender number, `spacing` apart, after every slot reserved before by
+ * any worker: returns how long until the first (milliseconds, by the database's clock; negative: none, it is now).
  */
-export const reserveSlot = (ledger: Service, sender: string, spacing: number): Effect.Effect<number, SqlError> =>
-  Effect.map(
+export const reserveSlots = (
+  ledger: Service,
+  sender: string,
+  count: number,
+  spacing: number
+): Effect.Effect<number, SqlError> => {
+  // the same time in SET and RETURNING (SQLite's 'now' and PostgreSQL's statement_timestamp() hold for a statement)
+  const now = ledger.dialect === "pg"
+    ? ledger.sql.literal("(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::float8")
+    : nowSql(ledger)
+  return Effect.map(
     ledger.sql<{ readonly wait: number }>`UPDATE kaleyra_campaign_pacer
-      SET next_slot = GREATEST(next_slot, t.now) + ${spacing}
-      FROM (SELECT ${nowSql(ledger)} AS now) AS t
+      SET next_slot = ${greatest(ledger)}(next_slot, ${now}) + ${count * spacing}
       WHERE sender = ${sender}
-      RETURNING next_slot - ${spacing} - t.now AS wait`,
-    (rows) => Math.max(0, rows[0]?.wait ?? 0)
+      RETURNING next_slot - ${count * spacing} - ${now} AS wait`,
+    (rows) => rows[0]?.wait ?? 0
   )
+}
 
-/** Pushes a sender number's next slot back by `delay` from now (a 429 seen by any worker holds back every worker). */
+/** Pushes a sender number's next slot back to `delay` from now (a 429 seen by any worker holds back every worker). */
 export const pushBack = (ledger: Service, sender: string, delay: number): Effect.Effect<void, SqlError> =>
   Effect.asVoid(
-    ledger.sql`UPDATE kaleyra_campaign_pacer SET next_slot = GREATEST(next_slot, ${nowSql(ledger)} + ${delay})
+    ledger.sql`UPDATE kaleyra_campaign_pacer SET next_slot = ${greatest(ledger)}(next_slot, ${
+      nowSql(ledger)
+    } + ${delay})
       WHERE sender = ${sender}`
   )
