@@ -25,7 +25,7 @@ const SID = "HXAP16XXXXXX97IN"
 const API_KEY = "crash-test-key"
 const SENDER = "919999999999"
 const LIMIT = 250
-const CONCURRENCY = 8
+const CONCURRENCY = 16
 
 interface Scenario {
   readonly name: string

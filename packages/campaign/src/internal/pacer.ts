@@ -1,11 +1,11 @@
 /**
- * The rate limit of a sender number, kept in the ledger (a pacer row per sender number) so that it holds across
- * every worker, process and restart: a worker reserves a block of slots at a time (one write per tenth of the
- * interval), and sends at its slots.
+ * The rate limit of a sender number, kept in the ledger (a pacer row per sender number: the time of its next free
+ * send slot) so that it holds across every worker, process and restart.
  *
- * A slot found more than `tolerance` in the past when its turn comes (the worker was busy, the event loop late) is
- * dropped and the next one taken: sends are then never early and at most `tolerance` late, and with slots paced 2%
- * under the limit, no window of `interval` ever holds more than `limit` sends.
+ * The slots of a chunk's first attempts are reserved in the transaction that commits the chunk's intents (no extra
+ * commit); a retry reserves its own. A slot found more than `tolerance` in the past when its turn comes (the worker
+ * was busy, the event loop late) is dropped and the next one taken: sends are never early and at most `tolerance`
+ * late, and with slots spaced 2% under the limit, no window of `interval` ever holds more than `limit` sends.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -20,6 +20,10 @@ import * as Store from "./store.js"
 const MARGIN = 0.02
 
 export interface Pacer {
+  /** What `Store.commitIntents` reserves slots with. */
+  readonly reservation: { readonly sender: string; readonly spacing: number }
+  /** Slots reserved with a chunk's intents: `count` slots from `wait` milliseconds from now. */
+  readonly add: (wait: number, count: number) => Effect.Effect<void>
   /** For `sendMediaBatch`'s `rateLimiter`: every attempt waits for a slot. A database failure is a defect. */
   readonly limiter: RateLimiter.RateLimiter
   /** A 429: every worker of the sender number waits `delay` from now. */
@@ -34,58 +38,50 @@ export const make = (
   Effect.gen(function*() {
     yield* Effect.mapError(Store.ensurePacer(ledger, sender), toLedgerError("create the sender's pacer"))
     const interval = Duration.toMillis(rate.interval)
-    const limit = Math.max(1, rate.limit)
-    const spacing = interval / limit * (1 + MARGIN)
+    const spacing = interval / Math.max(1, rate.limit) * (1 + MARGIN)
     const tolerance = interval * MARGIN / 2
-    const block = Math.max(1, Math.ceil(limit / 10))
-    // The slots reserved and not used yet, as local times: `next` and `left` of them.
-    let next = 0
-    let left = 0
-    const lock = yield* Effect.makeSemaphore(1)
+    // The slots reserved and not used yet, in local time, earliest first.
+    let slots: Array<number> = []
 
-    const reserve = Effect.flatMap(
-      Effect.orDieWith(Store.reserveSlots(ledger, sender, block, spacing), toLedgerError("reserve send slots")),
-      (wait) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          next = now + Math.max(0, wait)
-          left = block
-        })
+    const reserveOne = Effect.flatMap(
+      Effect.orDieWith(Store.reserveSlots(ledger, sender, 1, spacing), toLedgerError("reserve a send slot")),
+      (wait) => Effect.map(Clock.currentTimeMillis, (now) => now + Math.max(0, wait))
     )
-    // Takes the next slot that is not stale (reserving a block when none is left), under the lock; returns it.
-    const take: Effect.Effect<number> = lock.withPermits(1)(Effect.suspend(function loop(): Effect.Effect<number> {
-      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        while (left > 0 && next < now - tolerance) {
-          next += spacing
-          left--
-        }
-        if (left === 0) return Effect.zipRight(reserve, Effect.suspend(loop))
-        const slot = next
-        next += spacing
-        left--
-        return Effect.succeed(slot)
-      })
-    }))
+    const take: Effect.Effect<number> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      let stale = 0
+      while (stale < slots.length && slots[stale] < now - tolerance) stale++
+      if (stale > 0) slots = slots.slice(stale)
+      const slot = slots.shift()
+      return slot === undefined ? reserveOne : Effect.succeed(slot)
+    })
     const acquire: Effect.Effect<void> = Effect.flatMap(take, (slot) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        slot > now
-          ? Effect.zipRight(
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (slot > now) {
+          return Effect.zipRight(
             Effect.sleep(Duration.millis(slot - now)),
             // woken too late: this slot is stale, take another
-            Effect.flatMap(Clock.currentTimeMillis, (woke) =>
-              woke > slot + tolerance ? acquire : Effect.void)
+            Effect.flatMap(Clock.currentTimeMillis, (woke) => woke > slot + tolerance ? acquire : Effect.void)
           )
-          : now > slot + tolerance
-          ? acquire
-          : Effect.void))
+        }
+        return now > slot + tolerance ? acquire : Effect.void
+      }))
 
     return {
+      reservation: { sender, spacing },
+      add: (wait, count) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const first = now + Math.max(0, wait)
+          for (let i = 0; i < count; i++) slots.push(first + i * spacing)
+          slots.sort((a, b) => a - b)
+        }),
       limiter: (<A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter,
       pushBack: (delay) =>
         Effect.zipRight(
-          lock.withPermits(1)(Effect.sync(() => {
-            left = 0
-          })),
+          Effect.sync(() => {
+            // the slots held here are before the pause: drop them (the rows take new ones after it)
+            slots = []
+          }),
           Effect.ignore(Store.pushBack(ledger, sender, Duration.toMillis(delay)))
         )
     }

@@ -199,9 +199,38 @@ export const run = (
         )
       )
 
+      // The rate limit of the sender number, in the ledger: shared by every worker (and by the next run after a
+      // crash); a 429 pushes it back for all.
+      let pacer: Pacer.Pacer | undefined
+      let rateLimiter: RateLimiter.RateLimiter | undefined
+      let batchClient = client
+      if (options.rateLimit !== false) {
+        const rate = options.rateLimit ?? { limit: 80, interval: "1 second" }
+        pacer = yield* Pacer.make(ledger, sender, { limit: rate.limit, interval: rate.interval ?? "1 second" })
+        const { pushBack } = pacer
+        rateLimiter = pacer.limiter
+        batchClient = {
+          ...client,
+          sendMessage: (message, hooks) =>
+            client.sendMessage(message, {
+              ...hooks,
+              onRetry: (error, attempt, delay) =>
+                Effect.zipRight(
+                  error._tag === "RateLimited" ? pushBack(delay) : Effect.void,
+                  hooks?.onRetry?.(error, attempt, delay) ?? Effect.void
+                )
+            }).pipe(Effect.tapError((error) =>
+              error._tag === "RateLimited" && error.retryAfter !== undefined
+                ? pushBack(error.retryAfter)
+                : Effect.void
+            ))
+        }
+      }
+
       // The input of the batch: rows claimed a chunk at a time, their intents committed just before they are handed
       // over (as many as there are permits).
-      const claimSize = Math.max(64, concurrency * 4)
+      // small enough that several workers share a campaign of a few hundred rows
+      const claimSize = Math.max(8, concurrency * 2)
       let claimed: Array<Store.ClaimedRow> = []
       let exhausted = false
       const inFlight = new Map<number, InFlight>()
@@ -250,9 +279,10 @@ export const run = (
             }
             const now = yield* Clock.currentTimeMillis
             const seqs = rows.map((row) => row.seq)
-            const sending = yield* ledgerOp("commit intents")(
-              Store.commitIntents(ledger, campaignId, workerId, seqs, now)
+            const { sending, wait } = yield* ledgerOp("commit intents")(
+              Store.commitIntents(ledger, campaignId, workerId, seqs, now, pacer?.reservation)
             )
+            if (pacer !== undefined && wait !== undefined) yield* pacer.add(wait, sending.size)
             if (hooks.afterIntent !== undefined) yield* hooks.afterIntent(seqs)
             const inputs: Array<MediaMessage.SendMediaInput> = []
             for (const row of rows) {
@@ -268,32 +298,6 @@ export const run = (
         }
       ).pipe(Effect.mapError((e) => Option.isOption(e) ? e : Option.some(e)))
       const source = Stream.repeatEffectChunkOption(pull)
-
-      // The rate limit of the sender number, in the ledger: shared by every worker (and by the next run after a
-      // crash); a 429 pushes it back for all.
-      let rateLimiter: RateLimiter.RateLimiter | undefined
-      let batchClient = client
-      if (options.rateLimit !== false) {
-        const rate = options.rateLimit ?? { limit: 80, interval: "1 second" }
-        const pacer = yield* Pacer.make(ledger, sender, { limit: rate.limit, interval: rate.interval ?? "1 second" })
-        rateLimiter = pacer.limiter
-        batchClient = {
-          ...client,
-          sendMessage: (message, hooks) =>
-            client.sendMessage(message, {
-              ...hooks,
-              onRetry: (error, attempt, delay) =>
-                Effect.zipRight(
-                  error._tag === "RateLimited" ? pacer.pushBack(delay) : Effect.void,
-                  hooks?.onRetry?.(error, attempt, delay) ?? Effect.void
-                )
-            }).pipe(Effect.tapError((error) =>
-              error._tag === "RateLimited" && error.retryAfter !== undefined
-                ? pacer.pushBack(error.retryAfter)
-                : Effect.void
-            ))
-        }
-      }
 
       let attempted = 0
       const results = sendMediaBatch(source, {

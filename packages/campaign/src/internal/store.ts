@@ -260,16 +260,19 @@ export const claim = (
 
 /**
  * Commits the intents of claimed rows (`Claimed` -> `Sending`) in one statement; returns the rows that are now
- * `Sending` (a row recovered meanwhile by another worker is left out, and must not be sent).
+ * `Sending` (a row recovered meanwhile by another worker is left out, and must not be sent). With `slots`, reserves
+ * in the same transaction one send slot per row of the sender number's pacer, and returns how long until the first
+ * (no extra commit: see `Pacer`).
  */
 export const commitIntents = (
   ledger: Service,
   campaignId: number,
   workerId: string,
   seqs: ReadonlyArray<number>,
-  now: number
-): Effect.Effect<ReadonlySet<number>, SqlError> =>
-  Effect.map(
+  now: number,
+  slots: { readonly sender: string; readonly spacing: number } | undefined
+): Effect.Effect<{ readonly sending: ReadonlySet<number>; readonly wait: number | undefined }, SqlError> => {
+  const update = Effect.map(
     ledger.sql<{ readonly seq: number }>`UPDATE kaleyra_campaign_row
       SET state = 'Sending', attempts = attempts + 1, intent_at = ${now}
       WHERE campaign_id = ${campaignId} AND worker = ${workerId} AND ${stateFilter(ledger)} = 'Claimed'
@@ -277,6 +280,15 @@ export const commitIntents = (
       RETURNING seq`,
     (rows) => new Set(rows.map((row) => row.seq))
   )
+  if (slots === undefined) return Effect.map(update, (sending) => ({ sending, wait: undefined }))
+  return ledger.sql.withTransaction(Effect.flatMap(update, (sending): Effect.Effect<
+    { readonly sending: ReadonlySet<number>; readonly wait: number | undefined },
+    SqlError
+  > =>
+    sending.size === 0
+      ? Effect.succeed({ sending, wait: undefined })
+      : Effect.map(reserveSlots(ledger, slots.sender, sending.size, slots.spacing), (wait) => ({ sending, wait }))))
+}
 
 /** Rows claimed or being sent by other workers (alive or not yet known dead). */
 export const heldByOthers = (ledger: Service, campaignId: number, workerId: string): Effect.Effect<number, SqlError> =>
