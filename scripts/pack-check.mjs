@@ -24,7 +24,7 @@ const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
   run("npx", ["-y", "tsc", "-b", "tsconfig.build.json"], root)
   const packs = join(work, "packs")
-  for (const pkg of ["core", "testing", "node"]) {
+  for (const pkg of ["core", "testing", "node", "campaign"]) {
     run("npx", ["-y", "pnpm@10.34.8", "pack", "--pack-destination", packs], join(root, "packages", pkg))
   }
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
@@ -95,6 +95,25 @@ console.log("pack-check: sent", sent.messageId, "and uploaded", uploaded.id, "ov
   ], root)
   if (JSON.parse(inRepo).ok !== true) throw new Error(`pnpm --silent kaleyra-wa --json: ${inRepo}`)
   console.log("pack-check: pnpm --silent kaleyra-wa --json printed one JSON object")
+  // The durable campaign on its default ledger, a SQLite file: libsql's native binary comes from npm (nothing built).
+  writeFileSync(join(app, "campaign.mjs"), `
+import { Campaign, CampaignSqlite } from "@effect-kaleyra/campaign"
+import { KaleyraTest } from "@effect-kaleyra/testing"
+import { Effect, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+const filename = join(mkdtempSync(join(tmpdir(), "ledger-")), "ledger.db")
+const rows = ["+919876543210", "+14155550123"].map((to) => ({ input: { to, type: "image", image: { link: "https://example.com/a.png" } } }))
+const summary = await Effect.runPromise(
+  Effect.zipRight(Campaign.create({ name: "pack", rows }), Campaign.run({ name: "pack", rateLimit: false })).pipe(
+    Effect.provide(Layer.merge(CampaignSqlite.layer({ filename }), KaleyraTest.layer({ callbacks: false })))
+  )
+)
+if (summary.sent !== 2) throw new Error("campaign: " + JSON.stringify(summary))
+console.log("pack-check: a campaign of", summary.sent, "rows sent from a SQLite ledger")
+`)
+  process.stdout.write(run("node", ["campaign.mjs"], app))
 } finally {
   rmSync(work, { recursive: true, force: true })
 }
