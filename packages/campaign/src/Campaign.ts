@@ -177,14 +177,7 @@ export interface RunSummary {
  * @since 0.1.0
  * @category models
  */
-export const accountWideErrors: ReadonlyArray<KaleyraError.SendMediaError["_tag"]> = [
-  "IncorrectCredentials",
-  "PhoneNumberNotFound",
-  "ApiNotAvailable",
-  "PhoneNumberVersionMismatch",
-  "LowBalance",
-  "DailyLimitReached"
-]
+export const accountWideErrors: ReadonlyArray<KaleyraError.SendMediaError["_tag"]> = Runner.accountWideErrors
 
 /**
  * Stores a campaign's rows (all of them, before anything is sent), in chunks: constant memory whatever the number

@@ -25,14 +25,16 @@ import { ledgerOp } from "./errors.js"
 import * as Pacer from "./pacer.js"
 import * as Store from "./store.js"
 
-const accountWide: ReadonlySet<string> = new Set([
+export const accountWideErrors: ReadonlyArray<KaleyraError.SendMediaError["_tag"]> = [
   "IncorrectCredentials",
   "PhoneNumberNotFound",
   "ApiNotAvailable",
   "PhoneNumberVersionMismatch",
   "LowBalance",
   "DailyLimitReached"
-])
+]
+
+const accountWide: ReadonlySet<string> = new Set(accountWideErrors)
 
 /** Whether an error pauses the campaign (it concerns the account, not the row). */
 export const isAccountWide = (error: KaleyraError.SendMediaError): boolean => accountWide.has(error._tag)
