@@ -3,6 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as Campaign from "../src/Campaign.js"
@@ -94,6 +95,34 @@ describe.each(ledgers)("Campaign on $name", ({ layer }) => {
       assert.deepStrictEqual(newRefs, [...pendingRefs].sort())
       assert.isTrue([...after.values()].every((n) => n === 1))
       assert.strictEqual(yield* sendRequests(simulator), 40)
+    })))
+
+  it.live("an interrupted run leaves its Sending rows Ambiguous and its claimed rows Pending, and loses none", () =>
+    provide(Effect.gen(function*() {
+      const simulator = yield* KaleyraTest.simulator
+      yield* Campaign.create({ name: "c", rows: rows(30) })
+      const reached = yield* Deferred.make<ReadonlyArray<number>>()
+      // the first intents are committed, then the run is interrupted before their requests are written
+      const fiber = yield* Effect.fork(Campaign.run({
+        name: "c",
+        concurrency: 4,
+        ...unthrottled,
+        hooks: { afterIntent: (seqs) => Effect.zipRight(Deferred.succeed(reached, seqs), Effect.never) }
+      }))
+      const intended = yield* Deferred.await(reached)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(yield* sendRequests(simulator), 0)
+      const report = Chunk.toReadonlyArray(yield* Stream.runCollect(Campaign.report("c")))
+      assert.deepStrictEqual(
+        report.filter((r) => r.state === "Ambiguous").map((r) => r.seq),
+        [...intended],
+        "the rows whose intent was committed may have been sent: Ambiguous"
+      )
+      assert.isTrue(report.every((r) => r.state === "Ambiguous" ? r.errorTag === "Interrupted" : r.state === "Pending"))
+      // a new run sends the others, never the Ambiguous ones
+      const summary = yield* Campaign.run({ name: "c", ...unthrottled })
+      assert.deepStrictEqual([summary.sent, summary.ambiguous], [30 - intended.length, intended.length])
+      assert.strictEqual(yield* sendRequests(simulator), 30 - intended.length)
     })))
 })
 
