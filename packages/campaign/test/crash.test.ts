@@ -182,7 +182,7 @@ const sqliteScenarios: ReadonlyArray<Scenario> = ([
 ] satisfies ReadonlyArray<Omit<Scenario, "dialect" | "rows" | "seed">>).map((s, i) => ({
   ...s,
   dialect: "sqlite" as const,
-  rows: 200,
+  rows: 160,
   seed: 100 + i
 }))
 
@@ -194,7 +194,7 @@ const pgScenarios: ReadonlyArray<Scenario> = ([
 ] satisfies ReadonlyArray<Omit<Scenario, "dialect" | "rows" | "seed">>).map((s, i) => ({
   ...s,
   dialect: "pg" as const,
-  rows: 300,
+  rows: 240,
   seed: 200 + i
 }))
 

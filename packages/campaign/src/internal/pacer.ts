@@ -43,37 +43,60 @@ export const make = (
     // The slots reserved and not used yet, in local time, earliest first.
     let slots: Array<number> = []
 
-    const reserveOne = Effect.flatMap(
-      Effect.orDieWith(Store.reserveSlots(ledger, sender, 1, spacing), toLedgerError("reserve a send slot")),
-      (wait) => Effect.map(Clock.currentTimeMillis, (now) => now + Math.max(0, wait))
+    // Sends waiting for a slot: when none is held here (a retry, or after a 429 dropped them), one reservation
+    // for all of them, made by one of them while the others wait for it.
+    let waiting = 0
+    const lock = Effect.unsafeMakeSemaphore(1)
+    const addSlots = (wait: number, count: number) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const first = now + Math.max(0, wait)
+        for (let i = 0; i < count; i++) slots.push(first + i * spacing)
+        slots.sort((a, b) => a - b)
+      })
+    const take: Effect.Effect<number> = lock.withPermits(1)(Effect.suspend(function next(): Effect.Effect<number> {
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        let stale = 0
+        while (stale < slots.length && slots[stale] < now - tolerance) stale++
+        if (stale > 0) slots = slots.slice(stale)
+        const slot = slots.shift()
+        if (slot !== undefined) return Effect.succeed(slot)
+        const count = Math.max(1, waiting)
+        return Effect.zipRight(
+          Effect.flatMap(
+            Effect.orDieWith(Store.reserveSlots(ledger, sender, count, spacing), toLedgerError("reserve send slots")),
+            (wait) => addSlots(wait, count)
+          ),
+          Effect.suspend(next)
+        )
+      })
+    }))
+    const acquire: Effect.Effect<void> = Effect.flatMap(
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          waiting++
+        }),
+        () => take,
+        () =>
+          Effect.sync(() => {
+            waiting--
+          })
+      ),
+      (slot) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          if (slot > now) {
+            return Effect.zipRight(
+              Effect.sleep(Duration.millis(slot - now)),
+              // woken too late: this slot is stale, take another
+              Effect.flatMap(Clock.currentTimeMillis, (woke) => woke > slot + tolerance ? acquire : Effect.void)
+            )
+          }
+          return now > slot + tolerance ? acquire : Effect.void
+        })
     )
-    const take: Effect.Effect<number> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      let stale = 0
-      while (stale < slots.length && slots[stale] < now - tolerance) stale++
-      if (stale > 0) slots = slots.slice(stale)
-      const slot = slots.shift()
-      return slot === undefined ? reserveOne : Effect.succeed(slot)
-    })
-    const acquire: Effect.Effect<void> = Effect.flatMap(take, (slot) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (slot > now) {
-          return Effect.zipRight(
-            Effect.sleep(Duration.millis(slot - now)),
-            // woken too late: this slot is stale, take another
-            Effect.flatMap(Clock.currentTimeMillis, (woke) => woke > slot + tolerance ? acquire : Effect.void)
-          )
-        }
-        return now > slot + tolerance ? acquire : Effect.void
-      }))
 
     return {
       reservation: { sender, spacing },
-      add: (wait, count) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          const first = now + Math.max(0, wait)
-          for (let i = 0; i < count; i++) slots.push(first + i * spacing)
-          slots.sort((a, b) => a - b)
-        }),
+      add: addSlots,
       limiter: (<A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter,
       pushBack: (delay) =>
