@@ -1,6 +1,9 @@
 /**
- * The embedded ledger: a SQLite file, nothing to install or start (through `@effect/sql-libsql`, whose native
- * binary ships in npm packages). One worker per file.
+ * The embedded ledger: a SQLite file, nothing to install or start. The driver is libSQL's `libsql` package (the
+ * better-sqlite3 API; its native binary ships prebuilt in npm packages, so nothing is compiled at install) under a
+ * small `SqlClient` of this package: one connection, prepared statements cached, WAL with `synchronous = FULL`.
+ * Meant for one worker at a time (several processes on one file work, serialised by SQLite's lock); use PostgreSQL
+ * for several machines.
  *
  * @since 0.1.0
  */
