@@ -36,7 +36,17 @@ interface Scenario {
   readonly seed: number
 }
 
-const totals = { runs: 0, workers: 0, kills: 0, interrupted: 0, ambiguous: 0, duplicates: 0, accepted: 0 }
+const totals = {
+  runs: 0,
+  workers: 0,
+  kills: 0,
+  interrupted: 0,
+  ambiguous: 0,
+  resolvedByRef: 0,
+  ambiguousLeft: 0,
+  duplicates: 0,
+  accepted: 0
+}
 
 const runScenario = (scenario: Scenario) =>
   Effect.gen(function*() {
@@ -147,7 +157,12 @@ const runScenario = (scenario: Scenario) =>
     const busiest = maxInWindow(sends, 1000)
     assert.isAtMost(busiest, LIMIT)
 
+    // rows whose send ended without an answer (a kill, or a reset after the body) that a status callback proved
+    const resolvedByRef = after.filter((r) => r.state === "Sent" && r.errorTag !== undefined).length
+    const ambiguousLeft = after.filter((r) => r.state === "Ambiguous").length
     totals.runs++
+    totals.resolvedByRef += resolvedByRef
+    totals.ambiguousLeft += ambiguousLeft
     totals.workers += workers
     totals.kills += kills
     totals.interrupted += interrupted
@@ -158,9 +173,9 @@ const runScenario = (scenario: Scenario) =>
     // eslint-disable-next-line no-console
     console.log(
       `crash ${scenario.name}: kills ${kills} [${plans.join(", ")}], workers ${workers}, rows ${scenario.rows}, ` +
-        `accepted ${accepted.size}, ambiguous ${ambiguous} (interrupted ${interrupted}, resolved to Sent by ` +
-        `callbacks ${ambiguous - after.filter((r) => r.state === "Ambiguous").length}), failed ` +
-        `${after.filter((r) => r.state === "Failed").length}, duplicates ${duplicates}, ` +
+        `accepted ${accepted.size}, Sending at a kill ${interrupted}, Ambiguous after the runs ${ambiguous}, ` +
+        `resolved to Sent by a callback's ref ${resolvedByRef}, Ambiguous at the end ${ambiguousLeft} (never ` +
+        `accepted), failed ${after.filter((r) => r.state === "Failed").length}, duplicates ${duplicates}, ` +
         `busiest 1 s window ${busiest}/${LIMIT}`
     )
   }).pipe(Effect.scoped)
@@ -211,7 +226,9 @@ describe.sequential("crash test", () => {
     // eslint-disable-next-line no-console
     console.log(
       `crash totals: runs ${totals.runs}, workers ${totals.workers}, kills ${totals.kills}, accepted ${totals.accepted}, ` +
-        `ambiguous ${totals.ambiguous} (interrupted ${totals.interrupted}), duplicates ${totals.duplicates}`
+        `Sending at a kill ${totals.interrupted}, Ambiguous after the runs ${totals.ambiguous}, resolved to Sent by a ` +
+        `callback's ref ${totals.resolvedByRef}, Ambiguous at the end ${totals.ambiguousLeft}, duplicates ` +
+        `${totals.duplicates}`
     )
     assert.strictEqual(totals.duplicates, 0)
   })
