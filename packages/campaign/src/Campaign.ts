@@ -35,6 +35,8 @@ export interface RowInput {
 }
 
 /**
+ * A campaign to create: its name, its rows and what they were made from.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -52,6 +54,8 @@ export interface CreateOptions<E, R> {
 }
 
 /**
+ * A campaign in the ledger, as `create` returns it.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -109,6 +113,8 @@ export type RowOutcome =
   }
 
 /**
+ * How to run a campaign: which one, how many sends at once, the sender's rate limit, this worker, when to stop.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -269,6 +275,8 @@ export const run = (
   Runner.run(options)
 
 /**
+ * Where a campaign stands: rows per state and per delivery status, the pause, the rate of outcomes.
+ *
  * @since 0.1.0
  * @category models
  */
