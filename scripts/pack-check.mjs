@@ -80,6 +80,21 @@ if (!loaded.some((file) => file.endsWith("/undici/lib/dispatcher/agent.js"))) th
 console.log("pack-check: sent", sent.messageId, "and uploaded", uploaded.id, "over a socket; undici's index not loaded")
 `)
   process.stdout.write(run("node", ["lean.mjs"], app))
+  // The CLI as installed: its bin, output that parses as JSON when piped, and no terminal styles in a pipe.
+  const cli = run(join(app, "node_modules", ".bin", "kaleyra-wa"), [
+    "send-media", "--simulator", "--to", "+919876543210", "--type", "image", "--link", "https://example.com/a.png", "--json"
+  ], app)
+  if (cli.includes("\u001b[")) throw new Error(`kaleyra-wa wrote terminal styles into a pipe: ${cli}`)
+  const sent = JSON.parse(cli)
+  if (sent.ok !== true || typeof sent.messageId !== "string") throw new Error(`kaleyra-wa --json: ${cli}`)
+  console.log("pack-check: kaleyra-wa sent", sent.messageId, "as JSON")
+  // And in this repository, as the README runs it (`--silent` keeps pnpm's banner off stdout).
+  const inRepo = run("npx", [
+    "-y", "pnpm@10.34.8", "--silent", "kaleyra-wa", "send-media", "--simulator", "--to", "+919876543210",
+    "--type", "image", "--link", "https://example.com/a.png", "--json"
+  ], root)
+  if (JSON.parse(inRepo).ok !== true) throw new Error(`pnpm --silent kaleyra-wa --json: ${inRepo}`)
+  console.log("pack-check: pnpm --silent kaleyra-wa --json printed one JSON object")
   // The durable campaign on its default ledger, a SQLite file: libsql's native binary comes from npm (nothing built).
   writeFileSync(join(app, "campaign.mjs"), `
 import { Campaign, CampaignSqlite } from "@effect-kaleyra/campaign"
@@ -99,21 +114,6 @@ if (summary.sent !== 2) throw new Error("campaign: " + JSON.stringify(summary))
 console.log("pack-check: a campaign of", summary.sent, "rows sent from a SQLite ledger")
 `)
   process.stdout.write(run("node", ["campaign.mjs"], app))
-  // The CLI as installed: its bin, output that parses as JSON when piped, and no terminal styles in a pipe.
-  const cli = run(join(app, "node_modules", ".bin", "kaleyra-wa"), [
-    "send-media", "--simulator", "--to", "+919876543210", "--type", "image", "--link", "https://example.com/a.png", "--json"
-  ], app)
-  if (cli.includes("\u001b[")) throw new Error(`kaleyra-wa wrote terminal styles into a pipe: ${cli}`)
-  const sent = JSON.parse(cli)
-  if (sent.ok !== true || typeof sent.messageId !== "string") throw new Error(`kaleyra-wa --json: ${cli}`)
-  console.log("pack-check: kaleyra-wa sent", sent.messageId, "as JSON")
-  // And in this repository, as the README runs it (`--silent` keeps pnpm's banner off stdout).
-  const inRepo = run("npx", [
-    "-y", "pnpm@10.34.8", "--silent", "kaleyra-wa", "send-media", "--simulator", "--to", "+919876543210",
-    "--type", "image", "--link", "https://example.com/a.png", "--json"
-  ], root)
-  if (JSON.parse(inRepo).ok !== true) throw new Error(`pnpm --silent kaleyra-wa --json: ${inRepo}`)
-  console.log("pack-check: pnpm --silent kaleyra-wa --json printed one JSON object")
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

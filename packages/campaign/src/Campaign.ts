@@ -35,6 +35,8 @@ export interface RowInput {
 }
 
 /**
+ * A campaign to create: its name, its rows and what they were made from.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -52,6 +54,8 @@ export interface CreateOptions<E, R> {
 }
 
 /**
+ * A campaign in the ledger, as `create` returns it.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -109,6 +113,8 @@ export type RowOutcome =
   }
 
 /**
+ * How to run a campaign: which one, how many sends at once, the sender's rate limit, this worker, when to stop.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -124,8 +130,8 @@ export interface RunOptions {
    * Sends (attempts, retries included) per interval for the client's sender number (default 80 per second); `false`
    * turns it off. The limit is kept in the ledger (a pacer row per sender number): it holds across every worker,
    * every campaign of the sender number and a restart after a crash, and a 429 seen by one worker holds back all.
-   * Slots are spaced 2% under the limit, so that a send that leaves a little late never makes a window of
-   * `interval` hold `limit + 1` sends.
+   * Slots are spaced 3% under the limit, so that a send that leaves a little late (an event loop held up to about
+   * 24 ms in a 1-second interval) never makes a window of `interval` hold `limit + 1` sends.
    */
   readonly rateLimit?: { readonly limit: number; readonly interval?: Duration.DurationInput } | false | undefined
   /** This worker's id (default: random). */
@@ -269,6 +275,8 @@ export const run = (
   Runner.run(options)
 
 /**
+ * Where a campaign stands: rows per state and per delivery status, the pause, the rate of outcomes.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -16,6 +16,8 @@ import { migrate } from "./internal/schema.js"
 import * as Ledger from "./Ledger.js"
 
 /**
+ * The PostgreSQL server of the ledger, and the size of the connection pool.
+ *
  * @since 0.1.0
  * @category models
  */

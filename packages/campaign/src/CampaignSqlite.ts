@@ -18,6 +18,8 @@ import * as Sqlite from "./internal/sqlite.js"
 import * as Ledger from "./Ledger.js"
 
 /**
+ * Where the ledger's SQLite file is, and how long to wait for another process's lock.
+ *
  * @since 0.1.0
  * @category models
  */

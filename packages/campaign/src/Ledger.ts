@@ -31,6 +31,8 @@ import * as Schema from "effect/Schema"
 export const RowState = Schema.Literal("Pending", "Sending", "Sent", "Failed", "Ambiguous")
 
 /**
+ * The state of a campaign row (see the schema `RowState`).
+ *
  * @since 0.1.0
  * @category models
  */

@@ -5,7 +5,9 @@
  * The slots of a chunk's first attempts are reserved in the transaction that commits the chunk's intents (no extra
  * commit); a retry reserves its own. A slot found more than `tolerance` in the past when its turn comes (the worker
  * was busy, the event loop late) is dropped and the next one taken: sends are never early and at most `tolerance`
- * late, and with slots spaced 2% under the limit, no window of `interval` ever holds more than `limit` sends.
+ * late. Slots are spaced `(1 + MARGIN) * interval / limit` apart, so any `limit + 1` consecutive slots span
+ * `(1 + MARGIN) * interval`: with sends at most `MARGIN * interval` late, no window of `interval` holds more than
+ * `limit` sends (the tolerance is 80% of that bound).
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -16,8 +18,8 @@ import type * as Ledger from "../Ledger.js"
 import { toLedgerError } from "./errors.js"
 import * as Store from "./store.js"
 
-/** How much slower than the limit the slots are spaced. */
-const MARGIN = 0.02
+/** How much slower than the limit the slots are spaced (3%: a send may then be 24 ms late in a 1-second window). */
+const MARGIN = 0.03
 
 export interface Pacer {
   /** What `Store.commitIntents` reserves slots with. */
@@ -39,12 +41,13 @@ export const make = (
     yield* Effect.mapError(Store.ensurePacer(ledger, sender), toLedgerError("create the sender's pacer"))
     const interval = Duration.toMillis(rate.interval)
     const spacing = interval / Math.max(1, rate.limit) * (1 + MARGIN)
-    const tolerance = interval * MARGIN / 2
+    const tolerance = interval * MARGIN * 0.8
+    const minimumBlock = Math.max(1, Math.ceil(rate.limit / 20))
     // The slots reserved and not used yet, in local time, earliest first.
     let slots: Array<number> = []
 
-    // Sends waiting for a slot: when none is held here (a retry, or after a 429 dropped them), one reservation
-    // for all of them, made by one of them while the others wait for it.
+    // Sends waiting for a slot: when none is held here (a retry, a slot missed, or after a 429 dropped them), one
+    // reservation for all of them, made by one of them while the others wait for it.
     let waiting = 0
     const lock = Effect.unsafeMakeSemaphore(1)
     const addSlots = (wait: number, count: number) =>
@@ -60,7 +63,8 @@ export const make = (
         if (stale > 0) slots = slots.slice(stale)
         const slot = slots.shift()
         if (slot !== undefined) return Effect.succeed(slot)
-        const count = Math.max(1, waiting)
+        // at least a twentieth of the limit: a late wake-up (an event loop held by a commit) then costs no commit
+        const count = Math.max(minimumBlock, waiting)
         return Effect.zipRight(
           Effect.flatMap(
             Effect.orDieWith(Store.reserveSlots(ledger, sender, count, spacing), toLedgerError("reserve send slots")),
