@@ -87,6 +87,8 @@ export type Output = internal.Output
 export const CliOutput: typeof internal.CliOutput = internal.CliOutput
 
 /**
+ * The type of the {@link CliOutput} tag.
+ *
  * @since 0.1.0
  * @category services
  */
@@ -118,6 +120,8 @@ export const layerProcessOutput: typeof internal.layerProcessOutput = internal.l
 export const CliExit: typeof internal.CliExit = internal.CliExit
 
 /**
+ * The type of a {@link CliExit} error.
+ *
  * @since 0.1.0
  * @category errors
  */
