@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Campaign from "../src/Campaign.js"
-import { maxInWindow } from "./crash/harness.js"
+import { maxInWindow } from "./helpers.js"
 import { acceptedRefs, ledgers, rows } from "./helpers.js"
 
 describe.each(ledgers)("the sender's rate limit on $name", ({ layer }) => {

@@ -7,6 +7,10 @@
  * or Ambiguous (and Sent once the status callbacks came), no row Sent that Kaleyra did not accept, at most
  * `concurrency` Ambiguous rows per kill, and no 1-second window over the sender's limit.
  */
+import * as Campaign from "@effect-kaleyra/campaign/Campaign"
+import * as CampaignPg from "@effect-kaleyra/campaign/CampaignPg"
+import * as CampaignSqlite from "@effect-kaleyra/campaign/CampaignSqlite"
+import type * as Ledger from "@effect-kaleyra/campaign/Ledger"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -14,12 +18,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
-import * as Campaign from "../src/Campaign.js"
-import * as CampaignPg from "../src/CampaignPg.js"
-import * as CampaignSqlite from "../src/CampaignSqlite.js"
-import type * as Ledger from "../src/Ledger.js"
-import { describePlan, type KillPlan, maxInWindow, runWorker, seeded, serve } from "./crash/harness.js"
-import { freshDatabase, rows, tempDir } from "./helpers.js"
+import { freshDatabase, rows, tempDir } from "../../campaign/test/helpers.js"
+import { describePlan, type KillPlan, maxInWindow, runWorker, seeded, serve } from "./campaign-crash/harness.js"
 
 const SID = "HXAP16XXXXXX97IN"
 const API_KEY = "crash-test-key"

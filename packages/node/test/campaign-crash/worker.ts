@@ -3,14 +3,14 @@
  * with SIGKILL at a hook point (after a claim, after the intent commit, after a response, after the outcome commit),
  * the nth time that point is reached. Prints the run's summary as JSON when it ends normally.
  */
+import * as Campaign from "@effect-kaleyra/campaign/Campaign"
+import * as CampaignPg from "@effect-kaleyra/campaign/CampaignPg"
+import * as CampaignSqlite from "@effect-kaleyra/campaign/CampaignSqlite"
 import { KaleyraNode } from "@effect-kaleyra/node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Campaign from "../../src/Campaign.js"
-import * as CampaignPg from "../../src/CampaignPg.js"
-import * as CampaignSqlite from "../../src/CampaignSqlite.js"
 
 export interface WorkerConfig {
   readonly ledger: { readonly sqlite: string } | { readonly pg: string }

@@ -12,8 +12,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { WorkerConfig } from "./worker.js"
 
+export { maxInWindow } from "../../../campaign/test/helpers.js"
+
 const here = path.dirname(new URL(import.meta.url).pathname)
-const outDir = path.join(here, "..", "..", "node_modules", ".crash")
+// In the campaign package's node_modules, so that the bundle's one external import, `libsql` (a dependency of the
+// campaign package, not of this one), resolves from it.
+const outDir = path.join(here, "..", "..", "..", "campaign", "node_modules", ".crash")
 
 let bundled: Promise<string> | undefined
 
@@ -167,15 +171,3 @@ export const runWorker = (
       })
       return Effect.sync(() => child.kill("SIGKILL"))
     }))
-
-/** The most sends in any window of `millis` (sliding). */
-export const maxInWindow = (times: ReadonlyArray<number>, millis: number): number => {
-  const sorted = [...times].sort((a, b) => a - b)
-  let most = 0
-  let start = 0
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end] - sorted[start] >= millis) start++
-    most = Math.max(most, end - start + 1)
-  }
-  return most
-}
