@@ -10,7 +10,8 @@ const quotes: ReadonlyArray<readonly [readme: string, files: ReadonlyArray<strin
   ["../../README.md", ["../src/quick-start.ts", "./readme-testing.test.ts", "../src/template-quick-start.ts"]],
   ["../../packages/core/README.md", ["../src/packages/core.ts"]],
   ["../../packages/node/README.md", ["../src/packages/node.ts"]],
-  ["../../packages/testing/README.md", ["./readme-testing.test.ts"]]
+  ["../../packages/testing/README.md", ["./readme-testing.test.ts"]],
+  ["../../packages/campaign/README.md", ["../src/packages/campaign.ts"]]
 ]
 
 describe("README", () => {
