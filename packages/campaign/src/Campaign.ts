@@ -146,13 +146,14 @@ export interface RunOptions {
 }
 
 /**
- * Why a campaign is paused: an account-wide error (no new send starts; rows stay `Pending`; running again resumes).
+ * Why a campaign is paused: an account-wide error, or a 429 whose `Retry-After` is longer than the client's
+ * `maxRetryAfter` (reason `RateLimited`). No new send starts; rows stay `Pending`; running again resumes.
  *
  * @since 0.1.0
  * @category models
  */
 export interface PauseInfo {
-  /** The error's tag (`LowBalance`, `IncorrectCredentials`, ...). */
+  /** The error's tag (`LowBalance`, `IncorrectCredentials`, `RateLimited`, ...). */
   readonly reason: string
   readonly message: string
   /** Epoch milliseconds. */

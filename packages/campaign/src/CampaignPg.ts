@@ -13,6 +13,7 @@ import type * as Redacted from "effect/Redacted"
 import type { LedgerError } from "./CampaignError.js"
 import { toLedgerError } from "./internal/errors.js"
 import { migrate } from "./internal/schema.js"
+import { makeWithTransaction } from "./internal/transaction.js"
 import * as Ledger from "./Ledger.js"
 
 /**
@@ -36,7 +37,10 @@ export interface Options {
  */
 export const layer = (options: Options): Layer.Layer<Ledger.Ledger | SqlClient.SqlClient, LedgerError> => {
   const ledger = Layer.effectContext(Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const pg = yield* SqlClient.SqlClient
+    // transactions on the pool's connections whose failed COMMIT or ROLLBACK (a connection lost) is a SqlError, not
+    // the defect of @effect/sql's withTransaction (the client is a function: its own, not a copy, is given them)
+    const sql = Object.assign(pg, { withTransaction: makeWithTransaction({ acquire: pg.reserve, begin: "BEGIN" }) })
     // the Migrator locks its table: workers starting together migrate once
     yield* Effect.mapError(migrate, toLedgerError("create the ledger's tables"))
     return Context.make(Ledger.Ledger, { sql, dialect: "pg" })

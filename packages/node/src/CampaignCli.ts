@@ -86,7 +86,7 @@ const ledgerOptions = {
 
 const safe = CampaignReport.terminalSafe
 
-/** A defect's message and its cause's, e.g. `Failed to execute statement: COMMIT: disk I/O error`. */
+/** A defect's message and its cause's, on one line. */
 const describeDefect = (defect: unknown): string => {
   const messages: Array<string> = []
   let current: unknown = defect
@@ -139,7 +139,7 @@ const openLedger = (
           message: `cannot open the ledger ${where}: ${safe(error.detail)}`
         })
       ),
-      // a failure the driver did not type (a ROLLBACK refused after a BEGIN that found the file locked)
+      // a safety net: the ledger types its database failures (a failed COMMIT or ROLLBACK too); any other defect
       Effect.catchAllDefect((defect) =>
         Effect.fail(
           new Problem({
@@ -326,7 +326,7 @@ const sendRows = (
     }).pipe(
       Effect.provide(Context.merge(ledger, client)),
       Effect.mapError(ledgerProblem(exitCodes.failed)),
-      // a database failure the ledger did not type (a COMMIT refused by a full disk): the run stopped there
+      // a safety net: the ledger types its database failures (a failed COMMIT too); a defect stops the run there
       Effect.catchAllDefect((defect) =>
         Effect.fail(
           new Problem({
@@ -463,7 +463,7 @@ const runCampaign = (options: RunOptions) =>
           ? new Problem({ code: exitCodes.badInput, tag: "CsvError", message: error.message })
           : ledgerProblem(exitCodes.badInput)(error)
       ),
-      // a database failure the ledger did not type (a lock held too long, a full disk): nothing was sent
+      // a safety net: the ledger types its database failures (a failed COMMIT too); a defect sends nothing
       Effect.catchAllDefect((defect) =>
         Effect.fail(
           new Problem({

@@ -201,6 +201,20 @@ export const run = (
         )
       )
 
+      // A 429 pauses the sends for its `Retry-After`, never longer than the client's `maxRetryAfter` (as
+      // `sendMediaBatch`): a longer one pauses the campaign instead (the rows stay Pending), rather than hold every
+      // worker of the sender number for that long.
+      const maxRetryAfter = client.config.maxRetryAfter
+      const tooLong = (error: KaleyraError.SendMediaError): boolean =>
+        error._tag === "RateLimited" && error.retryAfter !== undefined &&
+        Duration.greaterThan(error.retryAfter, maxRetryAfter)
+      const rateLimitPause = (error: KaleyraError.RateLimited) => ({
+        reason: "RateLimited",
+        message: `Kaleyra answered 429 with a Retry-After of ${
+          Duration.format(error.retryAfter ?? Duration.zero)
+        }, longer than maxRetryAfter (${Duration.format(maxRetryAfter)}): run the campaign again later`
+      })
+
       // The rate limit of the sender number, in the ledger: shared by every worker (and by the next run after a
       // crash); a 429 pushes it back for all.
       let pacer: Pacer.Pacer | undefined
@@ -218,11 +232,11 @@ export const run = (
               ...hooks,
               onRetry: (error, attempt, delay) =>
                 Effect.zipRight(
-                  error._tag === "RateLimited" ? pushBack(delay) : Effect.void,
+                  error._tag === "RateLimited" ? pushBack(Duration.min(delay, maxRetryAfter)) : Effect.void,
                   hooks?.onRetry?.(error, attempt, delay) ?? Effect.void
                 )
             }).pipe(Effect.tapError((error) =>
-              error._tag === "RateLimited" && error.retryAfter !== undefined
+              error._tag === "RateLimited" && error.retryAfter !== undefined && !tooLong(error)
                 ? pushBack(error.retryAfter)
                 : Effect.void
             ))
@@ -339,6 +353,9 @@ export const run = (
                 reported.push({ _tag: "Sent", seq: row.seq, line: row.line, messageId: result.result.messageId })
                 break
               case "NotAttempted":
+                if (result.reason?._tag === "RateLimited" && pause === undefined && pauseNow === undefined) {
+                  pauseNow = rateLimitPause(result.reason.error)
+                }
                 outcomes.push({
                   seq: row.seq,
                   state: "Pending",
@@ -352,9 +369,12 @@ export const run = (
                 reported.push({ _tag: "Pending", seq: row.seq, line: row.line })
                 break
               case "Failed": {
-                const state = rowStateOf(result.error)
+                // a 429 proves the message was not accepted: past maxRetryAfter, its row waits for the next run
+                const state = tooLong(result.error) ? "Pending" : rowStateOf(result.error)
                 if (state === "Pending" && pause === undefined && pauseNow === undefined) {
-                  pauseNow = { reason: result.error._tag, message: result.error.message }
+                  pauseNow = result.error._tag === "RateLimited"
+                    ? rateLimitPause(result.error)
+                    : { reason: result.error._tag, message: result.error.message }
                 }
                 outcomes.push({
                   seq: row.seq,

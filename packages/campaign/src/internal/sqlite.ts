@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import Database from "libsql"
+import { makeWithTransaction } from "./transaction.js"
 
 type Db = InstanceType<typeof Database>
 type Prepared = ReturnType<Db["prepare"]>
@@ -98,11 +99,15 @@ export const make = (options: {
         connection
       )
     )
-    return yield* Client.make({
+    const client = yield* Client.make({
       acquirer,
       transactionAcquirer: acquirer,
       compiler: Statement.makeCompilerSqlite(),
       spanAttributes: [["db.system.name", "sqlite"]],
       beginTransaction: "BEGIN IMMEDIATE"
     }).pipe(Effect.provide(Reactivity.layer))
+    // a failed COMMIT (a full disk) or ROLLBACK is a SqlError, not a defect
+    return Object.assign(client, {
+      withTransaction: makeWithTransaction({ acquire: acquirer, begin: "BEGIN IMMEDIATE" })
+    })
   })
