@@ -564,12 +564,23 @@ const writeReport = (
 ) =>
   Effect.gen(function*() {
     yield* CampaignReport.checkTarget(out, protect)
+    // Meta's 131047: a free-form message to someone outside the 24-hour window; only a template reaches them.
+    let outsideWindow = 0
     const lines = Stream.concat(
       Stream.make(CampaignReport.reportHeader),
-      Stream.map(Campaign.report(name), CampaignReport.formatReportRow)
+      Stream.map(Campaign.report(name), (row) => {
+        if (row.deliveryError === "131047") outsideWindow++
+        return CampaignReport.formatReportRow(row)
+      })
     )
     const count = yield* CampaignReport.writeAtomically(out, lines).pipe(Effect.provide(ledger))
     yield* printError(`Report: ${out} (${plural(count - 1, "row")}).`)
+    if (outsideWindow > 0) {
+      yield* printError(
+        `${plural(outsideWindow, "row")} failed with 131047 (outside the 24-hour window: the recipient has not ` +
+          `written to you in the last 24 hours): send these as a template.`
+      )
+    }
   }).pipe(
     Effect.mapError((error) =>
       error._tag === "OutputRefused"

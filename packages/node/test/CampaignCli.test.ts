@@ -1,3 +1,4 @@
+import * as Campaign from "@effect-kaleyra/campaign/Campaign"
 import * as CampaignSqlite from "@effect-kaleyra/campaign/CampaignSqlite"
 import * as Ledger from "@effect-kaleyra/campaign/Ledger"
 import { statusCallback } from "@effect-kaleyra/testing/KaleyraSimulator"
@@ -442,6 +443,32 @@ describe("kaleyra-wa callbacks", () => {
         const stopped = yield* receiver.done
         assert.strictEqual(stopped.code, 130, stopped.stderr)
         assert.include(stopped.stderr, "Recorded 2 statuses")
+      }),
+    { timeout: 60_000 }
+  )
+})
+
+describe("kaleyra-wa campaign report (the 24-hour window)", () => {
+  it.scopedLive(
+    "counts the rows that failed with 131047 and says to send them as a template",
+    () =>
+      Effect.gen(function*() {
+        const { args, db, dir, simulator } = yield* fixture(3)
+        const run = yield* runCli([...args, "--rate", "0"], credentials)
+        assert.strictEqual(run.code, 0, run.stderr)
+        const sent = yield* simulator.sent
+        const outsideWindow = [{ code: 131047, title: "Re-engagement message" }]
+        yield* Effect.forEach(
+          [
+            statusCallback(sent[0], "failed", { errors: outsideWindow }),
+            statusCallback(sent[1], "failed", { errors: outsideWindow })
+          ],
+          (body) => Campaign.recordCallback(body)
+        ).pipe(Effect.provide(CampaignSqlite.layer({ filename: db })))
+        const report = yield* runCli(["campaign", "report", "--db", db, "--out", join(dir, "report.csv")])
+        assert.strictEqual(report.code, 0, report.stderr)
+        assert.include(report.stderr, "2 rows failed with 131047")
+        assert.include(report.stderr, "send these as a template")
       }),
     { timeout: 60_000 }
   )
