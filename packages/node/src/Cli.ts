@@ -44,7 +44,8 @@ import {
   print,
   printError,
   resultToJson,
-  targetOptions
+  targetOptions,
+  usage
 } from "./internal/cli.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -144,12 +145,57 @@ export {
 
 interface SendMediaOptions extends MessageFlags {
   readonly to: ReadonlyArray<string>
-  readonly type: MediaMessage.MediaType
+  readonly type: MediaMessage.MessageType
+  readonly template: Option.Option<string>
+  readonly language: string
+  readonly header: Option.Option<"image" | "video" | "document">
+  readonly body: ReadonlyArray<string>
   readonly replyTo: Option.Option<string>
   readonly json: boolean
 }
 
-const sendMediaInput = (options: SendMediaOptions): Record<string, unknown> => {
+/**
+ * The template of `--type template` (`--template`, `--language`, `--header` with the media of `--link` or `--id`
+ * and `--filename`, `--body` in order), or why the flags cannot make one: a flag that a template has no place for is
+ * refused rather than dropped.
+ */
+const templateInput = (
+  options: SendMediaOptions,
+  common: { readonly to: Array<string>; readonly replyTo?: string; readonly extraInfo?: MediaMessage.ExtraInfo }
+): Either.Either<Record<string, unknown>, string> => {
+  if (Option.isSome(options.caption)) return Either.left("--caption: a template has no caption (its body has the text)")
+  const source = Option.isSome(options.id)
+    ? { id: options.id.value }
+    : Option.isSome(options.link)
+    ? { link: options.link.value }
+    : undefined
+  if (Option.isNone(options.header)) {
+    if (source !== undefined) return Either.left("--link/--id: give --header image, video or document for the media")
+    if (Option.isSome(options.filename)) return Either.left("--filename: only with --header document")
+  } else if (Option.isSome(options.filename) && options.header.value !== "document") {
+    return Either.left("--filename: only with --header document")
+  }
+  const media = source === undefined ? {} : Option.isSome(options.id) && Option.isSome(options.link)
+    ? { id: options.id.value, link: options.link.value } // both: validation refuses it, naming the field
+    : source
+  const header = Option.isNone(options.header) ? undefined : options.header.value === "document"
+    ? { document: Option.isSome(options.filename) ? { ...media, filename: options.filename.value } : media }
+    : { [options.header.value]: media }
+  return Either.right({
+    ...MediaMessage.template({
+      // an empty list is refused by validation, naming `to`
+      to: common.to as unknown as MediaMessage.RecipientsInput,
+      name: Option.getOrElse(options.template, () => ""),
+      language: options.language,
+      ...(header !== undefined ? { header: header as MediaMessage.TemplateHeader } : {}),
+      ...(options.body.length > 0 ? { body: options.body } : {})
+    }),
+    ...(common.replyTo !== undefined ? { replyTo: common.replyTo } : {}),
+    ...(common.extraInfo !== undefined ? { extraInfo: common.extraInfo } : {})
+  })
+}
+
+const sendMediaInput = (options: SendMediaOptions): Either.Either<Record<string, unknown>, string> => {
   const media: Record<string, string> = {}
   const set = (target: Record<string, string>, key: string, value: Option.Option<string>) => {
     if (Option.isSome(value)) target[key] = value.value
@@ -165,18 +211,23 @@ const sendMediaInput = (options: SendMediaOptions): Record<string, unknown> => {
   set(extraInfo, "waSource", options.waSource)
   // `--to a,b` is the same as `--to a --to b`
   const to = options.to.flatMap((value) => value.split(",")).map((value) => value.trim()).filter((v) => v !== "")
-  return {
+  const common = {
     to,
-    type: options.type,
-    [options.type]: media,
     ...(Option.isSome(options.replyTo) ? { replyTo: options.replyTo.value } : {}),
     ...(Object.keys(extraInfo).length > 0 ? { extraInfo } : {})
   }
+  if (options.type === "template") return templateInput(options, common)
+  if (Option.isSome(options.template) || Option.isSome(options.header) || options.body.length > 0) {
+    return Either.left("--template, --header and --body go with --type template")
+  }
+  return Either.right({ ...common, type: options.type, [options.type]: media })
 }
 
 const runSendMedia = (options: SendMediaOptions) =>
   Effect.gen(function*() {
-    const validated = MediaMessage.validate(sendMediaInput(options))
+    const input = sendMediaInput(options)
+    if (Either.isLeft(input)) return yield* usage(input.left)
+    const validated = MediaMessage.validate(input.right)
     if (Either.isLeft(validated)) {
       const error = validated.left
       if (options.json) yield* print(JSON.stringify({ ok: false, error: errorToJson(error) }))
@@ -226,8 +277,23 @@ export const sendMediaCommand = Command.make("send-media", {
     Options.withDescription("A recipient in E.164 (+919876543210); repeat the flag, or separate with commas"),
     Options.atLeast(1)
   ),
-  type: Options.choice("type", MediaMessage.mediaTypes).pipe(Options.withDescription("The media type")),
+  type: Options.choice("type", MediaMessage.messageTypes).pipe(
+    Options.withDescription("The media type, or template (a template message: see --template)")
+  ),
   ...mediaOptions,
+  template: optionalText("template", "With --type template: the approved template's name"),
+  language: Options.text("language").pipe(
+    Options.withDescription("With --type template: the template's language code"),
+    Options.withDefault("en_US")
+  ),
+  header: Options.choice("header", ["image", "video", "document"] as const).pipe(
+    Options.withDescription("With --type template: the header's media type (its media from --link or --id)"),
+    Options.optional
+  ),
+  body: Options.text("body").pipe(
+    Options.withDescription("With --type template: the body's parameters in order (repeat the flag)"),
+    Options.repeated
+  ),
   replyTo: optionalText("reply-to", "Send as a reply to this message id"),
   json: Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout")),
   ...targetOptions

@@ -52,6 +52,56 @@ describe("kaleyra-wa send-media", () => {
       assert.notInclude(result.stdout + result.stderr, API_KEY)
     }))
 
+  it.scopedLive("--type template: Meta's template object with a media header and the body's parameters in order", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* serve()
+      const template = ["--type", "template", "--template", "order_shipped", "--language", "en_US"]
+      const result = yield* runCli([
+        "send-media",
+        "--to",
+        "+919876543210",
+        ...template,
+        "--header",
+        "image",
+        "--link",
+        "https://example.com/box.png",
+        "--body",
+        "Ada",
+        "--body",
+        "#4711",
+        "--json",
+        "--base-url",
+        url
+      ], credentials)
+      assert.strictEqual(result.code, 0, result.stderr)
+      const sent = yield* simulator.sent
+      assert.strictEqual(sent.length, 1)
+      assert.strictEqual(JSON.parse(result.stdout).type, "template")
+      const body = sent[0].body as { readonly messaging_object: { readonly template: unknown } }
+      assert.deepStrictEqual(body.messaging_object.template, {
+        name: "order_shipped",
+        language: { code: "en_US" },
+        components: [
+          { type: "header", parameters: [{ type: "image", image: { link: "https://example.com/box.png" } }] },
+          { type: "body", parameters: [{ type: "text", text: "Ada" }, { type: "text", text: "#4711" }] }
+        ]
+      })
+      // flags a template has no place for are refused, not dropped; template flags need --type template
+      for (
+        const args of [
+          [...template, "--caption", "hi"],
+          [...template, "--link", "https://example.com/box.png"],
+          [...template, "--header", "image", "--link", "https://example.com/box.png", "--filename", "a.png"],
+          ["--type", "image", "--link", "https://example.com/box.png", "--body", "Ada"],
+          ["--type", "template", "--body", "Ada"]
+        ]
+      ) {
+        const refused = yield* runCli(["send-media", "--to", "+919876543210", ...args, "--base-url", url], credentials)
+        assert.strictEqual(refused.code, 2, args.join(" ") + "\n" + refused.stderr)
+      }
+      assert.strictEqual((yield* simulator.sent).length, 1)
+    }))
+
   it.scopedLive("--json: a Kaleyra failure is {ok:false,error} with its tag and fields, exit 1", () =>
     Effect.gen(function*() {
       const { simulator, url } = yield* serve()
