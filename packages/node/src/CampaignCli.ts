@@ -99,6 +99,15 @@ const describeDefect = (defect: unknown): string => {
 }
 
 /** An error of the ledger, for a person: exit 2 when nothing could start, else 1 (the run stopped). */
+/** The run stopped because the ledger failed: every row is still accounted for, and the same command resumes. */
+const ledgerStopped = (detail: string): Problem =>
+  new Problem({
+    code: exitCodes.failed,
+    tag: "LedgerError",
+    message: `the campaign stopped: the ledger failed (${safe(detail)}). Every row is still accounted for: fix the ` +
+      "cause, then run the same command again (rows whose outcome could not be recorded become Ambiguous)."
+  })
+
 const ledgerProblem = (code: number) => (error: CampaignError.CampaignError): Problem => {
   switch (error._tag) {
     case "CampaignMismatch":
@@ -325,19 +334,12 @@ const sendRows = (
         })
     }).pipe(
       Effect.provide(Context.merge(ledger, client)),
-      Effect.mapError(ledgerProblem(exitCodes.failed)),
-      // a safety net: the ledger types its database failures (a failed COMMIT too); a defect stops the run there
-      Effect.catchAllDefect((defect) =>
-        Effect.fail(
-          new Problem({
-            code: exitCodes.failed,
-            tag: "LedgerError",
-            message: `the campaign stopped: the ledger failed (${safe(describeDefect(defect))}). Every row is ` +
-              "still accounted for: fix the cause, then run the same command again (rows whose outcome could not " +
-              "be recorded become Ambiguous)."
-          })
-        )
+      // a database failure during the run (a full disk, a lost connection) stops it with what to do next
+      Effect.mapError((error) =>
+        error._tag === "LedgerError" ? ledgerStopped(error.message) : ledgerProblem(exitCodes.failed)(error)
       ),
+      // a safety net: the ledger types its database failures (a failed COMMIT too); a defect stops the run there
+      Effect.catchAllDefect((defect) => Effect.fail(ledgerStopped(describeDefect(defect)))),
       Effect.tapError(() => Fiber.interrupt(ticker))
     )
     yield* Fiber.interrupt(ticker)
