@@ -2,8 +2,8 @@
  * The `kaleyra-wa campaign` commands, on a ledger (`@effect-kaleyra/campaign`): a SQLite file (`--db FILE`) or a
  * PostgreSQL database (`--database-url postgres://…`, for several workers).
  *
- * - `campaign run --csv FILE [media flags] --db FILE`: the first run checks every row of the CSV (streamed: any
- *   size in constant memory), imports it into the ledger, then sends; the same command again resumes (only `Pending`
+ * - `campaign run --csv FILE [media flags] --db FILE`: the first run checks every row of the CSV (streamed, in
+ *   constant memory whatever its size), imports it into the ledger, then sends; the same command again resumes (only `Pending`
  *   rows are sent). A different CSV for the same campaign is refused (exit 2).
  * - `campaign status`: counts per state and per delivery status, the pause reason, the rate (`--json`).
  * - `campaign report --out FILE`: one line per CSV row, written to a temporary file and renamed.

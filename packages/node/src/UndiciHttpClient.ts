@@ -474,7 +474,7 @@ class BufferedExchange extends Attempt {
    * Hands the outcome to the waiting fiber, once, after the I/O callbacks of this turn of the event loop: by then
    * undici has released the connection (it marks it free in a microtask queued after `onComplete`), so the fiber's
    * next request reuses it. Resumed at once, the fiber would find every connection busy and the pool would open a
-   * new one: twice as many connections as requests in flight, and about 3 µs more CPU per request at concurrency 64.
+   * new one: twice as many connections as requests in flight, and more CPU per request (see bench/README.md).
    */
   private settle(outcome: Effect.Effect<HttpTransport.ExchangeResponse, HttpTransport.ExchangeFailure>): void {
     this.clearTimer()
@@ -793,7 +793,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
     if (target instanceof Error) return Effect.fail({ cause: new TransportFailure(target, false) })
     // Interruption aborts the request at once: the wait is interruptible inside a mask, and the failure handler sees
     // the interruption. `Effect.async`'s own canceler does the same through `onInterrupt` and `onExit`, which cost
-    // about 5 µs more per request under load.
+    // more per request under load (see bench/README.md).
     return Effect.uninterruptibleMask((restore) => {
       let attempt: BufferedExchange | undefined
       return Effect.catchAllCause(

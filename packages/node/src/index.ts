@@ -53,7 +53,7 @@ export * as Cli from "./Cli.js"
 export * as CsvCampaign from "./CsvCampaign.js"
 
 /**
- * CSV campaign files read as a stream: any size in constant memory, invalid UTF-8 refused with its line.
+ * CSV campaign files read as a stream, in constant memory whatever their size, invalid UTF-8 refused with its line.
  *
  * @since 0.2.0
  */
