@@ -43,23 +43,21 @@
  *
  * @since 0.1.0
  */
-import * as MediaFile from "@effect-kaleyra/core/MediaFile"
-import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
 import type * as HttpApp from "@effect/platform/HttpApp"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Clock from "effect/Clock"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import * as SimulatorTemplates from "./SimulatorTemplates.js"
+import * as callbacks from "./internal/simulator/callbacks.js"
+import * as faultsInternal from "./internal/simulator/faults.js"
+import * as responsesInternal from "./internal/simulator/responses.js"
+import * as server from "./internal/simulator/server.js"
+import * as internal from "./internal/simulator/simulator.js"
+import * as state from "./internal/simulator/state.js"
+import type * as SimulatorTemplates from "./SimulatorTemplates.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Models
@@ -240,28 +238,7 @@ export type FailCode =
  * @since 0.1.0
  * @category constants
  */
-export const failCodes: ReadonlyArray<FailCode> = [
-  "RBC001",
-  "WA401",
-  "WA400",
-  "WA500",
-  "E110",
-  "WA-401-account",
-  "WA-401-phone_number",
-  "WAV2101",
-  "429",
-  "503-html",
-  "502-html",
-  "invalid-json",
-  "empty-body"
-]
-
-const canonicalFailCode = (code: string): Effect.Effect<FailCode> => {
-  const canonical = code === "WA-401" ? "WA-401-account" : code
-  return (failCodes as ReadonlyArray<string>).includes(canonical)
-    ? Effect.succeed(canonical as FailCode)
-    : Effect.dieMessage(`unknown fail code ${JSON.stringify(code)}: one of ${failCodes.join(", ")}`)
-}
+export const failCodes: ReadonlyArray<FailCode> = responsesInternal.failCodes
 
 /**
  * A message the simulator accepted.
@@ -390,24 +367,7 @@ export type Fault =
  * @since 0.1.0
  * @category constants
  */
-export const faults: ReadonlyArray<Fault> = [
-  "latency",
-  "reset-before-body",
-  "reset-after-body",
-  "silent",
-  "drip",
-  "html-502",
-  "html-503",
-  "html-504",
-  "truncated-json",
-  "malformed-json",
-  "empty-body",
-  "unexpected-2xx",
-  "429",
-  "429-retry-after",
-  "WA500",
-  "huge-response"
-]
+export const faults: ReadonlyArray<Fault> = faultsInternal.faults
 
 /**
  * Whether a fault leaves the message accepted (when it is valid): see {@link Fault}.
@@ -415,20 +375,7 @@ export const faults: ReadonlyArray<Fault> = [
  * @since 0.1.0
  * @category predicates
  */
-export const faultAccepts = (fault: Fault): boolean => {
-  switch (fault) {
-    case "latency":
-    case "reset-after-body":
-    case "drip":
-    case "truncated-json":
-    case "empty-body":
-    case "unexpected-2xx":
-    case "huge-response":
-      return true
-    default:
-      return false
-  }
-}
+export const faultAccepts: (fault: Fault) => boolean = faultsInternal.faultAccepts
 
 /**
  * The probability (from 0 to 1) of each fault, per request. One number is drawn per request and the faults are
@@ -533,11 +480,8 @@ export interface Simulator {
   readonly options: ResolvedOptions
   /**
    * The next requests that reach the scripted step (after the route, the credentials, the account and the sender
-   * number were checked) answer `code`. Calls queue up in order.
-   */
-  /**
-   * The next request(s) answer `code`. `"WA-401"` alone (as the seed writes it) is the account variant; an
-   * unknown code is a defect that names the known ones.
+   * number were checked) answer `code`; calls queue up in order. `"WA-401"` alone (as the seed writes it) is the
+   * account variant; an unknown code is a defect that names the known ones.
    */
   readonly failNext: (code: FailCode | "WA-401", options?: FailNextOptions) => Effect.Effect<void>
   /** Any send with `recipient` (E.164, `+` optional) among its recipients answers `code`, until `reset`. */
@@ -599,128 +543,6 @@ export class KaleyraSimulator extends Context.Tag("@effect-kaleyra/testing/Kaley
   Simulator
 >() {}
 
-// ---------------------------------------------------------------------------------------------------------------
-// Responses (the specification's bodies, byte for byte)
-// ---------------------------------------------------------------------------------------------------------------
-
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" })
-const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "text/html" })
-
-const failure = (code: string, message: string, key: string, detail: string, data: "{}" | "[]" = "{}") =>
-  `{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)},"data":${data},"error":{${
-    JSON.stringify(key)
-  }:${JSON.stringify(detail)}}}`
-
-const jsonResponse = (status: number, body: string): SimResponse =>
-  Object.freeze({ status, headers: JSON_HEADERS, body })
-
-const gatewayPage = (status: number, title: string): SimResponse =>
-  Object.freeze({
-    status,
-    headers: HTML_HEADERS,
-    body: `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1>` +
-      `</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`
-  })
-
-const RESPONSES = {
-  RBC001: jsonResponse(401, failure("RBC001", "Incorrect SID or API key.", "error", "Incorrect SID or API key.", "[]")),
-  WA401: jsonResponse(
-    401,
-    failure(
-      "WA401",
-      "Phone number is not present or does not belong to the account.",
-      "phone_number",
-      "Phone number is not present or does not belong to the account."
-    )
-  ),
-  WA400: jsonResponse(400, failure("WA400", "Refer to correct payload format", "payload", "Incorrect payload format")),
-  WA500: jsonResponse(500, failure("WA500", "Please try again later", "error", "Internal server error")),
-  E110: jsonResponse(
-    400,
-    failure(
-      "E110",
-      "Please check your balance, You have a low balance!",
-      "balance",
-      "Please check your balance, You have a low balance!"
-    )
-  ),
-  "WA-401-account": jsonResponse(
-    401,
-    failure(
-      "WA-401",
-      "API is not available for given customer.Please contact support for more info",
-      "account",
-      "API is not available for given customer.Please contact support for more info"
-    )
-  ),
-  "WA-401-phone_number": jsonResponse(
-    401,
-    failure(
-      "WA-401",
-      "The phone number you're using is associated with different Version of our WA API. Please use the appropriate endpoint.",
-      "phone_number",
-      "The phone number you're using is associated with different Version of our WA API. Please use the appropriate endpoint."
-    )
-  ),
-  WAV2101: jsonResponse(
-    403,
-    failure(
-      "WAV2101",
-      "Daily message limit reached for the account. Please contact support to increase the limit.",
-      "limit",
-      "Daily message limit reached for the account."
-    )
-  ),
-  "429": jsonResponse(429, `{"message":"Too Many Requests"}`),
-  "503-html": gatewayPage(503, "Service Temporarily Unavailable"),
-  "502-html": gatewayPage(502, "Bad Gateway"),
-  "invalid-json": jsonResponse(200, `{"code":"WA202",`),
-  "empty-body": jsonResponse(202, "")
-} as const satisfies Record<FailCode, SimResponse>
-
-const NOT_FOUND = jsonResponse(404, `{"message":"Not Found"}`)
-const METHOD_NOT_ALLOWED: SimResponse = Object.freeze({
-  status: 405,
-  headers: Object.freeze({ "content-type": "application/json", allow: "POST" }),
-  body: `{"message":"Method Not Allowed"}`
-})
-
-const accepted = (messageId: string): SimResponse => ({
-  status: 202,
-  headers: JSON_HEADERS,
-  body: `{"code":"WA202","message":"Request Accepted","data":{"message_id":"${messageId}"},"error":{}}`
-})
-
-const responseOf = (code: FailCode, retryAfter: number | undefined): SimResponse =>
-  code === "429" && retryAfter !== undefined
-    ? {
-      status: 429,
-      headers: { "content-type": "application/json", "retry-after": String(Math.max(0, Math.floor(retryAfter))) },
-      body: RESPONSES["429"].body
-    }
-    : RESPONSES[code]
-
-const isGarble = (code: FailCode): boolean => code === "invalid-json" || code === "empty-body"
-
-// ---------------------------------------------------------------------------------------------------------------
-// Faults
-// ---------------------------------------------------------------------------------------------------------------
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
-
-const noAnswer = (fault: TransportFault): SimResponse =>
-  Object.freeze({ status: 0, headers: NO_HEADERS, body: "", fault })
-
-const RESET_BEFORE_BODY = noAnswer({ kind: "reset", phase: "before-body" })
-const RESET_AFTER_BODY = noAnswer({ kind: "reset", phase: "after-body" })
-const SILENT = noAnswer({ kind: "silent" })
-const HTML_504 = gatewayPage(504, "Gateway Time-out")
-const MALFORMED_JSON = jsonResponse(500, `{"code":`)
-const UNEXPECTED_2XX = jsonResponse(200, `{"status":"ok"}`)
-
-const HUGE_PREFIX = `{"code":"WA202","message":"Request Accepted","padding":"`
-const HUGE_SUFFIX = `"}`
-
 /**
  * The body of a `huge-response` fault, generated lazily in chunks of at most `chunkSize` bytes: a JSON object of
  * exactly `bytes` bytes (`{"code":"WA202",...,"padding":"xxxx…"}`), without a message id.
@@ -728,432 +550,8 @@ const HUGE_SUFFIX = `"}`
  * @since 0.1.0
  * @category constructors
  */
-export const hugeBodyChunks = function*(bytes: number, chunkSize: number = 64 * 1024): Generator<Uint8Array> {
-  const total = Math.max(HUGE_PREFIX.length + HUGE_SUFFIX.length, Math.floor(bytes))
-  const size = Math.max(1, Math.floor(chunkSize))
-  const filler = new Uint8Array(size).fill(0x78) // "x"
-  const head = new TextEncoder().encode(HUGE_PREFIX)
-  const tail = new TextEncoder().encode(HUGE_SUFFIX)
-  let offset = 0
-  while (offset < total) {
-    const length = Math.min(size, total - offset)
-    if (length === size && offset >= head.length && offset + length <= total - tail.length) {
-      // Only filler: the same bytes every time (never written to).
-      yield filler
-      offset += length
-      continue
-    }
-    const chunk = new Uint8Array(length).fill(0x78)
-    // The prefix and suffix overlap the first and last chunks (a chunk may hold both).
-    for (let i = 0; i < head.length; i++) {
-      const at = i - offset
-      if (at >= 0 && at < length) chunk[at] = head[i]
-    }
-    for (let i = 0; i < tail.length; i++) {
-      const at = total - tail.length + i - offset
-      if (at >= 0 && at < length) chunk[at] = tail[i]
-    }
-    yield chunk
-    offset += length
-  }
-}
-
-const DEFAULT_FAULT_OPTIONS: ResolvedFaultOptions = Object.freeze({
-  latencyMillis: 100,
-  dripMillis: 1_000,
-  retryAfter: 1,
-  hugeBytes: 10 * 1024 * 1024 + 1024,
-  hugeChunked: false
-})
-
-const nonNegative = (value: number | undefined, fallback: number): number =>
-  value === undefined || !Number.isFinite(value) || value < 0 ? fallback : value
-
-const resolveFaultOptions = (options: FaultOptions | undefined, base: ResolvedFaultOptions): ResolvedFaultOptions =>
-  options === undefined ? base : {
-    latencyMillis: nonNegative(options.latencyMillis, base.latencyMillis),
-    dripMillis: nonNegative(options.dripMillis, base.dripMillis),
-    retryAfter: Math.floor(nonNegative(options.retryAfter, base.retryAfter)),
-    hugeBytes: Math.floor(nonNegative(options.hugeBytes, base.hugeBytes)),
-    hugeChunked: options.hugeChunked ?? base.hugeChunked
-  }
-
-/** mulberry32: a small, fast, seeded generator of numbers in [0, 1). */
-const makeGenerator = (seed: number) => {
-  let state = seed >>> 0
-  return (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
-/** The cumulative thresholds of the rates, in the order of `faults` (capped at 1); empty when every rate is 0. */
-const thresholdsOf = (rates: FaultRates | undefined): Array<readonly [Fault, number]> => {
-  const out: Array<readonly [Fault, number]> = []
-  if (rates === undefined) return out
-  let sum = 0
-  for (const fault of faults) {
-    const rate = rates[fault]
-    if (rate === undefined || !Number.isFinite(rate) || rate <= 0) continue
-    sum = Math.min(1, sum + rate)
-    out.push([fault, sum])
-  }
-  return out
-}
-
-/** A fault that is answered without processing the request. */
-const answerOf = (drawn: DrawnFault): SimResponse | undefined => {
-  switch (drawn.fault) {
-    case "reset-before-body":
-      return RESET_BEFORE_BODY
-    case "silent":
-      return SILENT
-    case "html-502":
-      return RESPONSES["502-html"]
-    case "html-503":
-      return RESPONSES["503-html"]
-    case "html-504":
-      return HTML_504
-    case "malformed-json":
-      return MALFORMED_JSON
-    case "429":
-      return RESPONSES["429"]
-    case "429-retry-after":
-      return responseOf("429", drawn.retryAfter)
-    case "WA500":
-      return RESPONSES.WA500
-    default:
-      return undefined
-  }
-}
-
-const isSuccess = (response: SimResponse): boolean => response.status >= 200 && response.status < 300
-
-/** A fault applied to the answer of a processed request. */
-const applyFault = (drawn: DrawnFault, response: SimResponse): SimResponse => {
-  switch (drawn.fault) {
-    case "reset-after-body":
-      return RESET_AFTER_BODY
-    case "latency":
-      return { ...response, fault: { kind: "latency", millis: drawn.latencyMillis } }
-    case "drip":
-      return { ...response, fault: { kind: "drip", millis: drawn.dripMillis } }
-    case "truncated-json":
-      return isSuccess(response)
-        ? { status: 202, headers: JSON_HEADERS, body: response.body.slice(0, Math.floor(response.body.length / 2)) }
-        : response
-    case "empty-body":
-      return isSuccess(response) ? RESPONSES["empty-body"] : response
-    case "unexpected-2xx":
-      return isSuccess(response) ? UNEXPECTED_2XX : response
-    case "huge-response":
-      return isSuccess(response)
-        ? {
-          status: 200,
-          headers: JSON_HEADERS,
-          body: "",
-          fault: { kind: "huge", bytes: drawn.hugeBytes, chunked: drawn.hugeChunked }
-        }
-        : response
-    default:
-      return response
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Payload validation (hand-written: it is on the hot path)
-// ---------------------------------------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>
-
-const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const RECIPIENT = /^\+?[1-9][0-9]{7,14}$/
-// eslint-disable-next-line no-control-regex
-const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
-const HTTP_LINK = /^https?:\/\/[^/?#]/i
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-const CAPTION_LIMIT = 1024
-const REF_LIMIT = 255
-const OPAQUE_LIMIT = 512
-
-/** Parses a comma-separated `to` into E.164 numbers (`+` added), or `undefined` when any entry is not E.164. */
-const parseRecipients = (to: unknown): Array<string> | undefined => {
-  if (typeof to !== "string") return undefined
-  const out = to.split(",")
-  for (let i = 0; i < out.length; i++) {
-    const entry = out[i].trim()
-    if (!RECIPIENT.test(entry)) return undefined
-    out[i] = entry.charCodeAt(0) === 43 ? entry : "+" + entry
-  }
-  return out
-}
-
-const codePointLength = (s: string): number => {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--
-        i++
-      }
-    }
-  }
-  return n
-}
-
-/** Keeps the first `max` code points. */
-const truncate = (s: string, max: number): string => {
-  if (s.length <= max) return s
-  let count = 0
-  let i = 0
-  while (i < s.length && count < max) {
-    const c = s.charCodeAt(i)
-    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1
-    count++
-  }
-  return s.slice(0, i)
-}
-
-const isText = (u: unknown, max: number): boolean =>
-  typeof u === "string" && (u.length <= max || codePointLength(u) <= max) && !LONE_SURROGATE.test(u)
-
-const isToken = (u: unknown): boolean => typeof u === "string" && u.length > 0 && !WHITESPACE_OR_CONTROL.test(u)
-
-const isLink = (u: unknown): boolean => {
-  if (typeof u !== "string" || !HTTP_LINK.test(u) || WHITESPACE_OR_CONTROL.test(u)) return false
-  try {
-    const url = new URL(u)
-    return url.hostname !== ""
-  } catch {
-    return false
-  }
-}
-
-const isMediaType = (u: unknown): u is MediaMessage.MediaType =>
-  u === "image" || u === "document" || u === "video" || u === "audio" || u === "sticker"
-
-const isWaSource = (u: string): u is MediaMessage.WaSource =>
-  (MediaMessage.waSources as ReadonlyArray<string>).includes(u)
-
-const validMedia = (type: MediaMessage.MediaType, media: unknown): boolean => {
-  if (!isObject(media)) return false
-  let sources = 0
-  for (const key in media) {
-    const value = media[key]
-    switch (key) {
-      case "id":
-        if (!isToken(value)) return false
-        sources++
-        break
-      case "link":
-        if (!isLink(value)) return false
-        sources++
-        break
-      case "caption":
-        if ((type !== "image" && type !== "video" && type !== "document") || !isText(value, CAPTION_LIMIT)) {
-          return false
-        }
-        break
-      case "filename":
-        if (type !== "document" || typeof value !== "string" || value.length === 0 || LONE_SURROGATE.test(value)) {
-          return false
-        }
-        break
-      default:
-        return false
-    }
-  }
-  return sources === 1
-}
-
-const validContext = (context: unknown): boolean => {
-  if (!isObject(context)) return false
-  for (const key in context) {
-    if (key !== "message_id" || !isToken(context[key])) return false
-  }
-  return "message_id" in context
-}
-
-interface ValidMessagingObject {
-  readonly type: MediaMessage.MessageType
-  readonly recipients: Array<string>
-}
-
-const validMessagingObject = (mo: unknown): ValidMessagingObject | undefined => {
-  if (!isObject(mo)) return undefined
-  const type = mo.type
-  if ((!isMediaType(type) && type !== "template") || mo.messaging_product !== "whatsapp") return undefined
-  for (const key in mo) {
-    switch (key) {
-      case "messaging_product":
-      case "type":
-      case "to":
-        break
-      case "recipient_type":
-        if (mo[key] !== "individual") return undefined
-        break
-      case "context":
-        if (!validContext(mo[key])) return undefined
-        break
-      case "biz_opaque_callback_data":
-        if (!isText(mo[key], OPAQUE_LIMIT)) return undefined
-        break
-      default:
-        if (key !== type) return undefined
-    }
-  }
-  if (type === "template" ? !SimulatorTemplates.validTemplate(mo[type], validMedia) : !validMedia(type, mo[type])) {
-    return undefined
-  }
-  const recipients = parseRecipients(mo.to)
-  return recipients === undefined ? undefined : { type, recipients }
-}
-
-type MutableExtraInfo = { -readonly [K in keyof MediaMessage.ExtraInfo]: MediaMessage.ExtraInfo[K] }
-
-/** `extra_info` as Kaleyra stores it, `undefined` when invalid; `null` when absent. */
-const storedExtraInfo = (extra: unknown): MediaMessage.ExtraInfo | undefined => {
-  if (!isObject(extra)) return undefined
-  const out: MutableExtraInfo = {}
-  for (const key in extra) {
-    const value = extra[key]
-    if (typeof value !== "string") return undefined
-    switch (key) {
-      case "ref":
-      case "ref1":
-      case "ref2":
-        if (LONE_SURROGATE.test(value)) return undefined
-        out[key] = truncate(value, REF_LIMIT)
-        break
-      case "wa_source":
-        out.waSource = isWaSource(value) ? value : "api"
-        break
-      default:
-        return undefined
-    }
-  }
-  return out
-}
-
-interface ValidBody extends ValidMessagingObject {
-  readonly extraInfo: MediaMessage.ExtraInfo | undefined
-}
-
-const validBody = (body: unknown): ValidBody | undefined => {
-  if (!isObject(body)) return undefined
-  let messagingObject: ValidMessagingObject | undefined
-  let extraInfo: MediaMessage.ExtraInfo | undefined
-  for (const key in body) {
-    if (key === "messaging_object") {
-      messagingObject = validMessagingObject(body[key])
-      if (messagingObject === undefined) return undefined
-    } else if (key === "extra_info") {
-      extraInfo = storedExtraInfo(body[key])
-      if (extraInfo === undefined) return undefined
-    } else {
-      return undefined
-    }
-  }
-  return messagingObject === undefined
-    ? undefined
-    : { type: messagingObject.type, recipients: messagingObject.recipients, extraInfo }
-}
-
-/** The recipients named in a body, for scenarios (whether or not the rest of the body is valid). */
-const recipientsOf = (body: unknown): Array<string> => {
-  if (!isObject(body) || !isObject(body.messaging_object) || typeof body.messaging_object.to !== "string") return []
-  const out: Array<string> = []
-  for (const entry of body.messaging_object.to.split(",")) {
-    const normalized = normalizeNumber(entry)
-    if (normalized !== undefined) out.push(normalized)
-  }
-  return out
-}
-
-const isJsonContentType = (contentType: string | undefined): boolean => {
-  if (contentType === undefined) return false
-  const type = contentType.trim().toLowerCase()
-  if (!type.startsWith("application/json")) return false
-  const next = type.charCodeAt(16)
-  return type.length === 16 || next === 59 /* ; */ || next === 32 /* space */ || next === 9 /* tab */
-}
-
-/** `+` and digits from a number written with or without `+`, spaces, dashes, dots or parentheses. */
-const normalizeNumber = (input: string): string | undefined => {
-  const compact = input.replace(/[\s.()-]/g, "")
-  if (!RECIPIENT.test(compact)) return undefined
-  return compact.charCodeAt(0) === 43 ? compact : "+" + compact
-}
-
-/** Digits of a sender number (path segment or option), `+` and separators removed. */
-const senderDigits = (input: string): string => input.replace(/[\s.()+-]/g, "")
-
-const decodeSegment = (segment: string): string | undefined => {
-  if (!segment.includes("%")) return segment
-  try {
-    return decodeURIComponent(segment)
-  } catch {
-    return undefined
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// State
-// ---------------------------------------------------------------------------------------------------------------
-
-interface Scripted {
-  readonly code: FailCode
-  readonly retryAfter: number | undefined
-  remaining: number
-}
-
-// Records keep as few objects as possible (the body as one string, parsed again when read), so that a long history
-// costs the garbage collector little.
-
-interface SentRecord {
-  readonly messageId: string
-  readonly senderNumber: string
-  /** The accepted body: validating it again gives the recipients, the type and the stored `extra_info`. */
-  readonly text: string
-  view: SentMessage | undefined
-}
-
-interface RequestRecord {
-  readonly method: string
-  readonly path: string
-  readonly headers: Readonly<Record<string, string>>
-  /** The body as text when it was decoded, otherwise the bytes. */
-  readonly body: string | Uint8Array
-  readonly status: number
-  view: RecordedRequest | undefined
-}
-
-/** An append-only log that keeps at most `limit` entries (amortised O(1)). */
-class History<A> {
-  private items: Array<A> = []
-  constructor(private readonly limit: number) {}
-  push(item: A): void {
-    if (this.limit === 0) return
-    this.items.push(item)
-    if (this.items.length >= this.limit * 2) this.items = this.items.slice(this.items.length - this.limit)
-  }
-  all(): ReadonlyArray<A> {
-    return this.items.length > this.limit ? this.items.slice(this.items.length - this.limit) : this.items
-  }
-  clear(): void {
-    this.items = []
-  }
-}
-
-const ID_DIGITS = 20
-const DAY_MILLIS = 86_400_000
+export const hugeBodyChunks: (bytes: number, chunkSize?: number) => Generator<Uint8Array> =
+  faultsInternal.hugeBodyChunks
 
 /**
  * The deterministic message id number `n` (1-based): `wamid.SIM` and `n` on 20 digits. A fresh simulator issues the
@@ -1162,7 +560,7 @@ const DAY_MILLIS = 86_400_000
  * @since 0.1.0
  * @category constructors
  */
-export const messageId = (n: number): string => "wamid.SIM" + String(n).padStart(ID_DIGITS, "0")
+export const messageId: (n: number) => string = state.messageId
 
 /**
  * The deterministic media id number `n` (1-based), numeric like Meta's: `1` and `n` on 15 digits.
@@ -1170,63 +568,7 @@ export const messageId = (n: number): string => "wamid.SIM" + String(n).padStart
  * @since 0.1.0
  * @category constructors
  */
-export const mediaId = (n: number): string => "1" + String(n).padStart(15, "0")
-
-class UploadRoute {
-  constructor(readonly sender: string) {}
-}
-
-type ParsedUpload = Omit<UploadedMedia, "id" | "senderNumber">
-
-/** Reads a multipart upload (`file` and `type`), or `undefined` when Kaleyra would refuse it. */
-const parseUpload = async (body: Uint8Array, contentType: string): Promise<ParsedUpload | undefined> => {
-  let form: FormData
-  try {
-    form = await new Response(new Uint8Array(body), { headers: { "content-type": contentType } }).formData()
-  } catch {
-    return undefined
-  }
-  const file = form.get("file")
-  const type = form.get("type")
-  if (typeof file === "string" || file === null || typeof type !== "string") return undefined
-  const mimeType = type.trim().toLowerCase()
-  const supported = MediaFile.supportedTypes.find((t) => t.mimeType === mimeType)
-  if (supported === undefined) return undefined
-  const limit = mimeType === "image/webp" ? MediaFile.animatedStickerMaxBytes : supported.maxBytes
-  if (file.size === 0 || file.size > limit) return undefined
-  return {
-    mimeType,
-    mediaType: supported.mediaType,
-    filename: file.name,
-    size: file.size,
-    data: new Uint8Array(await file.arrayBuffer())
-  }
-}
-
-const textDecoder = new TextDecoder("utf-8", { fatal: true })
-const lenientDecoder = new TextDecoder("utf-8")
-
-const redactHeaders = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
-  const out: Record<string, string> = {}
-  for (const name in headers) {
-    out[name] = name.toLowerCase() === "api-key" ? "<redacted>" : headers[name]
-  }
-  return out
-}
-
-const resolveOptions = (options: SimulatorOptions): ResolvedOptions => ({
-  sid: options.sid ?? "HXAP16XXXXXX97IN",
-  apiKey: options.apiKey ?? "sim-api-key",
-  senderNumbers: (options.senderNumbers ?? ["919999999999"]).map(senderDigits),
-  otherVersionNumbers: (options.otherVersionNumbers ?? []).map(senderDigits),
-  account: options.account ?? "postpaid",
-  balance: options.balance ?? 1_000_000,
-  dailyLimit: options.dailyLimit,
-  historyLimit: Math.max(0, Math.floor(options.historyLimit ?? 10_000)),
-  seed: options.seed ?? 1,
-  faults: resolveFaultOptions(options.faults, DEFAULT_FAULT_OPTIONS),
-  countRefs: options.countRefs ?? true
-})
+export const mediaId: (n: number) => string = state.mediaId
 
 /**
  * Builds a simulator with its own state. With `callbacks`, prefer {@link makeScoped}: here the scheduled callbacks
@@ -1235,7 +577,7 @@ const resolveOptions = (options: SimulatorOptions): ResolvedOptions => ({
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: SimulatorOptions = {}): Effect.Effect<Simulator> => Effect.sync(() => unsafeMake(options))
+export const make = (options: SimulatorOptions = {}): Effect.Effect<Simulator> => internal.make(options)
 
 /**
  * Builds a simulator outside of `Effect` (for servers and benchmarks that construct it at start-up). With
@@ -1244,8 +586,7 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<Simulator> =
  * @since 0.1.0
  * @category constructors
  */
-export const unsafeMake = (options: SimulatorOptions = {}): Simulator =>
-  build(options, options.callbacks === undefined ? undefined : makeCallbackScheduler(options.callbacks))
+export const unsafeMake = (options: SimulatorOptions = {}): Simulator => internal.unsafeMake(options)
 
 /**
  * Builds a simulator whose status callbacks (see {@link SimulatorOptions.callbacks}) belong to the scope: when it
@@ -1256,393 +597,7 @@ export const unsafeMake = (options: SimulatorOptions = {}): Simulator =>
  * @category constructors
  */
 export const makeScoped = (options: SimulatorOptions = {}): Effect.Effect<Simulator, never, Scope.Scope> =>
-  Effect.suspend(() => {
-    if (options.callbacks === undefined) return make(options)
-    const scheduler = makeCallbackScheduler(options.callbacks)
-    return Effect.as(Effect.addFinalizer(() => scheduler.close), build(options, scheduler))
-  })
-
-const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefined): Simulator => {
-  const resolved = resolveOptions(options)
-  const senders = new Set(resolved.senderNumbers)
-  const otherVersion = new Set(resolved.otherVersionNumbers)
-  const dailyLimit = resolved.dailyLimit
-
-  let balance = resolved.balance
-  let counter = 0
-  let day = 0
-  let sentToday = 0
-  const queue: Array<Scripted> = []
-  const scenarios = new Map<string, FailCode>()
-  const conversations = SimulatorTemplates.makeState(options)
-  let uploadCounter = 0
-  const sentLog = new History<SentRecord>(resolved.historyLimit)
-  const uploadLog = new History<UploadedMedia>(resolved.historyLimit)
-  const requestLog = new History<RequestRecord>(resolved.historyLimit)
-
-  // Faults, their generator, and the counts.
-  const faultQueue: Array<{ readonly drawn: DrawnFault; remaining: number }> = []
-  const ratesOf = (rates: FaultRates | undefined): Array<readonly [DrawnFault, number]> =>
-    thresholdsOf(rates).map(([fault, threshold]) => [{ ...resolved.faults, fault }, threshold] as const)
-  let thresholds = ratesOf(options.faultRates)
-  let random = makeGenerator(resolved.seed)
-  let requestCount = 0
-  let acceptedCount = 0
-  let duplicateRefs = 0
-  const zeroFaults = (): Record<Fault, number> => {
-    const out = {} as Record<Fault, number>
-    for (const fault of faults) out[fault] = 0
-    return out
-  }
-  let faultCounts = zeroFaults()
-  const refCounts = new Map<string, number>()
-
-  const drawFault = (): DrawnFault | undefined => {
-    const head = faultQueue[0]
-    if (head !== undefined) {
-      head.remaining--
-      if (head.remaining <= 0) faultQueue.shift()
-      return head.drawn
-    }
-    if (thresholds.length === 0) return undefined
-    const draw = random()
-    for (let i = 0; i < thresholds.length; i++) {
-      if (draw < thresholds[i][1]) return thresholds[i][0]
-    }
-    return undefined
-  }
-
-  const countAccepted = (extraInfo: MediaMessage.ExtraInfo | undefined): void => {
-    acceptedCount++
-    const ref = extraInfo?.ref
-    if (ref === undefined || !resolved.countRefs) return
-    const seen = refCounts.get(ref)
-    if (seen === undefined) {
-      refCounts.set(ref, 1)
-    } else {
-      if (seen === 1) duplicateRefs++
-      refCounts.set(ref, seen + 1)
-    }
-  }
-
-  const takeScripted = (): Scripted | undefined => {
-    const head = queue[0]
-    if (head === undefined) return undefined
-    head.remaining--
-    if (head.remaining <= 0) queue.shift()
-    return head
-  }
-
-  // The body text of the request being handled, kept for `requests` when it was decoded.
-  let currentText: string | undefined
-
-  const messages = (request: SimRequest, sender: string, now: number): SimResponse => {
-    let body: unknown
-    let text = ""
-    let parsed = false
-    try {
-      text = currentText = textDecoder.decode(request.body)
-      body = JSON.parse(text)
-      parsed = true
-    } catch {
-      // Not UTF-8 or not JSON: a WA400 below, unless a script answers first.
-    }
-
-    let garble: FailCode | undefined
-    const scripted = takeScripted()
-    if (scripted !== undefined) {
-      if (!isGarble(scripted.code)) return responseOf(scripted.code, scripted.retryAfter)
-      garble = scripted.code
-    } else if (scenarios.size > 0 && parsed) {
-      for (const recipient of recipientsOf(body)) {
-        const code = scenarios.get(recipient)
-        if (code === undefined) continue
-        if (!isGarble(code)) return responseOf(code, undefined)
-        garble = code
-        break
-      }
-    }
-
-    if (!parsed || !isJsonContentType(request.headers["content-type"])) return RESPONSES.WA400
-    const valid = validBody(body)
-    if (valid === undefined) return RESPONSES.WA400
-
-    const count = valid.recipients.length
-    if (balance < count) return RESPONSES.E110
-    if (dailyLimit !== undefined) {
-      const today = Math.floor(now / DAY_MILLIS)
-      if (today !== day) {
-        day = today
-        sentToday = 0
-      }
-      if (sentToday + count > dailyLimit) return RESPONSES.WAV2101
-      sentToday += count
-    }
-    balance -= count
-    countAccepted(valid.extraInfo)
-    const id = messageId(++counter)
-    const sentRecord: SentRecord = {
-      messageId: id,
-      senderNumber: sender,
-      text,
-      view: undefined
-    }
-    sentLog.push(sentRecord)
-    if (callbacks !== undefined) {
-      // Kaleyra accepted it (even when the answer is garbled): its status callbacks follow, see `run`.
-      const messagingObject = (body as { readonly messaging_object: Record<string, unknown> }).messaging_object
-      acceptedNow = {
-        record: sentRecord,
-        failure: valid.type === "template" ? undefined : mediaFailure(body, valid.type, isIssuedMediaId),
-        failureOf: (recipient) => conversations.failureFor(messagingObject, recipient, now)
-      }
-    }
-    return garble === undefined ? accepted(id) : RESPONSES[garble as "invalid-json" | "empty-body"]
-  }
-
-  const route = (request: SimRequest, now: number): SimResponse | UploadRoute => {
-    const query = request.path.indexOf("?")
-    const path = query === -1 ? request.path : request.path.slice(0, query)
-    const parts = path.split("/")
-    if (
-      parts.length !== 6 || parts[0] !== "" || parts[1] !== "v2" || parts[3] !== "whatsapp" ||
-      (parts[5] !== "messages" && parts[5] !== "media") || parts[2] === "" || parts[4] === ""
-    ) {
-      return NOT_FOUND
-    }
-    if (request.method !== "POST") return METHOD_NOT_ALLOWED
-    if (request.headers["api-key"] !== resolved.apiKey || decodeSegment(parts[2]) !== resolved.sid) {
-      return RESPONSES.RBC001
-    }
-    if (resolved.account === "unavailable") return RESPONSES["WA-401-account"]
-    const segment = decodeSegment(parts[4])
-    const sender = segment === undefined
-      ? ""
-      : senders.has(segment) || otherVersion.has(segment)
-      ? segment
-      : senderDigits(segment)
-    if (otherVersion.has(sender)) return RESPONSES["WA-401-phone_number"]
-    if (!senders.has(sender)) return RESPONSES.WA401
-    if (parts[5] === "messages") return messages(request, sender, now)
-    // Uploads are for postpaid accounts only.
-    if (resolved.account === "prepaid") return RESPONSES["WA-401-account"]
-    return new UploadRoute(sender)
-  }
-
-  const record = (request: SimRequest, text: string | undefined, response: SimResponse): SimResponse => {
-    requestLog.push({
-      method: request.method,
-      path: request.path,
-      headers: request.headers,
-      body: text ?? request.body,
-      status: response.status,
-      view: undefined
-    })
-    return response
-  }
-
-  const upload = (request: SimRequest, sender: string): Effect.Effect<SimResponse> => {
-    let garble: FailCode | undefined
-    const scripted = takeScripted()
-    if (scripted !== undefined) {
-      if (!isGarble(scripted.code)) return Effect.succeed(responseOf(scripted.code, scripted.retryAfter))
-      garble = scripted.code
-    }
-    const contentType = request.headers["content-type"]
-    if (contentType === undefined || !/^\s*multipart\/form-data\s*;/i.test(contentType)) {
-      return Effect.succeed(RESPONSES.WA400)
-    }
-    return Effect.promise(() => parseUpload(request.body, contentType)).pipe(
-      Effect.map((file) => {
-        if (file === undefined) return RESPONSES.WA400
-        const id = mediaId(++uploadCounter)
-        uploadLog.push({ id, senderNumber: sender, ...file })
-        return garble === undefined
-          ? jsonResponse(200, `{"id":"${id}"}`)
-          : RESPONSES[garble as "invalid-json" | "empty-body"]
-      })
-    )
-  }
-
-  const run = (request: SimRequest, now: number): Effect.Effect<SimResponse> => {
-    requestCount++
-    currentText = undefined
-    const drawn = request.fault === undefined ? drawFault() : request.fault ?? undefined
-    if (drawn !== undefined) {
-      faultCounts[drawn.fault]++
-      const answer = answerOf(drawn)
-      // Answered in front of Kaleyra: nothing is processed.
-      if (answer !== undefined) return Effect.succeed(record(request, undefined, answer))
-    }
-    const routed = route(request, now)
-    if (routed instanceof UploadRoute) {
-      return Effect.map(
-        upload(request, routed.sender),
-        (response) => record(request, undefined, drawn === undefined ? response : applyFault(drawn, response))
-      )
-    }
-    const response = record(request, currentText, drawn === undefined ? routed : applyFault(drawn, routed))
-    return acceptedNow === undefined ? Effect.succeed(response) : Effect.as(scheduleAccepted(), response)
-  }
-
-  // Status callbacks: the message accepted by the request being handled, scheduled once it is answered.
-  let acceptedNow:
-    | {
-      readonly record: SentRecord
-      readonly failure: MediaFailure | undefined
-      readonly failureOf: FailureOf
-    }
-    | undefined
-
-  /** A media id this simulator issued (since the last `reset`): exactly `mediaId(n)` for 1 <= n <= uploads. */
-  const isIssuedMediaId = (id: string): boolean => {
-    if (!MEDIA_ID.test(id)) return false
-    const n = Number(id.slice(1))
-    return n >= 1 && n <= uploadCounter
-  }
-
-  const scheduleAccepted = (): Effect.Effect<void> => {
-    const pending = acceptedNow!
-    acceptedNow = undefined
-    return callbacks!.schedule(() => sentView(pending.record), pending.failure, pending.failureOf)
-  }
-
-  const handle: Simulator["handle"] = dailyLimit === undefined && !conversations.window
-    ? (request) => Effect.suspend(() => run(request, 0))
-    : (request) => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.suspend(() => run(request, now)))
-
-  const app: HttpApp.Default = Effect.flatMap(
-    HttpServerRequest.HttpServerRequest,
-    (request) =>
-      Effect.matchEffect(request.arrayBuffer, {
-        onFailure: () => Effect.succeed(toServerResponse(RESPONSES.WA400)),
-        onSuccess: (buffer) =>
-          Effect.flatMap(
-            handle({
-              method: request.method,
-              path: request.url,
-              headers: request.headers,
-              body: new Uint8Array(buffer)
-            }),
-            performServerResponse
-          )
-      })
-  )
-
-  const sentView = (record: SentRecord): SentMessage => {
-    if (record.view !== undefined) return record.view
-    const body: unknown = JSON.parse(record.text)
-    // It was accepted, so it is valid.
-    const valid = validBody(body)!
-    const decoded = MediaMessage.fromWireBody(body)
-    const view: SentMessage = {
-      messageId: record.messageId,
-      senderNumber: record.senderNumber,
-      recipients: valid.recipients,
-      type: valid.type,
-      body,
-      message: Either.isRight(decoded) ? decoded.right : undefined,
-      ...(valid.extraInfo !== undefined ? { extraInfo: valid.extraInfo } : {})
-    }
-    record.view = view
-    return view
-  }
-
-  const requestView = (record: RequestRecord): RecordedRequest => {
-    if (record.view !== undefined) return record.view
-    const view: RecordedRequest = {
-      method: record.method,
-      path: record.path,
-      headers: redactHeaders(record.headers),
-      body: typeof record.body === "string" ? record.body : lenientDecoder.decode(record.body),
-      status: record.status
-    }
-    record.view = view
-    return view
-  }
-
-  return {
-    handle,
-    app,
-    options: resolved,
-    failNext: (code, failOptions) =>
-      Effect.flatMap(canonicalFailCode(code), (canonical) =>
-        Effect.sync(() => {
-          const times = Math.floor(failOptions?.times ?? 1)
-          if (times > 0) queue.push({ code: canonical, retryAfter: failOptions?.retryAfter, remaining: times })
-        })),
-    setScenario: (recipient, code) =>
-      Effect.flatMap(canonicalFailCode(code), (canonical) =>
-        Effect.sync(() => {
-          const normalized = normalizeNumber(recipient)
-          if (normalized !== undefined) scenarios.set(normalized, canonical)
-        })),
-    clearScenario: (recipient) =>
-      Effect.sync(() => {
-        const normalized = normalizeNumber(recipient)
-        if (normalized !== undefined) scenarios.delete(normalized)
-      }),
-    setBalance: (value) =>
-      Effect.sync(() => {
-        balance = value
-      }),
-    balance: Effect.sync(() => balance),
-    sent: Effect.sync(() => sentLog.all().map(sentView)),
-    uploads: Effect.sync(() => uploadLog.all().slice()),
-    requests: Effect.sync(() => requestLog.all().map(requestView)),
-    reset: Effect.zipRight(
-      Effect.sync(() => {
-        balance = resolved.balance
-        counter = 0
-        uploadCounter = 0
-        day = 0
-        sentToday = 0
-        queue.length = 0
-        scenarios.clear()
-        sentLog.clear()
-        uploadLog.clear()
-        requestLog.clear()
-        faultQueue.length = 0
-        thresholds = ratesOf(options.faultRates)
-        random = makeGenerator(resolved.seed)
-        requestCount = 0
-        acceptedCount = 0
-        duplicateRefs = 0
-        faultCounts = zeroFaults()
-        refCounts.clear()
-        conversations.reset()
-      }),
-      callbacks?.clear ?? Effect.void
-    ),
-    conversations: SimulatorTemplates.conversationsOf(conversations),
-    callbacksDelivered: Effect.sync(() => callbacks?.delivered() ?? 0),
-    callbackFailures: Effect.sync(() => callbacks?.failures() ?? 0),
-    awaitCallbacks: callbacks?.await ?? Effect.void,
-    injectNext: (fault, injectOptions) =>
-      Effect.sync(() => {
-        const times = Math.floor(injectOptions?.times ?? 1)
-        if (times > 0) {
-          faultQueue.push({
-            drawn: { ...resolveFaultOptions(injectOptions, resolved.faults), fault },
-            remaining: times
-          })
-        }
-      }),
-    setFaultRates: (rates) =>
-      Effect.sync(() => {
-        thresholds = ratesOf(rates)
-      }),
-    stats: Effect.sync((): SimulatorStats => ({
-      requests: requestCount,
-      accepted: acceptedCount,
-      uploads: uploadCounter,
-      faults: { ...faultCounts },
-      duplicateRefs
-    })),
-    acceptedRefs: Effect.sync((): ReadonlyMap<string, number> => new Map(refCounts)),
-    unsafeDrawFault: drawFault
-  }
-}
+  internal.makeScoped(options)
 
 /**
  * A simulator answer as an `HttpServerResponse` (its `fault`, if any, is ignored: see {@link performServerResponse}).
@@ -1650,12 +605,8 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
  * @since 0.1.0
  * @category conversions
  */
-export const toServerResponse = (response: SimResponse): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(response.body, {
-    status: response.status,
-    headers: response.headers,
-    contentType: response.headers["content-type"] ?? "application/json"
-  })
+export const toServerResponse: (response: SimResponse) => HttpServerResponse.HttpServerResponse =
+  server.toServerResponse
 
 /**
  * A simulator answer as an `HttpServerResponse`, its transport-level fault performed as closely as an `HttpApp` can:
@@ -1667,52 +618,9 @@ export const toServerResponse = (response: SimResponse): HttpServerResponse.Http
  * @since 0.1.0
  * @category conversions
  */
-export const performServerResponse = (response: SimResponse): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
-  const fault = response.fault
-  if (fault === undefined) return Effect.succeed(toServerResponse(response))
-  const contentType = response.headers["content-type"] ?? "application/json"
-  switch (fault.kind) {
-    case "reset":
-      return Effect.interrupt
-    case "silent":
-      return Effect.never
-    case "latency":
-      return Effect.as(Effect.sleep(fault.millis), toServerResponse(response))
-    case "drip": {
-      const bytes = new TextEncoder().encode(response.body)
-      const ticks = Math.max(1, Math.min(bytes.length, Math.floor(fault.millis)))
-      const pieces = Array.from(
-        { length: ticks },
-        (_, i) => bytes.subarray(Math.round(bytes.length * i / ticks), Math.round(bytes.length * (i + 1) / ticks))
-      )
-      const body = Stream.mapEffect(
-        Stream.fromIterable(pieces),
-        (piece) => Effect.as(Effect.sleep(fault.millis / ticks), piece)
-      )
-      return Effect.succeed(HttpServerResponse.stream(body, {
-        status: response.status,
-        headers: response.headers,
-        contentType,
-        contentLength: bytes.length
-      }))
-    }
-    case "huge": {
-      const body = Stream.suspend(() => {
-        const chunks = hugeBodyChunks(fault.bytes)
-        return Stream.repeatEffectOption(Effect.suspend(() => {
-          const next = chunks.next()
-          return next.done === true ? Effect.fail(Option.none()) : Effect.succeed(next.value)
-        }))
-      })
-      return Effect.succeed(HttpServerResponse.stream(body, {
-        status: response.status,
-        headers: response.headers,
-        contentType,
-        ...(fault.chunked ? {} : { contentLength: fault.bytes })
-      }))
-    }
-  }
-}
+export const performServerResponse: (
+  response: SimResponse
+) => Effect.Effect<HttpServerResponse.HttpServerResponse> = server.performServerResponse
 
 /**
  * The bodies the simulator answers with for each {@link FailCode} (statuses and exact bodies), e.g. to serve them
@@ -1721,11 +629,7 @@ export const performServerResponse = (response: SimResponse): Effect.Effect<Http
  * @since 0.1.0
  * @category constants
  */
-export const responses: Readonly<Record<FailCode, SimResponse>> = RESPONSES
-
-// ---------------------------------------------------------------------------------------------------------------
-// Status callbacks
-// ---------------------------------------------------------------------------------------------------------------
+export const responses: Readonly<Record<FailCode, SimResponse>> = responsesInternal.RESPONSES
 
 /**
  * The options of {@link statusCallback}.
@@ -1755,60 +659,11 @@ export interface StatusCallbackOptions {
  * @since 0.1.0
  * @category callbacks
  */
-export const statusCallback = (
+export const statusCallback: (
   sent: SentMessage,
   status: "sent" | "delivered" | "read" | "failed",
-  options: StatusCallbackOptions = {}
-): Record<string, unknown> => {
-  const recipient = (options.recipient ?? sent.recipients[0] ?? "").replace(/^\+/, "")
-  const timestamp = String(options.timestamp ?? 1_700_000_000)
-  const errors = status === "failed"
-    ? (options.errors ?? [{ code: 131053, title: "Media upload error", details: "Unable to download the media" }])
-      .map((e) => ({
-        code: e.code,
-        title: e.title,
-        ...(e.message !== undefined ? { message: e.message } : {}),
-        ...(e.details !== undefined ? { error_data: { details: e.details } } : {})
-      }))
-    : undefined
-  const billable = status === "sent" || status === "delivered"
-  return {
-    meta_object: {
-      value: {
-        messaging_product: "whatsapp",
-        metadata: { display_phone_number: sent.senderNumber, phone_number_id: "104000000000060" },
-        statuses: [{
-          id: sent.messageId,
-          status,
-          timestamp,
-          recipient_id: recipient,
-          ...(billable
-            ? {
-              conversation: { id: `conversation-${sent.messageId}`, origin: { type: "marketing" } },
-              pricing: { billable: true, pricing_model: "CBP", category: "marketing" }
-            }
-            : {}),
-          ...(errors !== undefined ? { errors } : {})
-        }]
-      },
-      field: "messages"
-    },
-    extra_info: {
-      trace_id: `trace-${sent.messageId}`,
-      message_id: sent.messageId,
-      waba_id: "100000000000001",
-      ...(sent.extraInfo?.ref !== undefined ? { ref: sent.extraInfo.ref } : {}),
-      ...(sent.extraInfo?.ref1 !== undefined ? { ref1: sent.extraInfo.ref1 } : {}),
-      ...(sent.extraInfo?.ref2 !== undefined ? { ref2: sent.extraInfo.ref2 } : {})
-    },
-    status,
-    message_id: sent.messageId
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Status callbacks: scheduling and delivery (see `SimulatorOptions.callbacks`)
-// ---------------------------------------------------------------------------------------------------------------
+  options?: StatusCallbackOptions
+) => Record<string, unknown> = callbacks.statusCallback
 
 /**
  * When each status callback is sent, counted from the moment the message was accepted (defaults: `sent` 50 ms,
@@ -1885,11 +740,7 @@ export const defaultCallbackDelays: {
   readonly sent: Duration.Duration
   readonly delivered: Duration.Duration
   readonly read: Duration.Duration
-} = {
-  sent: Duration.millis(50),
-  delivered: Duration.millis(100),
-  read: Duration.millis(150)
-}
+} = callbacks.defaultCallbackDelays
 
 /**
  * The header that carries the callback secret by default (the same default as the node package's callback
@@ -1898,7 +749,7 @@ export const defaultCallbackDelays: {
  * @since 0.1.0
  * @category constants
  */
-export const defaultSecretHeader = "x-kaleyra-secret"
+export const defaultSecretHeader = callbacks.defaultSecretHeader
 
 /**
  * A Meta error of a `failed` status callback.
@@ -1919,42 +770,7 @@ export interface MediaFailure {
  * @since 0.1.0
  * @category constants
  */
-export const mediaUploadError = (details: string): MediaFailure => ({
-  code: 131053,
-  title: "Media upload error",
-  message: "Media upload error",
-  details
-})
-
-const MEDIA_ID = /^1[0-9]{15}$/
-
-const LINK_NOT_FOUND = mediaUploadError(
-  "Downloading media from weblink failed with http code 404, status message Not Found"
-)
-
-const linkIsNotFound = (link: string): boolean => {
-  try {
-    return new URL(link).pathname.endsWith("/404")
-  } catch {
-    return false
-  }
-}
-
-/** Why Meta cannot deliver the media of an accepted body, or `undefined` when it can. */
-const mediaFailure = (
-  body: unknown,
-  type: MediaMessage.MediaType,
-  isIssuedMediaId: (id: string) => boolean
-): MediaFailure | undefined => {
-  if (!isObject(body) || !isObject(body.messaging_object)) return undefined
-  const media = body.messaging_object[type]
-  if (!isObject(media)) return undefined
-  if (typeof media.link === "string") return linkIsNotFound(media.link) ? LINK_NOT_FOUND : undefined
-  if (typeof media.id === "string" && !isIssuedMediaId(media.id)) {
-    return mediaUploadError(`Media id ${media.id.slice(0, 64)} was not found: it was never uploaded`)
-  }
-  return undefined
-}
+export const mediaUploadError: (details: string) => MediaFailure = callbacks.mediaUploadError
 
 /**
  * The default delivery: a POST of the JSON body to the URL with the global `fetch`. An answer other than 2xx, a
@@ -1963,145 +779,6 @@ const mediaFailure = (
  * @since 0.1.0
  * @category callbacks
  */
-export const deliverWithFetch = (options: { readonly timeout?: Duration.DurationInput | undefined } = {}) => {
-  const timeout = options.timeout ?? Duration.seconds(10)
-  const deliver: DeliverCallback = (url, body, headers) =>
-    Effect.tryPromise({
-      try: async (signal) => {
-        const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal })
-        // Read the answer to the end so that the connection is reused.
-        await response.arrayBuffer()
-        if (response.status < 200 || response.status > 299) {
-          throw new Error(`the callback URL answered HTTP ${response.status}`)
-        }
-      },
-      catch: (cause) => cause
-    }).pipe(Effect.timeout(timeout))
-  return deliver
-}
-
-/** What Meta does with one recipient's message, beside a media it cannot fetch (`SimulatorTemplates`). */
-type FailureOf = (recipient: string) => SimulatorTemplates.RecipientFailure | undefined
-
-interface CallbackScheduler {
-  /** Schedules the callbacks of an accepted message (`view` is read when the first callback is due). */
-  readonly schedule: (
-    view: () => SentMessage,
-    failure: MediaFailure | undefined,
-    failureOf: FailureOf
-  ) => Effect.Effect<
-    void
-  >
-  readonly delivered: () => number
-  readonly failures: () => number
-  readonly await: Effect.Effect<void>
-  /** Cancels the pending callbacks and zeroes the counters. */
-  readonly clear: Effect.Effect<void>
-  /** Like `clear`, and schedules nothing more. */
-  readonly close: Effect.Effect<void>
-}
-
-const resolveDelays = (delays: CallbackDelays | undefined) => {
-  const sent = Duration.decode(delays?.sent ?? defaultCallbackDelays.sent)
-  const delivered = Duration.max(sent, Duration.decode(delays?.delivered ?? defaultCallbackDelays.delivered))
-  const read = Duration.max(delivered, Duration.decode(delays?.read ?? defaultCallbackDelays.read))
-  return { sent, delivered, read }
-}
-
-/** One fiber per accepted message, daemon (the handler's fiber may end first), tracked to be cancelled. */
-const makeCallbackScheduler = (options: CallbackOptions): CallbackScheduler => {
-  const delays = resolveDelays(options.delays)
-  const deliver = options.deliver ?? deliverWithFetch({ timeout: options.timeout })
-  const headers: Readonly<Record<string, string>> = Object.freeze(
-    options.secret === undefined ? { "content-type": "application/json" } : {
-      "content-type": "application/json",
-      [(options.secretHeader ?? defaultSecretHeader).toLowerCase()]: Redacted.isRedacted(options.secret)
-        ? Redacted.value(options.secret)
-        : options.secret
-    }
-  )
-  const fibers = new Set<Fiber.RuntimeFiber<void>>()
-  let delivered = 0
-  let failures = 0
-  let closed = false
-
-  const deliverOne = (body: Record<string, unknown>): Effect.Effect<void> =>
-    Effect.map(Effect.exit(Effect.suspend(() => deliver(options.url, body, headers))), (exit) => {
-      if (Exit.isSuccess(exit)) delivered++
-      else failures++
-    })
-
-  const emit = (
-    sent: SentMessage,
-    recipients: ReadonlyArray<string>,
-    status: "sent" | "delivered" | "read" | "failed",
-    failureOf: (recipient: string) => MediaFailure | undefined = () => undefined
-  ) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.forEach(
-        recipients,
-        (recipient) => {
-          const failure = failureOf(recipient)
-          return deliverOne(statusCallback(sent, status, {
-            recipient,
-            timestamp: Math.floor(now / 1000),
-            ...(failure !== undefined ? { errors: [failure] } : {})
-          }))
-        },
-        { discard: true }
-      ))
-
-  // Per recipient: a message Meta never sends (outside the window, a template error) fails instead of `sent`; a
-  // media Meta cannot fetch fails after `sent`; the others are delivered, then read.
-  const lifecycle = (
-    view: () => SentMessage,
-    failure: MediaFailure | undefined,
-    failureOf: FailureOf
-  ): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      yield* Effect.sleep(delays.sent)
-      const sent = view()
-      const early = new Map<string, MediaFailure>()
-      for (const recipient of sent.recipients) {
-        const found = failureOf(recipient)
-        if (found !== undefined) early.set(recipient, found.failure)
-      }
-      const going = sent.recipients.filter((recipient) => !early.has(recipient))
-      yield* emit(sent, Array.from(early.keys()), "failed", (recipient) => early.get(recipient))
-      yield* emit(sent, going, "sent")
-      yield* Effect.sleep(Duration.subtract(delays.delivered, delays.sent))
-      if (failure !== undefined) return yield* emit(sent, going, "failed", () => failure)
-      yield* emit(sent, going, "delivered")
-      yield* Effect.sleep(Duration.subtract(delays.read, delays.delivered))
-      yield* emit(sent, going, "read")
-    })
-
-  const cancelAll = Effect.suspend(() => Fiber.interruptAll(Array.from(fibers)))
-
-  return {
-    schedule: (view, failure, failureOf) =>
-      Effect.suspend(() => {
-        if (closed) return Effect.void
-        return Effect.map(Effect.forkDaemon(lifecycle(view, failure, failureOf)), (fiber) => {
-          fibers.add(fiber)
-          fiber.addObserver(() => fibers.delete(fiber))
-        })
-      }),
-    delivered: () => delivered,
-    failures: () => failures,
-    await: Effect.suspend(() => Fiber.awaitAll(Array.from(fibers))).pipe(Effect.asVoid),
-    clear: Effect.zipRight(
-      cancelAll,
-      Effect.sync(() => {
-        delivered = 0
-        failures = 0
-      })
-    ),
-    close: Effect.zipRight(
-      Effect.sync(() => {
-        closed = true
-      }),
-      cancelAll
-    )
-  }
-}
+export const deliverWithFetch: (
+  options?: { readonly timeout?: Duration.DurationInput | undefined }
+) => DeliverCallback = callbacks.deliverWithFetch
