@@ -41,6 +41,10 @@
  *   With the `templates` and `window` options, Meta's verdicts on templates and on free-form messages outside the
  *   24-hour window come back as `failed` callbacks (see `SimulatorTemplates`).
  *
+ * This module holds the models and the entry points; the behaviour lives in `internal/simulator/`, one module per
+ * concept: `handler` (the checks in order), `oracle` (the payload check), `responses`, `faults`, `scripts`, `state`,
+ * `conversations`, `callbacks` and `scheduler`, `server` (the `HttpApp`), `simulator` (the parts assembled).
+ *
  * @since 0.1.0
  */
 import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
@@ -51,12 +55,12 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as callbacks from "./internal/simulator/callbacks.js"
-import * as faultsInternal from "./internal/simulator/faults.js"
-import * as responsesInternal from "./internal/simulator/responses.js"
-import * as server from "./internal/simulator/server.js"
+import * as internalCallbacks from "./internal/simulator/callbacks.js"
+import * as internalFaults from "./internal/simulator/faults.js"
+import * as internalResponses from "./internal/simulator/responses.js"
+import * as internalServer from "./internal/simulator/server.js"
 import * as internal from "./internal/simulator/simulator.js"
-import * as state from "./internal/simulator/state.js"
+import * as internalState from "./internal/simulator/state.js"
 import type * as SimulatorTemplates from "./SimulatorTemplates.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -238,7 +242,7 @@ export type FailCode =
  * @since 0.1.0
  * @category constants
  */
-export const failCodes: ReadonlyArray<FailCode> = responsesInternal.failCodes
+export const failCodes: ReadonlyArray<FailCode> = internalResponses.failCodes
 
 /**
  * A message the simulator accepted.
@@ -367,7 +371,7 @@ export type Fault =
  * @since 0.1.0
  * @category constants
  */
-export const faults: ReadonlyArray<Fault> = faultsInternal.faults
+export const faults: ReadonlyArray<Fault> = internalFaults.faults
 
 /**
  * Whether a fault leaves the message accepted (when it is valid): see {@link Fault}.
@@ -375,7 +379,7 @@ export const faults: ReadonlyArray<Fault> = faultsInternal.faults
  * @since 0.1.0
  * @category predicates
  */
-export const faultAccepts: (fault: Fault) => boolean = faultsInternal.faultAccepts
+export const faultAccepts: (fault: Fault) => boolean = internalFaults.faultAccepts
 
 /**
  * The probability (from 0 to 1) of each fault, per request. One number is drawn per request and the faults are
@@ -467,7 +471,7 @@ export interface SimulatorStats {
  */
 export interface Simulator {
   /**
-   * Answers one request, as Kaleyra would. Never fails. Sends are answered synchronously (a few microseconds);
+   * Answers one request, as Kaleyra would. Never fails. Sends are answered synchronously;
    * uploads parse their multipart body asynchronously. The request's `headers` object is kept for `requests`: do not
    * mutate it afterwards.
    */
@@ -551,7 +555,7 @@ export class KaleyraSimulator extends Context.Tag("@effect-kaleyra/testing/Kaley
  * @category constructors
  */
 export const hugeBodyChunks: (bytes: number, chunkSize?: number) => Generator<Uint8Array> =
-  faultsInternal.hugeBodyChunks
+  internalFaults.hugeBodyChunks
 
 /**
  * The deterministic message id number `n` (1-based): `wamid.SIM` and `n` on 20 digits. A fresh simulator issues the
@@ -560,7 +564,7 @@ export const hugeBodyChunks: (bytes: number, chunkSize?: number) => Generator<Ui
  * @since 0.1.0
  * @category constructors
  */
-export const messageId: (n: number) => string = state.messageId
+export const messageId: (n: number) => string = internalState.messageId
 
 /**
  * The deterministic media id number `n` (1-based), numeric like Meta's: `1` and `n` on 15 digits.
@@ -568,7 +572,7 @@ export const messageId: (n: number) => string = state.messageId
  * @since 0.1.0
  * @category constructors
  */
-export const mediaId: (n: number) => string = state.mediaId
+export const mediaId: (n: number) => string = internalState.mediaId
 
 /**
  * Builds a simulator with its own state. With `callbacks`, prefer {@link makeScoped}: here the scheduled callbacks
@@ -606,7 +610,7 @@ export const makeScoped = (options: SimulatorOptions = {}): Effect.Effect<Simula
  * @category conversions
  */
 export const toServerResponse: (response: SimResponse) => HttpServerResponse.HttpServerResponse =
-  server.toServerResponse
+  internalServer.toServerResponse
 
 /**
  * A simulator answer as an `HttpServerResponse`, its transport-level fault performed as closely as an `HttpApp` can:
@@ -620,7 +624,7 @@ export const toServerResponse: (response: SimResponse) => HttpServerResponse.Htt
  */
 export const performServerResponse: (
   response: SimResponse
-) => Effect.Effect<HttpServerResponse.HttpServerResponse> = server.performServerResponse
+) => Effect.Effect<HttpServerResponse.HttpServerResponse> = internalServer.performServerResponse
 
 /**
  * The bodies the simulator answers with for each {@link FailCode} (statuses and exact bodies), e.g. to serve them
@@ -629,7 +633,7 @@ export const performServerResponse: (
  * @since 0.1.0
  * @category constants
  */
-export const responses: Readonly<Record<FailCode, SimResponse>> = responsesInternal.RESPONSES
+export const responses: Readonly<Record<FailCode, SimResponse>> = internalResponses.RESPONSES
 
 /**
  * The options of {@link statusCallback}.
@@ -663,7 +667,7 @@ export const statusCallback: (
   sent: SentMessage,
   status: "sent" | "delivered" | "read" | "failed",
   options?: StatusCallbackOptions
-) => Record<string, unknown> = callbacks.statusCallback
+) => Record<string, unknown> = internalCallbacks.statusCallback
 
 /**
  * When each status callback is sent, counted from the moment the message was accepted (defaults: `sent` 50 ms,
@@ -740,7 +744,7 @@ export const defaultCallbackDelays: {
   readonly sent: Duration.Duration
   readonly delivered: Duration.Duration
   readonly read: Duration.Duration
-} = callbacks.defaultCallbackDelays
+} = internalCallbacks.defaultCallbackDelays
 
 /**
  * The header that carries the callback secret by default (the same default as the node package's callback
@@ -749,7 +753,7 @@ export const defaultCallbackDelays: {
  * @since 0.1.0
  * @category constants
  */
-export const defaultSecretHeader = callbacks.defaultSecretHeader
+export const defaultSecretHeader = internalCallbacks.defaultSecretHeader
 
 /**
  * A Meta error of a `failed` status callback.
@@ -770,7 +774,7 @@ export interface MediaFailure {
  * @since 0.1.0
  * @category constants
  */
-export const mediaUploadError: (details: string) => MediaFailure = callbacks.mediaUploadError
+export const mediaUploadError: (details: string) => MediaFailure = internalCallbacks.mediaUploadError
 
 /**
  * The default delivery: a POST of the JSON body to the URL with the global `fetch`. An answer other than 2xx, a
@@ -781,4 +785,4 @@ export const mediaUploadError: (details: string) => MediaFailure = callbacks.med
  */
 export const deliverWithFetch: (
   options?: { readonly timeout?: Duration.DurationInput | undefined }
-) => DeliverCallback = callbacks.deliverWithFetch
+) => DeliverCallback = internalCallbacks.deliverWithFetch
