@@ -16,14 +16,22 @@ import { mediaFailure } from "./callbacks.js"
 import type { ConversationState } from "./conversations.js"
 import { answerOf, applyFault, type FaultInjector } from "./faults.js"
 import { isJsonContentType, isMultipart, parseUpload, validBody } from "./oracle.js"
-import { accepted, isGarble, METHOD_NOT_ALLOWED, NOT_FOUND, responseOf, RESPONSES, uploaded } from "./responses.js"
+import {
+  accepted,
+  type Garble,
+  isGarble,
+  METHOD_NOT_ALLOWED,
+  NOT_FOUND,
+  responseOf,
+  RESPONSES,
+  uploaded
+} from "./responses.js"
 import type { CallbackScheduler, FailureOf } from "./scheduler.js"
 import type { Scripts } from "./scripts.js"
 import { type Account, type Ledger, senderDigits, type SentRecord, sentView } from "./state.js"
 
 type SimRequest = KaleyraSimulator.SimRequest
 type SimResponse = KaleyraSimulator.SimResponse
-type FailCode = KaleyraSimulator.FailCode
 type MediaFailure = KaleyraSimulator.MediaFailure
 
 /** The parts of one simulator that a request reads and changes. */
@@ -60,8 +68,8 @@ const decodeSegment = (segment: string): string | undefined => {
 }
 
 /** The garbled answer of an accepted request (`invalid-json`, `empty-body`), or its ordinary one. */
-const answer = (garble: FailCode | undefined, ordinary: SimResponse): SimResponse =>
-  garble === undefined ? ordinary : RESPONSES[garble as "invalid-json" | "empty-body"]
+const answer = (garble: Garble | undefined, ordinary: SimResponse): SimResponse =>
+  garble === undefined ? ordinary : RESPONSES[garble]
 
 export class RequestHandler {
   private readonly senders: Set<string>
@@ -147,7 +155,7 @@ export class RequestHandler {
       // Not UTF-8 or not JSON: a WA400 below, unless a script answers first.
     }
 
-    let garble: FailCode | undefined
+    let garble: Garble | undefined
     const scripted = this.parts.scripts.next()
     if (scripted !== undefined) {
       if (!isGarble(scripted.code)) return responseOf(scripted.code, scripted.retryAfter)
@@ -184,7 +192,7 @@ export class RequestHandler {
 
   /** An upload: the scripts, then the multipart form (read asynchronously) and its type and size. */
   private upload(request: SimRequest, sender: string): Effect.Effect<SimResponse> {
-    let garble: FailCode | undefined
+    let garble: Garble | undefined
     const scripted = this.parts.scripts.next()
     if (scripted !== undefined) {
       if (!isGarble(scripted.code)) return Effect.succeed(responseOf(scripted.code, scripted.retryAfter))

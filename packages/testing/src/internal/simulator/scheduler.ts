@@ -28,9 +28,7 @@ export interface CallbackScheduler {
     view: () => SentMessage,
     failure: MediaFailure | undefined,
     failureOf: FailureOf
-  ) => Effect.Effect<
-    void
-  >
+  ) => Effect.Effect<void>
   readonly delivered: () => number
   readonly failures: () => number
   readonly await: Effect.Effect<void>
