@@ -111,7 +111,10 @@ export class RequestHandler {
     return this.pending === undefined ? Effect.succeed(response) : Effect.as(this.scheduleCallbacks(), response)
   }
 
-  /** The route, the method, the credentials, the account and the sender number, in Kaleyra's order. */
+  /**
+   * The route, the method, the credentials, the account and the sender number, in Kaleyra's order; then a send is
+   * answered at once, and an upload is handed back for `upload` (it reads its body asynchronously).
+   */
   private route(request: SimRequest, now: number): SimResponse | UploadRoute {
     const options = this.parts.options
     const query = request.path.indexOf("?")
