@@ -52,6 +52,7 @@ import * as KaleyraEvent from "./KaleyraEvent.js"
 import { KaleyraEvents } from "./KaleyraEvents.js"
 import type * as MediaFile from "./MediaFile.js"
 import * as MediaMessage from "./MediaMessage.js"
+import { toWireJson } from "./SendMediaRequest.js"
 
 /**
  * What a successful send returns.
@@ -437,7 +438,7 @@ export const make = (
       settled: Settle<C, A, E>,
       context: C
     ): Effect.Effect<A, E> => {
-      const body = MediaMessage.toWireJson(context.message)
+      const body = toWireJson(context.message)
       return exchange !== undefined
         ? retrying(
           exchange({ method: "POST", url: messagesUrl, headers: messagesHeaders, body, timeoutMillis }),

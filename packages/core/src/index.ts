@@ -92,11 +92,18 @@ export {
 export * as KaleyraConfig from "./KaleyraConfig.js"
 
 /**
- * Media messages: schemas, validation, wire format, builders (`MediaMessage.image`, ...).
+ * Media messages: schemas, validation, builders (`MediaMessage.image`, ...).
  *
  * @since 0.1.0
  */
 export * as MediaMessage from "./MediaMessage.js"
+
+/**
+ * What goes on the wire when a message is sent: Kaleyra's request body as a schema, `toWire`, `toWireJson`.
+ *
+ * @since 0.3.0
+ */
+export * as SendMediaRequest from "./SendMediaRequest.js"
 
 /**
  * The input of `sendMedia`.

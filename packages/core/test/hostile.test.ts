@@ -11,6 +11,7 @@ import {
   MediaMessage,
   MediaUpload,
   sendMedia,
+  SendMediaRequest,
   uploadMedia
 } from "@effect-kaleyra/core"
 import type { InvalidMessage, UploadMediaInput } from "@effect-kaleyra/core"
@@ -89,7 +90,7 @@ describe("hostile input", () => {
         if (Exit.isSuccess(exit)) {
           // only a valid request left, and it is exactly the validated message
           assert.strictEqual(seen.length, 1)
-          const wire = MediaMessage.fromWireBody(JSON.parse(bodyText(seen[0])))
+          const wire = SendMediaRequest.fromWireBody(JSON.parse(bodyText(seen[0])))
           assert.isTrue(Either.isRight(wire))
           assert.deepStrictEqual(Either.getOrThrow(wire), Either.getOrThrow(MediaMessage.validate(input)))
           return

@@ -45,6 +45,7 @@
  */
 import * as MediaFile from "@effect-kaleyra/core/MediaFile"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as SendMediaRequest from "@effect-kaleyra/core/SendMediaRequest"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -279,7 +280,7 @@ export interface SentMessage {
   readonly type: MediaMessage.MessageType
   /** The body as received (parsed JSON). */
   readonly body: unknown
-  /** The body decoded with core's `MediaMessage.fromWireBody`, when it decodes (`undefined` otherwise). */
+  /** The body decoded with core's `SendMediaRequest.fromWireBody`, when it decodes (`undefined` otherwise). */
   readonly message: MediaMessage.MediaMessage | undefined
   /** `extra_info` as Kaleyra stores it: refs truncated to 255 characters, an unknown `wa_source` replaced by `api`. */
   readonly extraInfo?: MediaMessage.ExtraInfo
@@ -1534,7 +1535,7 @@ const build = (options: SimulatorOptions, callbacks: CallbackScheduler | undefin
     const body: unknown = JSON.parse(record.text)
     // It was accepted, so it is valid.
     const valid = validBody(body)!
-    const decoded = MediaMessage.fromWireBody(body)
+    const decoded = SendMediaRequest.fromWireBody(body)
     const view: SentMessage = {
       messageId: record.messageId,
       senderNumber: record.senderNumber,
