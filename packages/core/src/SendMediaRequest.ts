@@ -3,7 +3,7 @@
  * schema of `MediaMessage.MediaMessage`, and the direct encoders the client uses (`toWire`, `toWireJson`), which
  * property tests hold equal to the schema.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"

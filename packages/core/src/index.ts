@@ -101,7 +101,7 @@ export * as MediaMessage from "./MediaMessage.js"
 /**
  * What goes on the wire when a message is sent: Kaleyra's request body as a schema, `toWire`, `toWireJson`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export * as SendMediaRequest from "./SendMediaRequest.js"
 
@@ -245,16 +245,19 @@ export {
   /**
    * @since 0.1.0
    */
-  pacer,
-  /**
-   * @since 0.1.0
-   */
   sendMediaBatch,
   /**
    * @since 0.1.0
    */
   summarize
 } from "./Batch.js"
+
+/**
+ * A rate limiter that spaces starts evenly, to share one sender number's limit between batches.
+ *
+ * @since 0.2.0
+ */
+export * as Pacer from "./Pacer.js"
 
 /**
  * The contract for transports that report `requestSent` and enforce timeouts natively.
