@@ -20,7 +20,7 @@ import { refsOf } from "./internal/refs.js"
 import { type Drain, runWorkers } from "./internal/workers.js"
 import { KaleyraClient, type SendMediaResult } from "./KaleyraClient.js"
 import { type RateLimited, type SendMediaError, TransportError } from "./KaleyraError.js"
-import * as KaleyraEvent from "./KaleyraEvent.js"
+import { SendFailed } from "./KaleyraEvents.js"
 import * as MediaMessage from "./MediaMessage.js"
 
 /**
@@ -140,14 +140,14 @@ export interface BatchOptions<A, K> {
  *
  * @example
  * ```ts
- * import { emptySummary, MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
+ * import { Batch, MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
  * import { Stream } from "effect"
  *
  * const recipients = ["+919876543210", "+14155550123"]
  * const summary = sendMediaBatch(
  *   recipients.map((to) => MediaMessage.image({ to, link: "https://example.com/promo.png" })),
  *   { concurrency: 16, rateLimit: { limit: 80, interval: "1 second" } }
- * ).pipe(Stream.runFold(emptySummary, summarize))
+ * ).pipe(Stream.runFold(Batch.emptySummary, Batch.summarize))
  * ```
  *
  * @since 0.1.0
@@ -339,7 +339,7 @@ export const sendMediaBatch = <A extends MediaMessage.SendMediaInput, E = never,
           } grace period`
         })
         return events.publish(
-          new KaleyraEvent.SendFailed({
+          new SendFailed({
             error,
             recipients: message.to,
             type: message.type,
@@ -436,7 +436,7 @@ export interface BatchSummary {
 }
 
 /**
- * Adds a result to a summary (use with `Stream.runFold(results, emptySummary, summarize)`).
+ * Adds a result to a summary (use with `Stream.runFold(results, Batch.emptySummary, Batch.summarize)`).
  *
  * @since 0.1.0
  * @category combinators
@@ -457,7 +457,7 @@ export const summarize = <A, K>(summary: BatchSummary, result: BatchResult<A, K>
 }
 
 /**
- * The summary of no results, to start a fold: `Stream.runFold(emptySummary, summarize)`.
+ * The summary of no results, to start a fold: `Stream.runFold(Batch.emptySummary, Batch.summarize)`.
  *
  * @since 0.1.0
  * @category constructors

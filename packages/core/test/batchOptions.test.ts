@@ -1,10 +1,10 @@
-import { type BatchOptions, type MediaMessage, Pacer, sendMediaBatch } from "@effect-kaleyra/core"
+import { type Batch, type MediaMessage, Pacer, sendMediaBatch } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Stream } from "effect"
 import { collect, defectsOf, fakeKaleyra, message, ok } from "./batchUtils.js"
 
 /** Options that no batch may take: each must be refused at once, naming the option, and never mean "no limit". */
-const refused: ReadonlyArray<readonly [string, BatchOptions<MediaMessage.SendMediaInput, number>]> = [
+const refused: ReadonlyArray<readonly [string, Batch.BatchOptions<MediaMessage.SendMediaInput, number>]> = [
   ["rateLimit.limit", { rateLimit: { limit: Number.NaN } }],
   ["rateLimit.limit", { rateLimit: { limit: Number.POSITIVE_INFINITY } }],
   ["rateLimit.limit", { rateLimit: { limit: 0 } }],

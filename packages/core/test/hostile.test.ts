@@ -4,8 +4,8 @@
  * every hostile shape (throwing getters, thrown values, revoked and throwing Proxies) in every position, enumerated.
  */
 import {
-  decodeCallbacks,
   HttpTransport,
+  KaleyraCallback,
   KaleyraClient,
   MediaFile,
   MediaMessage,
@@ -186,7 +186,7 @@ describe("hostile input", () => {
   )
 
   it.prop("the callback decoder", [callbackLike], ([body]) => {
-    const decoded = decodeCallbacks(body)
+    const decoded = KaleyraCallback.decodeCallbacks(body)
     if (Either.isLeft(decoded)) {
       assert.strictEqual(decoded.left._tag, "CallbackDecodeError")
       assert.isAbove(decoded.left.reason.length, 0)

@@ -1,7 +1,7 @@
 import {
   awaitStatus,
-  decodeCallbacks,
   type FailureReason,
+  KaleyraCallback,
   KaleyraEvents,
   MediaMessage,
   type MessageStatusUpdated,
@@ -114,7 +114,7 @@ describe("the 24-hour window, in memory (KaleyraTest.layer)", () => {
       assert.strictEqual(response.status, 202)
       yield* TestClock.adjust("1 second")
       const statuses = posted.flatMap((body) =>
-        Either.getOrThrow(decodeCallbacks(body)).flatMap((e) =>
+        Either.getOrThrow(KaleyraCallback.decodeCallbacks(body)).flatMap((e) =>
           e._tag === "MessageStatusUpdated" ? [`${e.recipient} ${e.status} ${e.failureReason?.code ?? ""}`] : []
         )
       )
