@@ -562,13 +562,8 @@ const reasonOf = (type: MessageType, issue: FlatIssue): string => {
   return issue.message
 }
 
-/**
- * Turns a `ParseError` from one of the message schemas into an `InvalidMessage` naming each failing field.
- *
- * @since 0.1.0
- * @category errors
- */
-export const invalidMessageFromParseError = (type: MessageType, error: ParseResult.ParseError): InvalidMessage =>
+/** Turns a `ParseError` from one of the message schemas into an `InvalidMessage` naming each failing field. */
+const invalidMessageFromParseError = (type: MessageType, error: ParseResult.ParseError): InvalidMessage =>
   fromParseIssue(error.issue, (issue) => reasonOf(type, issue))
 
 const decoders = {
