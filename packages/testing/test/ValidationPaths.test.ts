@@ -141,21 +141,6 @@ describe("validate agrees with the SendMediaInput schema", () => {
     assertAgree(input)
   }, { fastCheck: { numRuns: 3000 } })
 
-  it("what the builders make is validated as the schema decodes it", () => {
-    const to = ["+919876543210", "+14155550123"] as const
-    const extraInfo = { ref: "order-1", waSource: "api" } as const
-    const built = [
-      MediaMessage.image({ to, link: "https://example.com/a.png", caption: "Hi", extraInfo }),
-      MediaMessage.video({ to: "+919876543210", id: "1012345678901291", replyTo: "wamid.HBgL" }),
-      MediaMessage.document({ to, link: "https://example.com/a.pdf", filename: "a.pdf" }),
-      MediaMessage.audio({ to: "+91 98765-43210", id: "1012345678901291" }),
-      MediaMessage.sticker({ to, link: "https://example.com/a.webp", extraInfo })
-    ]
-    for (const input of built) {
-      assertAgree(input)
-    }
-  })
-
   it("a type that changes between reads: validate dispatches on the first read, the schema refuses", () => {
     const image = { to: "+919876543210", image: { id: "1012345678901291" } }
     let reads = 0
