@@ -48,7 +48,7 @@ const DIED: unique symbol = Symbol("effect-kaleyra/Batch/died")
  * When the stream ends before its last result (its consumer interrupted or done), every worker is interrupted at
  * once, unless `drain` says which runs to let finish first (see {@link Drain}).
  *
- * Cheaper than `Stream.mapEffect` with `concurrency` (a fiber per input, three times the CPU) or groups run with
+ * Cheaper than `Stream.mapEffect` with `concurrency` (a fiber per input, several times the CPU) or groups run with
  * `Effect.forEach` (which waits for a group's slowest run before starting the next group, and reads a group ahead).
  */
 export const runWorkers = <A, R, B extends object>(
