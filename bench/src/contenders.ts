@@ -3,7 +3,7 @@
  * a deadline: raw undici `Pool`, global `fetch`, the library (`KaleyraNode.layer`), and the library's transport
  * alone. Each runs in its own process (`contender-entry.ts`), so that each is measured with only its own heap.
  */
-import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
 import { KaleyraNode, UndiciHttpClient } from "@effect-kaleyra/node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Either, ManagedRuntime, Redacted } from "effect"
@@ -100,7 +100,7 @@ export const makeContender = (id: ContenderId, server: ServerInfo, concurrency: 
   const config = Either.getOrThrow(KaleyraConfig.resolve(clientOptions))
   const url = `${config.accountUrl}/messages`
   // The very body and headers the library sends.
-  const body = MediaMessage.toWireJson(Either.getOrThrow(MediaMessage.validate(imageMessage)))
+  const body = SendMediaRequest.toWireJson(Either.getOrThrow(MediaMessage.validate(imageMessage)))
   const headers = {
     "api-key": server.apiKey,
     "cache-control": "no-cache",

@@ -5,7 +5,7 @@
  * canned answer (no simulator); the variants are interleaved. Then the pure parts and the cost of the Effect
  * combinators of the send path, for context.
  */
-import { KaleyraClient, KaleyraEvents, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { KaleyraClient, KaleyraEvents, MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
 import { KaleyraSimulator, KaleyraTest } from "@effect-kaleyra/testing"
 import { HttpClient } from "@effect/platform"
 import {
@@ -219,7 +219,7 @@ export const runCpu = async (options: CpuOptions): Promise<CpuResult> => {
     method: "POST",
     path: `/v2/${simulator.options.sid}/whatsapp/${clientOptions.senderNumber}/messages`,
     headers: { "api-key": simulator.options.apiKey, "content-type": "application/json" },
-    body: new TextEncoder().encode(MediaMessage.toWireJson(Either.getOrThrow(MediaMessage.validate(imageMessage))))
+    body: new TextEncoder().encode(SendMediaRequest.toWireJson(Either.getOrThrow(MediaMessage.validate(imageMessage))))
   }))
   const canned = KaleyraClient.layer(clientOptions).pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, KaleyraTest.makeHttpClient(() => Effect.succeed(accepted)))),
@@ -268,7 +268,7 @@ export const runCpu = async (options: CpuOptions): Promise<CpuResult> => {
 
   // The pure parts, for context.
   const message = Either.getOrThrow(MediaMessage.validate(imageMessage))
-  const bodyText = MediaMessage.toWireJson(message)
+  const bodyText = SendMediaRequest.toWireJson(message)
   const bodyBytes = new TextEncoder().encode(bodyText)
   const handleSimulator = KaleyraSimulator.unsafeMake({ balance: BALANCE, historyLimit: 0 })
   const request = {
@@ -282,12 +282,12 @@ export const runCpu = async (options: CpuOptions): Promise<CpuResult> => {
   const parts = [
     { name: "MediaMessage.validate(input)", micros: timePart(() => MediaMessage.validate(imageMessage), n) },
     {
-      name: "MediaMessage.toWireJson(message) [what the client sends]",
-      micros: timePart(() => MediaMessage.toWireJson(message), n)
+      name: "SendMediaRequest.toWireJson(message) [what the client sends]",
+      micros: timePart(() => SendMediaRequest.toWireJson(message), n)
     },
     {
-      name: "  the same as JSON.stringify(MediaMessage.toWire(message))",
-      micros: timePart(() => JSON.stringify(MediaMessage.toWire(message)), n)
+      name: "  the same as JSON.stringify(SendMediaRequest.toWire(message))",
+      micros: timePart(() => JSON.stringify(SendMediaRequest.toWire(message)), n)
     },
     { name: "JSON.parse(response body)", micros: timePart(() => JSON.parse(responseBody), n) },
     {

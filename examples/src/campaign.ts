@@ -4,7 +4,7 @@
  *
  *   pnpm --filter @effect-kaleyra/examples campaign
  */
-import { emptySummary, MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
+import { Batch, MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
 import { KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Redacted, Stream } from "effect"
@@ -19,7 +19,7 @@ const program = Effect.gen(function*() {
     { concurrency: 16, rateLimit: { limit: 500, interval: "1 second" }, key: (message) => message.extraInfo?.ref }
   ).pipe(
     Stream.tap((result) => result._tag === "Failed" ? Console.log(`${result.key}: ${result.error._tag}`) : Effect.void),
-    Stream.runFold(emptySummary, summarize),
+    Stream.runFold(Batch.emptySummary, Batch.summarize),
     Effect.provide(
       KaleyraNode.layer({
         sid: simulator.options.sid,

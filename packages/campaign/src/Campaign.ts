@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
+import * as KaleyraCallback from "@effect-kaleyra/core/KaleyraCallback"
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraError from "@effect-kaleyra/core/KaleyraError"
-import * as KaleyraEvent from "@effect-kaleyra/core/KaleyraEvent"
 import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -288,7 +288,7 @@ export interface CampaignStatus {
   readonly importComplete: boolean
   readonly states: Readonly<Record<Ledger.RowState, number>>
   /** Rows by delivery status (`none`: no status yet). */
-  readonly delivery: Readonly<Record<KaleyraEvent.MessageStatus | "none", number>>
+  readonly delivery: Readonly<Record<KaleyraCallback.MessageStatus | "none", number>>
   readonly paused: PauseInfo | undefined
   /** Outcomes per second over the last minute with outcomes (0 when none). */
   readonly rate: number
@@ -315,7 +315,7 @@ export const status = (
     ]))
     const stateCounts: Record<Ledger.RowState, number> = { Pending: 0, Sending: 0, Sent: 0, Failed: 0, Ambiguous: 0 }
     for (const { n, state } of states) stateCounts[publicState(state)] += n
-    const delivery: Record<KaleyraEvent.MessageStatus | "none", number> = {
+    const delivery: Record<KaleyraCallback.MessageStatus | "none", number> = {
       none: 0,
       sent: 0,
       delivered: 0,
@@ -324,7 +324,7 @@ export const status = (
     }
     for (const row of deliveries) {
       const key = row.delivery !== null && row.delivery in delivery
-        ? row.delivery as KaleyraEvent.MessageStatus
+        ? row.delivery as KaleyraCallback.MessageStatus
         : "none"
       delivery[key] += row.n
     }
@@ -359,7 +359,7 @@ export interface ReportRow {
   readonly errorMessage: string | undefined
   /** Whether the request may have reached Kaleyra (always for `Ambiguous`). */
   readonly mayHaveReached: boolean
-  readonly delivery: KaleyraEvent.MessageStatus | undefined
+  readonly delivery: KaleyraCallback.MessageStatus | undefined
   /** Epoch milliseconds. */
   readonly deliveryAt: number | undefined
   /** Meta's error code of a `failed` status. */
@@ -417,6 +417,15 @@ export const resendAmbiguous = (
  */
 export type RecordResult = "Applied" | "Stale" | "Unknown"
 
+// The ledger stores these ranks (`delivery_rank`) and compares them in SQL: a status only moves to a higher one, and
+// `failed` is final. They are the ledger's format, so they are written here, not borrowed from core.
+const deliveryRank: Readonly<Record<KaleyraCallback.MessageStatus, number>> = {
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  failed: 4
+}
+
 /**
  * Records a delivery status, joined to its row by ref (`extra_info.ref2`) or else by message id, forward only
  * (sent < delivered < read; failed final), whatever order the statuses arrive in.
@@ -425,7 +434,7 @@ export type RecordResult = "Applied" | "Stale" | "Unknown"
  * @category delivery
  */
 export const recordStatus = (
-  event: KaleyraEvent.MessageStatusUpdated
+  event: KaleyraCallback.MessageStatusUpdated
 ): Effect.Effect<RecordResult, CampaignError.LedgerError, Ledger.Ledger> =>
   Effect.gen(function*() {
     const ledger = yield* Ledger.Ledger
@@ -433,7 +442,7 @@ export const recordStatus = (
     const status: Store.WaitingStatus = {
       message_id: event.messageId,
       status: event.status,
-      rank: KaleyraEvent.statusRank[event.status],
+      rank: deliveryRank[event.status],
       at: event.timestamp === undefined ? null : event.timestamp * 1000,
       error: error === undefined ? null : String(error.code)
     }
@@ -462,18 +471,18 @@ export const recordCallback = (
   body: unknown
 ): Effect.Effect<
   ReadonlyArray<RecordResult>,
-  CampaignError.LedgerError | KaleyraEvent.CallbackDecodeError,
+  CampaignError.LedgerError | KaleyraCallback.CallbackDecodeError,
   Ledger.Ledger
 > =>
   Effect.suspend((): Effect.Effect<
     ReadonlyArray<RecordResult>,
-    CampaignError.LedgerError | KaleyraEvent.CallbackDecodeError,
+    CampaignError.LedgerError | KaleyraCallback.CallbackDecodeError,
     Ledger.Ledger
   > => {
-    const decoded = KaleyraEvent.decodeCallbacks(body)
+    const decoded = KaleyraCallback.decodeCallbacks(body)
     if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
     return Effect.forEach(
-      decoded.right.filter((event): event is KaleyraEvent.MessageStatusUpdated =>
+      decoded.right.filter((event): event is KaleyraCallback.MessageStatusUpdated =>
         event._tag === "MessageStatusUpdated"
       ),
       recordStatus
@@ -552,7 +561,7 @@ const toReportRow = (token: string, record: Store.ReportRecord): ReportRow => {
     errorTag: record.error_tag ?? undefined,
     errorMessage: record.error_message ?? undefined,
     mayHaveReached: state === "Ambiguous" || state === "Sending" || record.may_have_reached === 1,
-    delivery: record.delivery === null ? undefined : record.delivery as KaleyraEvent.MessageStatus,
+    delivery: record.delivery === null ? undefined : record.delivery as KaleyraCallback.MessageStatus,
     deliveryAt: record.delivery_at ?? undefined,
     deliveryError: record.delivery_error ?? undefined,
     attempts: record.attempts

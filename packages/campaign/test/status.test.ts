@@ -1,4 +1,4 @@
-import * as KaleyraEvent from "@effect-kaleyra/core/KaleyraEvent"
+import * as KaleyraCallback from "@effect-kaleyra/core/KaleyraCallback"
 import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import { assert, describe, it } from "@effect/vitest"
@@ -16,11 +16,11 @@ const reportOf = (name: string) => Effect.map(Stream.runCollect(Campaign.report(
 
 const status = (
   messageId: string,
-  value: KaleyraEvent.MessageStatus,
-  refs: KaleyraEvent.Refs = {},
-  errors: ReadonlyArray<KaleyraEvent.CallbackError> = []
+  value: KaleyraCallback.MessageStatus,
+  refs: KaleyraCallback.Refs = {},
+  errors: ReadonlyArray<KaleyraCallback.CallbackError> = []
 ) =>
-  new KaleyraEvent.MessageStatusUpdated({
+  new KaleyraCallback.MessageStatusUpdated({
     messageId,
     status: value,
     recipient: undefined,

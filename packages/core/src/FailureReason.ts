@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import type { CallbackError } from "./KaleyraEvent.js"
+import type { CallbackError } from "./KaleyraCallback.js"
 
 /**
  * The failure reasons this library names, each with Meta's code.

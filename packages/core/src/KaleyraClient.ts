@@ -28,6 +28,7 @@ import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as HttpTransport from "./HttpTransport.js"
 import { traced } from "./internal/clientSpan.js"
+import { unsafeOffer } from "./internal/events.js"
 import { refsOf } from "./internal/refs.js"
 import {
   errorFromResponse,
@@ -48,10 +49,17 @@ import {
   TransportError,
   type UnexpectedResponse
 } from "./KaleyraError.js"
-import * as KaleyraEvent from "./KaleyraEvent.js"
-import { KaleyraEvents } from "./KaleyraEvents.js"
+import {
+  type KaleyraEvent,
+  KaleyraEvents,
+  MediaUploaded,
+  RetryScheduled,
+  SendAccepted,
+  SendFailed
+} from "./KaleyraEvents.js"
 import type * as MediaFile from "./MediaFile.js"
 import * as MediaMessage from "./MediaMessage.js"
+import { toWireJson } from "./SendMediaRequest.js"
 
 /**
  * What a successful send returns.
@@ -437,7 +445,7 @@ export const make = (
       settled: Settle<C, A, E>,
       context: C
     ): Effect.Effect<A, E> => {
-      const body = MediaMessage.toWireJson(context.message)
+      const body = toWireJson(context.message)
       return exchange !== undefined
         ? retrying(
           exchange({ method: "POST", url: messagesUrl, headers: messagesHeaders, body, timeoutMillis }),
@@ -480,9 +488,9 @@ export const make = (
      */
     const announced = <A, E>(
       events: KaleyraEvents["Type"],
-      event: KaleyraEvent.KaleyraEvent,
+      event: KaleyraEvent,
       then: Effect.Effect<A, E>
-    ): Effect.Effect<A, E> => events.unsafeOffer(event) ? then : Effect.zipRight(events.publish(event), then)
+    ): Effect.Effect<A, E> => unsafeOffer(events, event) ? then : Effect.zipRight(events.publish(event), then)
 
     /**
      * The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on the send's clock (no event
@@ -498,7 +506,7 @@ export const make = (
         events.unsafeHasSubscribers()
           ? announced(
             events,
-            new KaleyraEvent.SendFailed({
+            new SendFailed({
               error,
               recipients: sending.message.to,
               type: sending.message.type,
@@ -517,7 +525,7 @@ export const make = (
           return events.unsafeHasSubscribers()
             ? announced(
               events,
-              new KaleyraEvent.SendAccepted({
+              new SendAccepted({
                 messageId: sent.messageId,
                 recipients: sent.recipients,
                 type: sent.type,
@@ -532,7 +540,7 @@ export const make = (
         onFailure: failed,
         onRetry: ({ message }, error, attempt, delay) =>
           events.publish(
-            new KaleyraEvent.RetryScheduled({
+            new RetryScheduled({
               operation: "send",
               error,
               attempt,
@@ -551,7 +559,7 @@ export const make = (
         const failed = Effect.fail(validated.left)
         return events === undefined ? failed : Effect.zipRight(
           events.publish(
-            new KaleyraEvent.SendFailed({
+            new SendFailed({
               error: validated.left,
               recipients: [],
               type: undefined,
@@ -638,7 +646,7 @@ export const make = (
             ? {
               onRetry: (error, attempt, delay) =>
                 events.publish(
-                  new KaleyraEvent.RetryScheduled({
+                  new RetryScheduled({
                     operation: "upload",
                     error,
                     attempt,
@@ -665,7 +673,7 @@ export const make = (
         }
         if (events !== undefined) {
           const now = yield* Clock.currentTimeMillis
-          yield* events.publish(new KaleyraEvent.MediaUploaded({ ...result, durationMillis: now - startedAt }))
+          yield* events.publish(new MediaUploaded({ ...result, durationMillis: now - startedAt }))
         }
         return result
       },

@@ -1,11 +1,13 @@
 /**
- * One stream of everything: what the client did and what Kaleyra reported back, with per-message status tracking
+ * One stream of everything: the events of what the client did (send accepted or failed, retry scheduled, media
+ * uploaded) and of what Kaleyra reported back (decoded by `KaleyraCallback`), with per-message status tracking
  * (status only moves forward, duplicates are ignored) and `awaitStatus`.
  *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -19,16 +21,93 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as FailureReason from "./FailureReason.js"
+import { registerOffer } from "./internal/events.js"
 import {
   type CallbackDecodeError,
   type CallbackEvent,
   decodeCallbackEntries,
   type DecodedCallback,
-  type KaleyraEvent,
   MessageStatus,
   MessageStatusUpdated,
-  statusRank
-} from "./KaleyraEvent.js"
+  type Refs
+} from "./KaleyraCallback.js"
+import type { SendMediaError } from "./KaleyraError.js"
+import type { MediaType, MessageType } from "./MediaMessage.js"
+
+/**
+ * Kaleyra accepted a send (HTTP 2xx).
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class SendAccepted extends Data.TaggedClass("SendAccepted")<{
+  readonly messageId: string
+  readonly recipients: ReadonlyArray<string>
+  readonly type: MessageType
+  readonly refs: Refs
+  readonly attempts: number
+  readonly durationMillis: number
+}> {}
+
+/**
+ * A send failed with a tagged error (after any retries).
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class SendFailed extends Data.TaggedClass("SendFailed")<{
+  readonly error: SendMediaError
+  /** Empty when the input was invalid before recipients could be read. */
+  readonly recipients: ReadonlyArray<string>
+  readonly type: MessageType | undefined
+  readonly refs: Refs
+  readonly attempts: number
+  readonly durationMillis: number
+}> {}
+
+/**
+ * A retryable failure: the client will try again after `delayMillis`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class RetryScheduled extends Data.TaggedClass("RetryScheduled")<{
+  readonly operation: "send" | "upload"
+  readonly error: SendMediaError
+  /** The attempt that failed (1 for the first). */
+  readonly attempt: number
+  readonly delayMillis: number
+  readonly recipients: ReadonlyArray<string>
+  readonly refs: Refs
+}> {}
+
+/**
+ * A media file was uploaded.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class MediaUploaded extends Data.TaggedClass("MediaUploaded")<{
+  readonly id: string
+  readonly mimeType: string
+  readonly mediaType: MediaType
+  readonly filename: string
+  readonly size: number
+  readonly attempts: number
+  readonly durationMillis: number
+}> {}
+
+/**
+ * Every event, in one stream: the client's own (above) and what Kaleyra reported back (`KaleyraCallback`'s
+ * `MessageStatusUpdated` and `IncomingMessage`).
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export type KaleyraEvent = SendAccepted | SendFailed | RetryScheduled | MediaUploaded | CallbackEvent
+
+/** A status only ever moves to a higher rank; `failed` ranks highest, so any order of the same callbacks ends alike. */
+const statusRank: Readonly<Record<MessageStatus, number>> = { sent: 1, delivered: 2, read: 3, failed: 4 }
 
 /**
  * `awaitStatus` gave up: the status was not reached in time. `lastStatus` is the last one seen, if any.
@@ -101,13 +180,6 @@ export interface Service {
   readonly subscribe: Effect.Effect<Queue.Dequeue<KaleyraEvent>, never, Scope.Scope>
   /** Publishes an event; never blocks (a subscriber that falls behind the capacity loses the oldest events). */
   readonly publish: (event: KaleyraEvent) => Effect.Effect<void>
-  /**
-   * Publishes an event at once, without an Effect step, when it can: `true` when nobody subscribes or every
-   * subscriber has room. `false` when it could not: a subscriber's buffer is full (only `publish` makes room, by
-   * dropping that subscriber's oldest event) or the service has closed. Run `publish` with the event then. The client
-   * publishes a send's `SendAccepted` and `SendFailed` through it: a wrapper that sees every event overrides both.
-   */
-  readonly unsafeOffer: (event: KaleyraEvent) => boolean
   /**
    * Whether anybody subscribes now (`events` running, or a `subscribe` scope open). An event published while nobody
    * does reaches nobody: a publisher may skip building it.
@@ -367,11 +439,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       PubSub.subscribe(pubsub)
     )
 
-    return KaleyraEvents.of({
+    const service = KaleyraEvents.of({
       events: Stream.flatMap(Stream.scoped(subscribe), (queue) => Stream.fromQueue(queue)),
       subscribe,
       publish: (event) => Effect.asVoid(publish(event)),
-      unsafeOffer: (event) => pubsub.unsafeOffer(event),
       unsafeHasSubscribers: () => subscribers > 0,
       ingest,
       ingestPayload: (body) => Effect.map(ingestCallback(body), (decoded) => decoded.events),
@@ -379,6 +450,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       status: (messageId) => Effect.sync(() => Option.fromNullable(statuses.get(messageId)?.event)),
       awaitStatus
     })
+    registerOffer(service, (event) => pubsub.unsafeOffer(event))
+    return service
   })
 
 /**

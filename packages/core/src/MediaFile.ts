@@ -10,8 +10,8 @@
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { excerpt } from "./internal/describe.js"
-import { LONE_SURROGATE } from "./internal/text.js"
-import { codePointLength, type MediaType } from "./MediaMessage.js"
+import { codePointLength, LONE_SURROGATE } from "./internal/fields.js"
+import type { MediaType } from "./MediaMessage.js"
 
 /**
  * A supported upload type.

@@ -1,27 +1,26 @@
 /**
- * Media messages: schemas, validation, the wire format and typed builders.
+ * Media messages: the input schemas, validation and typed builders (`MediaMessage.image`, ...).
  *
  * Three shapes of the same message:
  *
  * - the **input** (`SendMediaInput`): what a program passes to `sendMedia`, Meta's message object in camelCase;
  *   `to` may be one number or several, in any common notation (`+91 98765-43210`);
  * - the **message** (`MediaMessage`): the validated, normalised form (recipients in E.164, as an array);
- * - the **wire body** (`SendMediaRequest`): Kaleyra's JSON (`messaging_object`, `extra_info`, `wa_source`); the schema
- *   decodes a body back into a message and specifies the encoding, which `toWire` performs directly.
+ * - the **wire body**: Kaleyra's JSON, in the `SendMediaRequest` module.
  *
- * The schemas are the specification. `validate` and `toWire` take a direct path for the common case (a plain, valid
- * input), calling the same rule functions; property tests hold them equal to the schemas.
+ * The schemas are the specification. `validate` takes a direct path for the common case (a plain, valid input),
+ * calling the same rule functions; a property test holds it equal to the schema.
  *
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as AST from "effect/SchemaAST"
 import { describeThrown, describeValue, keyName } from "./internal/describe.js"
+import * as Fields from "./internal/fields.js"
 import { type FlatIssue, fromParseIssue, invalidMessage, ROOT } from "./internal/invalidMessage.js"
 import * as TemplateInternal from "./internal/template.js"
-import { LONE_SURROGATE } from "./internal/text.js"
+import { acceptPlain } from "./internal/validate.js"
 import type { InvalidMessage } from "./KaleyraError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -34,7 +33,7 @@ import type { InvalidMessage } from "./KaleyraError.js"
  * @since 0.1.0
  * @category constants
  */
-export const mediaTypes = ["audio", "document", "image", "sticker", "video"] as const
+export const mediaTypes = Fields.mediaTypes
 
 /**
  * A media type: `audio`, `document`, `image`, `sticker` or `video`.
@@ -77,21 +76,7 @@ export type MessageType = MediaType | "template"
  * @since 0.1.0
  * @category constants
  */
-export const waSources = [
-  "api",
-  "clevertap",
-  "zoho",
-  "webengage",
-  "shopify",
-  "leadsquared",
-  "responsys",
-  "braze",
-  "hubspot",
-  "salesforce",
-  "zapier",
-  "eloqua",
-  "moengage"
-] as const
+export const waSources = Fields.waSources
 
 /**
  * A value Kaleyra accepts for `extra_info.wa_source`.
@@ -118,16 +103,7 @@ export type WaSource = typeof WaSource.Type
  * @since 0.1.0
  * @category constants
  */
-export const limits = {
-  captionLength: 1024,
-  refLength: 255,
-  filenameLength: 255,
-  mediaIdLength: 256,
-  linkLength: 2048,
-  replyToLength: 256,
-  minPhoneDigits: 8,
-  maxPhoneDigits: 15
-} as const
+export const limits = Fields.limits
 
 // ---------------------------------------------------------------------------------------------------------------
 // Field schemas
@@ -139,43 +115,7 @@ export const limits = {
  * @since 0.1.0
  * @category utils
  */
-export const codePointLength = (s: string): number => {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--
-        i++
-      }
-    }
-  }
-  return n
-}
-
-/* eslint-disable no-control-regex */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/
-/* eslint-enable no-control-regex */
-
-const SURROGATE = /[\ud800-\udfff]/
-const UNPAIRED = "contains an unpaired surrogate (not valid Unicode text)"
-
-const textOf =
-  (max: number, what: string, options: { readonly allowEmpty?: boolean; readonly oneLine?: boolean }) =>
-  (s: string): string | true => {
-    if (!options.allowEmpty && s.length === 0) return `${what} must not be empty`
-    // Without surrogates (most text), the length in code points is the string's length and none can be unpaired.
-    const surrogates = SURROGATE.test(s)
-    const length = surrogates ? codePointLength(s) : s.length
-    if (length > max) return `${what} must be at most ${max} characters (got ${length})`
-    if (options.oneLine && CONTROL.test(s)) return `${what} must not contain control characters`
-    if (surrogates && LONE_SURROGATE.test(s)) return `${what} ${UNPAIRED}`
-    return true
-  }
-
-const PHONE = /^\+[1-9][0-9]{7,14}$/
+export const codePointLength = Fields.codePointLength
 
 /**
  * A phone number in E.164: `+`, then 8 to 15 digits, the first not 0.
@@ -184,7 +124,7 @@ const PHONE = /^\+[1-9][0-9]{7,14}$/
  * @category schemas
  */
 export const PhoneNumber = Schema.String.pipe(
-  Schema.filter((s) => PHONE.test(s) || "must be E.164: a leading + and 8 to 15 digits, e.g. +919876543210"),
+  Schema.filter((s) => Fields.PHONE.test(s) || "must be E.164: a leading + and 8 to 15 digits, e.g. +919876543210"),
   Schema.annotations({ identifier: "PhoneNumber" })
 )
 
@@ -195,23 +135,7 @@ export const PhoneNumber = Schema.String.pipe(
  * @since 0.1.0
  * @category utils
  */
-export const normalizePhoneNumber = (input: string): Either.Either<string, string> => {
-  if (PHONE.test(input)) return Either.right(input)
-  const compact = input.replace(/[ .()-]/g, "")
-  if (PHONE.test(compact)) return Either.right(compact)
-  if (compact.length === 0) return Either.left("must not be empty")
-  if (compact[0] !== "+") return Either.left("must start with + and the country code (E.164), e.g. +919876543210")
-  const digits = compact.slice(1)
-  if (!/^[0-9]*$/.test(digits)) {
-    return Either.left(
-      digits.includes(",")
-        ? "holds a comma: give several recipients as an array"
-        : "may hold only digits, spaces, dashes, dots and parentheses after the +"
-    )
-  }
-  if (digits[0] === "0") return Either.left("country code must not start with 0")
-  return Either.left(`must have 8 to 15 digits after the + (got ${digits.length})`)
-}
+export const normalizePhoneNumber: (input: string) => Either.Either<string, string> = Fields.normalizePhoneNumber
 
 /**
  * One or more recipients, normalised to E.164 and without duplicates (a duplicate would receive the message twice).
@@ -245,41 +169,6 @@ const RecipientsInputSchema = Schema.declare(
   { identifier: "RecipientsInput" }
 )
 
-/** Why `to` is refused: the offending value, where it is (`[]` for `to` itself, `[i]` for an element), and why. */
-interface RecipientsProblem {
-  readonly actual: unknown
-  readonly path: ReadonlyArray<number>
-  readonly message: string
-}
-
-/** Normalises `to` (one number or an array) into distinct E.164 numbers, or says what is wrong with it. */
-const normaliseRecipients = (input: unknown): ReadonlyArray<string> | RecipientsProblem => {
-  const list: ReadonlyArray<unknown> | undefined = typeof input === "string"
-    ? [input]
-    : Array.isArray(input)
-    ? input
-    : undefined
-  if (list === undefined) {
-    return { actual: input, path: [], message: "must be a phone number or a non-empty array of them" }
-  }
-  if (list.length === 0) return { actual: input, path: [], message: "must hold at least one recipient" }
-  const out: Array<string> = []
-  const seen = list.length > 32 ? new Set<string>() : undefined
-  const pathOf = (i: number) => typeof input === "string" ? [] : [i]
-  for (let i = 0; i < list.length; i++) {
-    const raw = list[i]
-    if (typeof raw !== "string") return { actual: raw, path: pathOf(i), message: "must be a phone number string" }
-    const n = normalizePhoneNumber(raw)
-    if (Either.isLeft(n)) return { actual: raw, path: pathOf(i), message: n.left }
-    if (seen !== undefined ? seen.has(n.right) : out.includes(n.right)) {
-      return { actual: raw, path: pathOf(i), message: `duplicate recipient ${n.right}: it would get the message twice` }
-    }
-    out.push(n.right)
-    seen?.add(n.right)
-  }
-  return out
-}
-
 // The target is structural: the transformation below checks every rule of `Recipients` itself (numbers and
 // duplicates), so that decoding does not check them twice.
 const NormalisedRecipients = Schema.NonEmptyArray(Schema.String)
@@ -293,79 +182,14 @@ const NormalisedRecipients = Schema.NonEmptyArray(Schema.String)
 export const RecipientsFromInput = Schema.transformOrFail(RecipientsInputSchema, NormalisedRecipients, {
   strict: true,
   decode: (input: unknown, _, ast) => {
-    const result = normaliseRecipients(input)
+    const result = Fields.normaliseRecipients(input)
     if (Array.isArray(result)) return ParseResult.succeed(result as unknown as readonly [string, ...Array<string>])
-    const { actual, message, path } = result as RecipientsProblem
+    const { actual, message, path } = result as Fields.RecipientsProblem
     const issue = new ParseResult.Type(ast, actual, message)
     return ParseResult.fail(path.length === 0 ? issue : new ParseResult.Pointer(path[0], actual, issue))
   },
   encode: (to) => ParseResult.succeed(to)
 })
-
-/* eslint-disable-next-line no-control-regex */
-const WHITESPACE_CONTROL_OR_SURROGATE = /[\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]/
-
-/**
- * One token (a media id, a message id): not empty, no spaces, control characters or unpaired surrogates, at most
- * `max` characters. One scan for a plain token; the characters that need a second look are rare in ids.
- */
-const tokenOf = (max: number) => (s: string): string | true => {
-  if (s.length === 0) return "must not be empty"
-  if (WHITESPACE_CONTROL_OR_SURROGATE.test(s)) {
-    if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters"
-    if (LONE_SURROGATE.test(s)) return UNPAIRED
-  }
-  return s.length > max ? `must be at most ${max} characters` : true
-}
-
-const HTTP_SCHEME = /^https?:/i
-const PRINTABLE_ASCII = /^[\x21-\x7e]*$/
-
-const parsesAsUrl = (s: string): boolean => {
-  try {
-    new URL(s)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const checkLink = (s: string): string | true => {
-  if (s.length > limits.linkLength) return `must be at most ${limits.linkLength} characters`
-  if (WHITESPACE_OR_CONTROL.test(s)) return "must not contain spaces or control characters (percent-encode them)"
-  const ascii = PRINTABLE_ASCII.test(s)
-  // `new URL` would silently write an unpaired surrogate as %EF%BF%BD (U+FFFD)
-  if (!ascii && LONE_SURROGATE.test(s)) return UNPAIRED
-  // Without spaces or control characters, the URL's scheme is the text before the first ":", lower-cased: an
-  // http(s) URL starts with "http:" or "https:" in any case, and `URL.canParse` (a third of `new URL`'s cost)
-  // checks the rest. Only for ASCII: once optimised, Node 20's `URL.canParse` misreads a string of Latin-1
-  // characters (U+0080 to U+00FF), refusing `https://café.fr/` and accepting hosts that `new URL` refuses
-  // (nodejs/node#58023). A URL of another scheme is parsed, for its name, only to be refused.
-  if (HTTP_SCHEME.test(s)) {
-    const parses = ascii ? URL.canParse(s) : parsesAsUrl(s)
-    return parses ? true : "must be an absolute http(s) URL"
-  }
-  let url: URL
-  try {
-    url = new URL(s)
-  } catch {
-    return "must be an absolute http(s) URL"
-  }
-  return `must use http or https (got ${url.protocol.slice(0, -1)})`
-}
-
-/**
- * Each rule on a string field, once: the schemas below filter with them, and `validate`'s fast path for plainly
- * valid inputs calls the same functions. `true` when the value is valid, otherwise the reason.
- */
-const rules = {
-  id: tokenOf(limits.mediaIdLength),
-  link: checkLink,
-  caption: textOf(limits.captionLength, "caption", { allowEmpty: true }),
-  filename: textOf(limits.filenameLength, "filename", { oneLine: true }),
-  ref: textOf(limits.refLength, "ref", { allowEmpty: true }),
-  replyTo: tokenOf(limits.replyToLength)
-} as const
 
 /**
  * An uploaded media id.
@@ -373,7 +197,7 @@ const rules = {
  * @since 0.1.0
  * @category schemas
  */
-export const MediaId = Schema.String.pipe(Schema.filter(rules.id), Schema.annotations({ identifier: "MediaId" }))
+export const MediaId = Schema.String.pipe(Schema.filter(Fields.rules.id), Schema.annotations({ identifier: "MediaId" }))
 
 /**
  * A public `http(s)` URL that Meta fetches the media from.
@@ -381,7 +205,10 @@ export const MediaId = Schema.String.pipe(Schema.filter(rules.id), Schema.annota
  * @since 0.1.0
  * @category schemas
  */
-export const MediaLink = Schema.String.pipe(Schema.filter(rules.link), Schema.annotations({ identifier: "MediaLink" }))
+export const MediaLink = Schema.String.pipe(
+  Schema.filter(Fields.rules.link),
+  Schema.annotations({ identifier: "MediaLink" })
+)
 
 /**
  * A caption: image, video and document only, at most 1024 characters.
@@ -389,7 +216,10 @@ export const MediaLink = Schema.String.pipe(Schema.filter(rules.link), Schema.an
  * @since 0.1.0
  * @category schemas
  */
-export const Caption = Schema.String.pipe(Schema.filter(rules.caption), Schema.annotations({ identifier: "Caption" }))
+export const Caption = Schema.String.pipe(
+  Schema.filter(Fields.rules.caption),
+  Schema.annotations({ identifier: "Caption" })
+)
 
 /**
  * A document's file name as shown to the recipient (with its extension): one line, at most 255 characters.
@@ -398,7 +228,7 @@ export const Caption = Schema.String.pipe(Schema.filter(rules.caption), Schema.a
  * @category schemas
  */
 export const Filename = Schema.String.pipe(
-  Schema.filter(rules.filename),
+  Schema.filter(Fields.rules.filename),
   Schema.annotations({ identifier: "Filename" })
 )
 
@@ -409,7 +239,7 @@ export const Filename = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const Ref = Schema.String.pipe(Schema.filter(rules.ref), Schema.annotations({ identifier: "Ref" }))
+export const Ref = Schema.String.pipe(Schema.filter(Fields.rules.ref), Schema.annotations({ identifier: "Ref" }))
 
 /**
  * The id of the message being replied to (`context.message_id` on the wire).
@@ -417,7 +247,10 @@ export const Ref = Schema.String.pipe(Schema.filter(rules.ref), Schema.annotatio
  * @since 0.1.0
  * @category schemas
  */
-export const ReplyTo = Schema.String.pipe(Schema.filter(rules.replyTo), Schema.annotations({ identifier: "ReplyTo" }))
+export const ReplyTo = Schema.String.pipe(
+  Schema.filter(Fields.rules.replyTo),
+  Schema.annotations({ identifier: "ReplyTo" })
+)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Media objects
@@ -546,9 +379,9 @@ export const StickerMessage = Schema.Struct({ type: Schema.Literal("sticker"), .
  * @category schemas
  */
 export const Template = TemplateInternal.make({
-  id: rules.id,
-  link: rules.link,
-  filename: rules.filename,
+  id: Fields.rules.id,
+  link: Fields.rules.link,
+  filename: Fields.rules.filename,
   exactlyOneSource
 })
 
@@ -729,13 +562,8 @@ const reasonOf = (type: MessageType, issue: FlatIssue): string => {
   return issue.message
 }
 
-/**
- * Turns a `ParseError` from one of the message schemas into an `InvalidMessage` naming each failing field.
- *
- * @since 0.1.0
- * @category errors
- */
-export const invalidMessageFromParseError = (type: MessageType, error: ParseResult.ParseError): InvalidMessage =>
+/** Turns a `ParseError` from one of the message schemas into an `InvalidMessage` naming each failing field. */
+const invalidMessageFromParseError = (type: MessageType, error: ParseResult.ParseError): InvalidMessage =>
   fromParseIssue(error.issue, (issue) => reasonOf(type, issue))
 
 const decoders = {
@@ -749,126 +577,6 @@ const decoders = {
 
 const isMediaType = (u: unknown): u is MediaType =>
   u === "audio" || u === "document" || u === "image" || u === "sticker" || u === "video"
-
-// ---------------------------------------------------------------------------------------------------------------
-// The fast path: accept a plainly valid input, or defer to the schema
-// ---------------------------------------------------------------------------------------------------------------
-
-/** The keys of each media object, in the order of its schema (which is the order decoding writes them in). */
-const mediaKeys = {
-  audio: ["id", "link"],
-  sticker: ["id", "link"],
-  image: ["id", "link", "caption"],
-  video: ["id", "link", "caption"],
-  document: ["id", "link", "caption", "filename"]
-} as const satisfies Record<MediaType, ReadonlyArray<keyof typeof rules>>
-
-const extraInfoKeys = ["ref", "ref1", "ref2", "waSource"] as const
-
-const isWaSource = (u: unknown): u is WaSource =>
-  typeof u === "string" && (waSources as ReadonlyArray<string>).includes(u)
-
-/**
- * The own keys of a plain object (an object literal or `Object.create(null)`), every one of them (as the schema's
- * check for unknown keys reads them with `Reflect.ownKeys`), or `undefined` for anything else or a symbol key.
- * `getOwnPropertyNames` and an empty `getOwnPropertySymbols` say the same as `Reflect.ownKeys` for an object,
- * at a tenth of its cost on Node 20.
- */
-const plainKeys = (u: unknown): ReadonlyArray<string> | undefined => {
-  if (typeof u !== "object" || u === null) return undefined
-  const prototype = Object.getPrototypeOf(u)
-  if (prototype !== Object.prototype && prototype !== null) return undefined
-  const keys = Object.getOwnPropertyNames(u)
-  return Object.getOwnPropertySymbols(u).length === 0 ? keys : undefined
-}
-
-/** The media object when every key is allowed, every value a string that passes its rule, and exactly one source. */
-const plainMedia = (type: MediaType, input: unknown): Record<string, string> | undefined => {
-  const keys = plainKeys(input)
-  if (keys === undefined) return undefined
-  const fields = input as Record<string, unknown>
-  const allowed: ReadonlyArray<keyof typeof rules> = mediaKeys[type]
-  for (let i = 0; i < keys.length; i++) {
-    if (!(allowed as ReadonlyArray<string>).includes(keys[i])) return undefined
-  }
-  const out: Record<string, string> = {}
-  for (let i = 0; i < allowed.length; i++) {
-    const key = allowed[i]
-    if (!Object.hasOwn(fields, key)) continue
-    const value = fields[key]
-    if (typeof value !== "string" || rules[key](value) !== true) return undefined
-    out[key] = value
-  }
-  return (out.id === undefined) === (out.link === undefined) ? undefined : out
-}
-
-const plainExtraInfo = (input: unknown): ExtraInfo | undefined => {
-  const keys = plainKeys(input)
-  if (keys === undefined) return undefined
-  const fields = input as Record<string, unknown>
-  for (let i = 0; i < keys.length; i++) {
-    if (!(extraInfoKeys as ReadonlyArray<string>).includes(keys[i])) return undefined
-  }
-  const out: { ref?: string; ref1?: string; ref2?: string; waSource?: WaSource } = {}
-  for (let i = 0; i < extraInfoKeys.length; i++) {
-    const key = extraInfoKeys[i]
-    if (!Object.hasOwn(fields, key)) continue
-    const value = fields[key]
-    if (key === "waSource") {
-      if (!isWaSource(value)) return undefined
-      out.waSource = value
-    } else {
-      if (typeof value !== "string" || rules.ref(value) !== true) return undefined
-      out[key] = value
-    }
-  }
-  return out
-}
-
-/**
- * @internal
- * The message, when the input is plainly valid: plain objects, only known keys, no `undefined` values, every rule
- * passed. `undefined` means "let the schema decide": this never rejects, so every refusal, and every unusual input,
- * goes through the schema and its messages. It calls the same rule functions as the schemas and writes the keys in
- * the order decoding does; a property test holds the two paths equal.
- */
-export const acceptPlain = (type: MediaType, input: object): MediaMessage | undefined => {
-  try {
-    // Like the schema: the own keys only decide which keys are unknown; each field is present when it is an own
-    // property (`Object.hasOwn`), which a Proxy may report differently from its key list.
-    const keys = plainKeys(input)
-    if (keys === undefined) return undefined
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]
-      if (key !== "type" && key !== "to" && key !== type && key !== "replyTo" && key !== "extraInfo") return undefined
-    }
-    const fields = input as Record<string, unknown>
-    if (!Object.hasOwn(fields, "type") || fields.type !== type) return undefined
-    if (!Object.hasOwn(fields, "to") || !Object.hasOwn(fields, type)) return undefined
-    const to = normaliseRecipients(fields.to)
-    if (!Array.isArray(to)) return undefined
-    const media = plainMedia(type, fields[type])
-    if (media === undefined) return undefined
-    let replyTo: string | undefined
-    if (Object.hasOwn(fields, "replyTo")) {
-      const value = fields.replyTo
-      if (typeof value !== "string" || rules.replyTo(value) !== true) return undefined
-      replyTo = value
-    }
-    let extraInfo: ExtraInfo | undefined
-    if (Object.hasOwn(fields, "extraInfo") && (extraInfo = plainExtraInfo(fields.extraInfo)) === undefined) {
-      return undefined
-    }
-    const out: Record<string, unknown> = { type, to }
-    if (replyTo !== undefined) out.replyTo = replyTo
-    if (extraInfo !== undefined) out.extraInfo = extraInfo
-    out[type] = media
-    return out as unknown as MediaMessage
-  } catch {
-    // A throwing getter or proxy: the schema path reports it.
-    return undefined
-  }
-}
 
 /**
  * Validates and normalises anything into a {@link MediaMessage}, or says which field is wrong and why. Never throws,
@@ -906,254 +614,6 @@ export const validate = (input: unknown): Either.Either<MediaMessage, InvalidMes
     return Either.left(invalidMessage([{ field: ROOT, reason: `could not be read: ${describeThrown(cause)}` }]))
   }
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// Wire format
-// ---------------------------------------------------------------------------------------------------------------
-
-// The wire side is structural (plain strings): every rule lives once, on the message side, so that encoding a
-// message checks it once and decoding a wire body checks what it decodes to.
-const optionalString = Schema.optional(Schema.String)
-
-const WireExtraInfo = Schema.Struct({
-  ref: optionalString,
-  ref1: optionalString,
-  ref2: optionalString,
-  waSource: optionalString.pipe(Schema.fromKey("wa_source"))
-})
-
-const WireContext = Schema.Struct({ message_id: Schema.String })
-
-const wireMedia = {
-  audio: Schema.Struct({ id: optionalString, link: optionalString }),
-  sticker: Schema.Struct({ id: optionalString, link: optionalString }),
-  image: Schema.Struct({ id: optionalString, link: optionalString, caption: optionalString }),
-  video: Schema.Struct({ id: optionalString, link: optionalString, caption: optionalString }),
-  document: Schema.Struct({
-    id: optionalString,
-    link: optionalString,
-    caption: optionalString,
-    filename: optionalString
-  }),
-  template: TemplateInternal.WireTemplate
-} as const
-
-const wireMessage = <T extends MessageType>(type: T) =>
-  Schema.Struct({
-    messaging_object: Schema.Struct(
-      {
-        messaging_product: Schema.Literal("whatsapp"),
-        recipient_type: Schema.optionalWith(Schema.Literal("individual"), { default: () => "individual" as const }),
-        to: Schema.String,
-        type: Schema.Literal(type),
-        [type]: wireMedia[type],
-        context: Schema.optional(WireContext)
-      } as {
-        messaging_product: Schema.Literal<["whatsapp"]>
-        recipient_type: Schema.optionalWith<Schema.Literal<["individual"]>, { default: () => "individual" }>
-        to: typeof Schema.String
-        type: Schema.Literal<[T]>
-        context: Schema.optional<typeof WireContext>
-      } & { [K in T]: (typeof wireMedia)[T] }
-    ),
-    extra_info: Schema.optional(WireExtraInfo)
-  })
-
-type WireOf<T extends MessageType> = ReturnType<typeof wireMessage<T>>
-
-/** The one reshaping between a message and the wire structure (before the wire schema renames keys). */
-const reshape = (type: MessageType) => ({
-  decode: (wire: unknown): unknown => {
-    const w = wire as { readonly messaging_object: Record<string, unknown>; readonly extra_info?: ExtraInfo }
-    const mo = w.messaging_object
-    const context = mo.context as { readonly message_id: string } | undefined
-    return {
-      type,
-      to: (mo.to as string).split(","),
-      [type]: mo[type],
-      ...(context !== undefined ? { replyTo: context.message_id } : {}),
-      ...(w.extra_info !== undefined ? { extraInfo: w.extra_info } : {})
-    }
-  },
-  encode: (m: unknown): unknown => {
-    const msg = m as MediaMessage & Record<string, unknown>
-    return {
-      messaging_object: {
-        messaging_product: "whatsapp",
-        recipient_type: "individual",
-        to: msg.to.join(","),
-        type,
-        [type]: msg[type],
-        ...(msg.replyTo !== undefined ? { context: { message_id: msg.replyTo } } : {})
-      },
-      ...(msg.extraInfo !== undefined ? { extra_info: msg.extraInfo } : {})
-    }
-  }
-})
-
-const fromWire = <T extends MessageType, S extends Schema.Schema.AnyNoContext>(
-  type: T,
-  message: S
-): Schema.transform<WireOf<T>, S> => Schema.transform(wireMessage(type), message, { strict: false, ...reshape(type) })
-
-/**
- * Kaleyra's send body (`{ messaging_object, extra_info }`) as a schema of {@link MediaMessage}: encoding a message
- * gives the exact wire object; decoding a wire object gives the message back (and checks every rule).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const SendMediaRequest = Schema.Union(
-  fromWire("audio", AudioMessage),
-  fromWire("document", DocumentMessage),
-  fromWire("image", ImageMessage),
-  fromWire("sticker", StickerMessage),
-  fromWire("video", VideoMessage),
-  fromWire("template", TemplateMessage)
-)
-
-/**
- * The wire body as JSON-ready data.
- *
- * @since 0.1.0
- * @category models
- */
-export type SendMediaRequest = typeof SendMediaRequest.Encoded
-
-/**
- * Encodes a message that {@link validate} returned into Kaleyra's wire body: exactly what
- * `Schema.encodeSync(SendMediaRequest)` gives, key order included (a property test holds them equal), without
- * checking the message's rules again (they were checked when it was validated; use `Schema.encode(SendMediaRequest)`
- * for a message of unknown origin). Only the known fields are copied.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const toWire = (message: MediaMessage): SendMediaRequest => {
-  const type = message.type
-  const media: Record<string, unknown> = type === "template"
-    ? TemplateInternal.templateToWire(message.template)
-    : mediaOf(type, (message as unknown as Record<string, Record<string, unknown>>)[type])
-  const messagingObject: Record<string, unknown> = {
-    messaging_product: "whatsapp",
-    recipient_type: "individual",
-    to: message.to.join(","),
-    type,
-    [type]: media
-  }
-  if (message.replyTo !== undefined) messagingObject.context = { message_id: message.replyTo }
-  const wire: Record<string, unknown> = { messaging_object: messagingObject }
-  const extra = message.extraInfo
-  if (extra !== undefined) {
-    const extraInfo: Record<string, string> = {}
-    if (extra.ref !== undefined) extraInfo.ref = extra.ref
-    if (extra.ref1 !== undefined) extraInfo.ref1 = extra.ref1
-    if (extra.ref2 !== undefined) extraInfo.ref2 = extra.ref2
-    if (extra.waSource !== undefined) extraInfo.wa_source = extra.waSource
-    wire.extra_info = extraInfo
-  }
-  return wire as unknown as SendMediaRequest
-}
-
-/** The known fields of a media object, in the order of its schema. */
-const mediaOf = (type: MediaType, source: Record<string, unknown>): Record<string, unknown> => {
-  const keys = mediaKeys[type]
-  const media: Record<string, unknown> = {}
-  for (let i = 0; i < keys.length; i++) {
-    const value = source[keys[i]]
-    if (value !== undefined) media[keys[i]] = value
-  }
-  return media
-}
-
-// A string JSON.stringify writes as it is, between quotes: no quote, backslash, control character or surrogate
-// (a well-formed JSON.stringify escapes an unpaired one).
-// eslint-disable-next-line no-control-regex
-const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
-/** Thrown by `jsonChars` for a value that is not a string: `toWireJson` then leaves it to `JSON.stringify`. */
-const NOT_A_STRING = Symbol("NOT_A_STRING")
-/** A string as JSON.stringify writes it, without the quotes around it (the caller writes them). */
-const jsonChars = (value: unknown): string => {
-  if (typeof value !== "string") throw NOT_A_STRING
-  return JSON_ESCAPED.test(value) ? JSON.stringify(value).slice(1, -1) : value
-}
-
-/** A field of the wire body: where its value is in the message, and its JSON key followed by `":"`. */
-type WireField = readonly [field: string, keyAndColon: string]
-
-/** `extra_info`'s fields, in the order `toWire` writes them. */
-const EXTRA_INFO_WIRE_FIELDS: ReadonlyArray<WireField> = [
-  ["ref", "ref\":\""],
-  ["ref1", "ref1\":\""],
-  ["ref2", "ref2\":\""],
-  ["waSource", "wa_source\":\""]
-]
-/** Each media type's fields (their wire keys are their names). */
-const MEDIA_WIRE_FIELDS = Object.fromEntries(
-  Object.entries(mediaKeys).map(([type, keys]) => [type, keys.map((key): WireField => [key, `${key}":"`])])
-) as unknown as Record<MediaType, ReadonlyArray<WireField>>
-
-/**
- * The defined string fields of `source`, as JSON members without the braces. Each value is appended between quote
- * characters that are part of the literal around it: wrapping each value in its own quotes first would make two more
- * strings per value (and a longer rope to flatten when the body is written).
- */
-const jsonMembers = (source: object, fields: ReadonlyArray<WireField>): string => {
-  let members = ""
-  for (let i = 0; i < fields.length; i++) {
-    // indexed, not destructured (which allocates an iterator)
-    const field = fields[i]
-    const value = (source as Record<string, unknown>)[field[0]]
-    if (value !== undefined) members += (members === "" ? "\"" : ",\"") + field[1] + jsonChars(value) + "\""
-  }
-  return members
-}
-
-const writeWireJson = (message: MediaMessage): string => {
-  // A template's nested components are left to JSON.stringify: the direct writer knows the flat media objects.
-  if (message.type === "template") return JSON.stringify(toWire(message))
-  const type = message.type
-  const typeChars = jsonChars(type)
-  let json = "{\"messaging_object\":{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"" +
-    jsonChars(message.to.join(",")) + "\",\"type\":\"" + typeChars + "\",\"" + typeChars + "\":{" +
-    jsonMembers((message as unknown as Record<string, object>)[type], MEDIA_WIRE_FIELDS[type]) + "}"
-  if (message.replyTo !== undefined) json += ",\"context\":{\"message_id\":\"" + jsonChars(message.replyTo) + "\"}"
-  json += "}"
-  if (message.extraInfo !== undefined) {
-    json += ",\"extra_info\":{" + jsonMembers(message.extraInfo, EXTRA_INFO_WIRE_FIELDS) + "}"
-  }
-  return json + "}"
-}
-
-/**
- * The wire body of a message, as the JSON text Kaleyra receives: `JSON.stringify(toWire(message))`, character for
- * character (a property test holds them equal). The wire's shape is fixed, so a message that {@link validate}
- * returned, whose fields are all strings, is written directly: on Node 20 in about 60 % of the time of
- * `JSON.stringify(toWire(message))`. A field that is not a string (in a message not made by
- * `validate`) is left to `JSON.stringify(toWire(message))`.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const toWireJson = (message: MediaMessage): string => {
-  try {
-    return writeWireJson(message)
-  } catch (error) {
-    if (error === NOT_A_STRING) return JSON.stringify(toWire(message))
-    throw error
-  }
-}
-
-/**
- * Decodes a wire body (as Kaleyra receives it) back into a message.
- *
- * @since 0.1.0
- * @category decoding
- */
-export const fromWireBody: (
-  body: unknown,
-  options?: AST.ParseOptions
-) => Either.Either<MediaMessage, ParseResult.ParseError> = Schema.decodeUnknownEither(SendMediaRequest)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Builders

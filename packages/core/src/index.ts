@@ -1,121 +1,19 @@
 /**
+ * `@effect-kaleyra/core`: one namespace per module (`MediaMessage.image`, `Batch.summarize`, ...), and the fixed API
+ * of the design (`sendMedia`, `uploadMedia`, `sendMediaBatch`, `KaleyraEvents`, `decodeCallback`, `awaitStatus`, the
+ * event and error classes) by name. `KaleyraClient` and `KaleyraEvents` are their modules' service tags, whose
+ * statics (`KaleyraClient.layer`, `KaleyraEvents.make`, ...) give the rest; their other types are on the modules'
+ * own paths (`@effect-kaleyra/core/KaleyraClient`, `@effect-kaleyra/core/KaleyraEvents`).
+ *
  * @since 0.1.0
  */
 
 /**
- * Errors: one tagged class per Kaleyra outcome.
+ * Batch sending: `sendMediaBatch`, its options, results and summaries.
  *
  * @since 0.1.0
  */
-export * from "./KaleyraError.js"
-
-/**
- * The client service, its layers, and `sendMedia`.
- *
- * @since 0.1.0
- */
-export {
-  /**
-   * @since 0.1.0
-   */
-  type AttemptHooks,
-  /**
-   * @since 0.1.0
-   */
-  KaleyraClient,
-  /**
-   * @since 0.1.0
-   */
-  layer,
-  /**
-   * @since 0.1.0
-   */
-  layerConfig,
-  /**
-   * @since 0.1.0
-   */
-  make,
-  /**
-   * @since 0.1.0
-   */
-  sendMedia,
-  /**
-   * @since 0.1.0
-   */
-  type SendMediaResult,
-  /**
-   * @since 0.1.0
-   */
-  type Service,
-  /**
-   * @since 0.1.0
-   */
-  uploadMedia,
-  /**
-   * @since 0.1.0
-   */
-  type UploadMediaError,
-  /**
-   * @since 0.1.0
-   */
-  type UploadMediaInput,
-  /**
-   * @since 0.1.0
-   */
-  type UploadMediaResult
-} from "./KaleyraClient.js"
-
-/**
- * Media files: supported types and limits, type detection, the checks run before upload.
- *
- * @since 0.1.0
- */
-export * as MediaFile from "./MediaFile.js"
-
-/**
- * A file refused before upload.
- *
- * @since 0.1.0
- */
-export {
-  /**
-   * @since 0.1.0
-   */
-  InvalidMedia
-} from "./MediaFile.js"
-
-/**
- * Configuration: options, regions, `KALEYRA_*` environment variables.
- *
- * @since 0.1.0
- */
-export * as KaleyraConfig from "./KaleyraConfig.js"
-
-/**
- * Media messages: schemas, validation, wire format, builders (`MediaMessage.image`, ...).
- *
- * @since 0.1.0
- */
-export * as MediaMessage from "./MediaMessage.js"
-
-/**
- * The input of `sendMedia`.
- *
- * @since 0.1.0
- */
-export type {
-  /**
-   * @since 0.1.0
-   */
-  SendMediaInput
-} from "./MediaMessage.js"
-
-/**
- * Events: what the client did and what Kaleyra reported back; callback decoding.
- *
- * @since 0.1.0
- */
-export * as KaleyraEvent from "./KaleyraEvent.js"
+export * as Batch from "./Batch.js"
 
 /**
  * Why WhatsApp did not deliver a message, typed from Meta's codes (131047 outside the 24-hour window, template
@@ -126,135 +24,46 @@ export * as KaleyraEvent from "./KaleyraEvent.js"
 export * as FailureReason from "./FailureReason.js"
 
 /**
- * Event classes and callback decoding, by name.
- *
- * @since 0.1.0
- */
-export {
-  /**
-   * @since 0.1.0
-   */
-  CallbackDecodeError,
-  /**
-   * @since 0.1.0
-   */
-  type CallbackEvent,
-  /**
-   * @since 0.1.0
-   */
-  decodeCallback,
-  /**
-   * @since 0.1.0
-   */
-  decodeCallbackEntries,
-  /**
-   * @since 0.1.0
-   */
-  decodeCallbacks,
-  /**
-   * @since 0.1.0
-   */
-  type DecodedCallback,
-  /**
-   * @since 0.1.0
-   */
-  IncomingMessage,
-  /**
-   * @since 0.1.0
-   */
-  type KaleyraEvent as KaleyraEventType,
-  /**
-   * @since 0.1.0
-   */
-  MediaUploaded,
-  /**
-   * @since 0.1.0
-   */
-  MessageStatusUpdated,
-  /**
-   * @since 0.1.0
-   */
-  RetryScheduled,
-  /**
-   * @since 0.1.0
-   */
-  SendAccepted,
-  /**
-   * @since 0.1.0
-   */
-  SendFailed
-} from "./KaleyraEvent.js"
-
-/**
- * The events service, `awaitStatus`.
- *
- * @since 0.1.0
- */
-export {
-  /**
-   * @since 0.1.0
-   */
-  awaitStatus,
-  /**
-   * @since 0.1.0
-   */
-  AwaitStatusTimeout,
-  /**
-   * @since 0.1.0
-   */
-  KaleyraEvents,
-  /**
-   * @since 0.1.0
-   */
-  MessageFailed
-} from "./KaleyraEvents.js"
-
-/**
- * Batch sending: `sendMediaBatch` and its results.
- *
- * @since 0.1.0
- */
-export {
-  /**
-   * @since 0.1.0
-   */
-  type BatchOptions,
-  /**
-   * @since 0.1.0
-   */
-  type BatchResult,
-  /**
-   * @since 0.1.0
-   */
-  type BatchSummary,
-  /**
-   * @since 0.1.0
-   */
-  emptySummary,
-  /**
-   * @since 0.1.0
-   */
-  type NotAttemptedReason,
-  /**
-   * @since 0.1.0
-   */
-  pacer,
-  /**
-   * @since 0.1.0
-   */
-  sendMediaBatch,
-  /**
-   * @since 0.1.0
-   */
-  summarize
-} from "./Batch.js"
-
-/**
  * The contract for transports that report `requestSent` and enforce timeouts natively.
  *
  * @since 0.1.0
  */
 export * as HttpTransport from "./HttpTransport.js"
+
+/**
+ * What Kaleyra posts back: the callback payloads, the events they decode to, the decoder.
+ *
+ * @since 0.2.0
+ */
+export * as KaleyraCallback from "./KaleyraCallback.js"
+
+/**
+ * Configuration: options, regions, `KALEYRA_*` environment variables.
+ *
+ * @since 0.1.0
+ */
+export * as KaleyraConfig from "./KaleyraConfig.js"
+
+/**
+ * Errors: one tagged class per Kaleyra outcome, and which of them are retried.
+ *
+ * @since 0.2.0
+ */
+export * as KaleyraError from "./KaleyraError.js"
+
+/**
+ * Media files: supported types and limits, type detection, the checks run before upload.
+ *
+ * @since 0.1.0
+ */
+export * as MediaFile from "./MediaFile.js"
+
+/**
+ * Media messages: input schemas, validation, builders (`MediaMessage.image`, ...).
+ *
+ * @since 0.1.0
+ */
+export * as MediaMessage from "./MediaMessage.js"
 
 /**
  * Upload-then-send: `sendMediaFile`, `fromUpload`, `SendMediaFileError`.
@@ -264,29 +73,307 @@ export * as HttpTransport from "./HttpTransport.js"
 export * as MediaUpload from "./MediaUpload.js"
 
 /**
- * Upload a file, then send it by id; failures name the step.
+ * A rate limiter that spaces starts evenly, to share one sender number's limit between batches.
+ *
+ * @since 0.2.0
+ */
+export * as Pacer from "./Pacer.js"
+
+/**
+ * What goes on the wire when a message is sent: Kaleyra's request body as a schema, `toWire`, `toWireJson`.
+ *
+ * @since 0.2.0
+ */
+export * as SendMediaRequest from "./SendMediaRequest.js"
+
+/**
+ * The client service, `sendMedia` and `uploadMedia`.
  *
  * @since 0.1.0
  */
 export {
   /**
+   * The client service (`KaleyraClient.layer`, `KaleyraClient.layerConfig`, `KaleyraClient.make`).
+   *
    * @since 0.1.0
    */
-  fromUpload,
+  KaleyraClient,
   /**
+   * Sends one media or template message.
+   *
    * @since 0.1.0
    */
-  sendMediaFile,
+  sendMedia,
   /**
+   * What a send returns: the message id and the recipients.
+   *
    * @since 0.1.0
    */
-  SendMediaFileError,
+  type SendMediaResult,
   /**
+   * Uploads a media file and returns its id.
+   *
    * @since 0.1.0
    */
-  type SendMediaFileInput,
+  uploadMedia,
   /**
+   * How an upload fails.
+   *
    * @since 0.1.0
    */
-  type SendMediaFileResult
+  type UploadMediaError,
+  /**
+   * What `uploadMedia` takes.
+   *
+   * @since 0.1.0
+   */
+  type UploadMediaInput,
+  /**
+   * What `uploadMedia` returns: the media id and the checked file.
+   *
+   * @since 0.1.0
+   */
+  type UploadMediaResult
+} from "./KaleyraClient.js"
+
+/**
+ * The input of `sendMedia`.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * The input of `sendMedia`: Meta's message object in camelCase.
+   *
+   * @since 0.1.0
+   */
+  type SendMediaInput
+} from "./MediaMessage.js"
+
+/**
+ * Batch sending.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * Sends many messages: one result per input, as a `Stream`.
+   *
+   * @since 0.1.0
+   */
+  sendMediaBatch
+} from "./Batch.js"
+
+/**
+ * The events service, `awaitStatus` and the client's events.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * Waits until a message reaches a status.
+   *
+   * @since 0.1.0
+   */
+  awaitStatus,
+  /**
+   * `awaitStatus` gave up: the status was not reached in time.
+   *
+   * @since 0.1.0
+   */
+  AwaitStatusTimeout,
+  /**
+   * Every event, in one stream.
+   *
+   * @since 0.1.0
+   */
+  type KaleyraEvent,
+  /**
+   * The events service: `events`, `subscribe`, `awaitStatus`, ...
+   *
+   * @since 0.1.0
+   */
+  KaleyraEvents,
+  /**
+   * A media file was uploaded.
+   *
+   * @since 0.1.0
+   */
+  MediaUploaded,
+  /**
+   * `awaitStatus` saw the message fail.
+   *
+   * @since 0.1.0
+   */
+  MessageFailed,
+  /**
+   * A retryable failure: the client will try again.
+   *
+   * @since 0.1.0
+   */
+  RetryScheduled,
+  /**
+   * Kaleyra accepted a send.
+   *
+   * @since 0.1.0
+   */
+  SendAccepted,
+  /**
+   * A send failed with a tagged error (after any retries).
+   *
+   * @since 0.1.0
+   */
+  SendFailed
+} from "./KaleyraEvents.js"
+
+/**
+ * Callback decoding and the events Kaleyra reports back.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * A payload that is not a Kaleyra callback.
+   *
+   * @since 0.1.0
+   */
+  CallbackDecodeError,
+  /**
+   * Decodes a callback payload into its first event.
+   *
+   * @since 0.1.0
+   */
+  decodeCallback,
+  /**
+   * A message a customer sent to the business number.
+   *
+   * @since 0.1.0
+   */
+  IncomingMessage,
+  /**
+   * A message's status changed (sent, delivered, read, failed).
+   *
+   * @since 0.1.0
+   */
+  MessageStatusUpdated
+} from "./KaleyraCallback.js"
+
+/**
+ * The error classes, by name.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * 401 `WA-401` with `error.account`: the API is not available to the account.
+   *
+   * @since 0.1.0
+   */
+  ApiNotAvailable,
+  /**
+   * `WAV2101`: the daily limit of the account is reached.
+   *
+   * @since 0.1.0
+   */
+  DailyLimitReached,
+  /**
+   * 401 `RBC001`: wrong SID or API key.
+   *
+   * @since 0.1.0
+   */
+  IncorrectCredentials,
+  /**
+   * 400 `WA400`: Kaleyra refused the request body.
+   *
+   * @since 0.1.0
+   */
+  IncorrectPayload,
+  /**
+   * The input failed validation; nothing was sent. Says which field and why.
+   *
+   * @since 0.1.0
+   */
+  InvalidMessage,
+  /**
+   * 500 `WA500`: retried by default.
+   *
+   * @since 0.1.0
+   */
+  KaleyraServerError,
+  /**
+   * 400 `E110`: the account's balance is too low.
+   *
+   * @since 0.1.0
+   */
+  LowBalance,
+  /**
+   * 401 `WA401`: the sender number is not on the account.
+   *
+   * @since 0.1.0
+   */
+  PhoneNumberNotFound,
+  /**
+   * 401 `WA-401` with `error.phone_number`.
+   *
+   * @since 0.1.0
+   */
+  PhoneNumberVersionMismatch,
+  /**
+   * HTTP 429 (with `retryAfter` when a `Retry-After` header came): retried by default.
+   *
+   * @since 0.1.0
+   */
+  RateLimited,
+  /**
+   * Every way a send fails.
+   *
+   * @since 0.1.0
+   */
+  type SendMediaError,
+  /**
+   * The request could not be made or answered (says whether it may have reached Kaleyra).
+   *
+   * @since 0.1.0
+   */
+  TransportError,
+  /**
+   * An answer that is not Kaleyra's (not JSON, an unknown shape, too large).
+   *
+   * @since 0.1.0
+   */
+  UnexpectedResponse,
+  /**
+   * Any other Kaleyra-shaped error body (keeps code, status, message, error object).
+   *
+   * @since 0.1.0
+   */
+  UnknownKaleyraError
+} from "./KaleyraError.js"
+
+/**
+ * A file refused before upload.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * A file refused before upload.
+   *
+   * @since 0.1.0
+   */
+  InvalidMedia
+} from "./MediaFile.js"
+
+/**
+ * Upload-then-send's error.
+ *
+ * @since 0.1.0
+ */
+export {
+  /**
+   * Upload-then-send failed; says which step.
+   *
+   * @since 0.1.0
+   */
+  SendMediaFileError
 } from "./MediaUpload.js"

@@ -1,4 +1,4 @@
-import { emptySummary, type KaleyraClient, type MediaMessage, sendMediaBatch, summarize } from "@effect-kaleyra/core"
+import { Batch, type KaleyraClient, type MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Deferred, Effect, Exit, Fiber, type Layer, Option, Queue, Stream, TestClock } from "effect"
 import type * as RateLimiter from "effect/RateLimiter"
@@ -90,7 +90,7 @@ describe("sendMediaBatch", () => {
           : "Sent"
         assert.strictEqual(r._tag === "Failed" ? r.error._tag : r._tag, expected, `row ${i}`)
       })
-      const summary = results.reduce(summarize, emptySummary)
+      const summary = results.reduce(Batch.summarize, Batch.emptySummary)
       assert.strictEqual(summary.sent + summary.failed, 300)
       assert.strictEqual(hits.length, 300 - inputs.filter((i) => (i as { to: string }).to === "bad").length)
       assert.strictEqual(new Set(hits.map((h) => h.to)).size, hits.length, "no recipient got the message twice")

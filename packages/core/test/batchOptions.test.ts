@@ -1,10 +1,10 @@
-import { type BatchOptions, type MediaMessage, pacer, sendMediaBatch } from "@effect-kaleyra/core"
+import { type Batch, type MediaMessage, Pacer, sendMediaBatch } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Stream } from "effect"
 import { collect, defectsOf, fakeKaleyra, message, ok } from "./batchUtils.js"
 
 /** Options that no batch may take: each must be refused at once, naming the option, and never mean "no limit". */
-const refused: ReadonlyArray<readonly [string, BatchOptions<MediaMessage.SendMediaInput, number>]> = [
+const refused: ReadonlyArray<readonly [string, Batch.BatchOptions<MediaMessage.SendMediaInput, number>]> = [
   ["rateLimit.limit", { rateLimit: { limit: Number.NaN } }],
   ["rateLimit.limit", { rateLimit: { limit: Number.POSITIVE_INFINITY } }],
   ["rateLimit.limit", { rateLimit: { limit: 0 } }],
@@ -46,7 +46,7 @@ describe("sendMediaBatch options", () => {
         assert.strictEqual(hits.length, 0, label)
       }), { discard: true }))
 
-  it.effect("pacer refuses the same values, naming them", () =>
+  it.effect("Pacer.make refuses the same values, naming them", () =>
     Effect.forEach(
       [
         ["limit", { limit: Number.NaN, interval: "1 second" }],
@@ -56,9 +56,9 @@ describe("sendMediaBatch options", () => {
       ] as const,
       ([name, options]) =>
         Effect.gen(function*() {
-          const [defect] = defectsOf(yield* Effect.exit(pacer(options)))
+          const [defect] = defectsOf(yield* Effect.exit(Pacer.make(options)))
           assert.instanceOf(defect, Cause.IllegalArgumentException, name)
-          assert.include((defect as Error).message, `pacer: ${name} `)
+          assert.include((defect as Error).message, `Pacer.make: ${name} `)
         }),
       { discard: true }
     ))

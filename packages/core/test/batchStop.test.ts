@@ -1,11 +1,11 @@
-import { type BatchResult, KaleyraClient, KaleyraEvents, type MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
+import { type Batch, KaleyraClient, KaleyraEvents, type MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Queue, Stream, TestClock } from "effect"
 import { fail, fakeKaleyra, message, ok, range } from "./batchUtils.js"
 import { baseOptions } from "./utils.js"
 
-type Result = BatchResult<MediaMessage.SendMediaInput, number>
+type Result = Batch.BatchResult<MediaMessage.SendMediaInput, number>
 
 const tooManyRequests = (retryAfter?: number) => ({
   status: 429,

@@ -1,4 +1,4 @@
-import { decodeCallbacks, KaleyraEvents, type KaleyraEventType } from "@effect-kaleyra/core"
+import { KaleyraCallback, type KaleyraEvent, KaleyraEvents } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Logger, Option, Queue, TestClock } from "effect"
 
@@ -39,20 +39,20 @@ const withWarnings = <A, E, R>(effect: (warnings: Array<string>) => Effect.Effec
     return Effect.provide(effect(warnings), Logger.add(logger))
   })
 
-const statusesOf = (events: ReadonlyArray<KaleyraEventType>) =>
+const statusesOf = (events: ReadonlyArray<KaleyraEvent>) =>
   events.map((event) => event._tag === "MessageStatusUpdated" ? `${event.messageId} ${event.status}` : event._tag)
 
 describe("a callback's entries are decoded one by one", () => {
   it("an unknown status word drops only its own entry", () => {
     const body = envelope([entry("m-a", "sent"), entry("m-b", "deleted"), entry("m-c", "read")])
-    const decoded = decodeCallbacks(body)
+    const decoded = KaleyraCallback.decodeCallbacks(body)
     assert.isTrue(Either.isRight(decoded), JSON.stringify(decoded))
     assert.deepStrictEqual(statusesOf(Either.getOrThrow(decoded)), ["m-a sent", "m-c read"])
   })
 
   it("a malformed entry (no id, not an object) drops only itself; so does a malformed incoming message", () => {
     const body = envelope([{ status: "sent" }, 42, entry("m-c", "delivered")])
-    assert.deepStrictEqual(statusesOf(Either.getOrThrow(decodeCallbacks(body))), ["m-c delivered"])
+    assert.deepStrictEqual(statusesOf(Either.getOrThrow(KaleyraCallback.decodeCallbacks(body))), ["m-c delivered"])
     const incoming = {
       meta_object: {
         field: "messages",
@@ -65,11 +65,13 @@ describe("a callback's entries are decoded one by one", () => {
         }
       }
     }
-    assert.deepStrictEqual(statusesOf(Either.getOrThrow(decodeCallbacks(incoming))), ["IncomingMessage"])
+    assert.deepStrictEqual(statusesOf(Either.getOrThrow(KaleyraCallback.decodeCallbacks(incoming))), [
+      "IncomingMessage"
+    ])
   })
 
   it("a callback of which no entry decodes is still a CallbackDecodeError that says why", () => {
-    const decoded = decodeCallbacks(envelope([entry("m-b", "deleted")]))
+    const decoded = KaleyraCallback.decodeCallbacks(envelope([entry("m-b", "deleted")]))
     assert.isTrue(Either.isLeft(decoded))
     if (Either.isLeft(decoded)) assert.include(decoded.left.reason, `unknown status "deleted"`)
   })
@@ -150,13 +152,15 @@ describe("status order past the tracker's memory", () => {
       const events = yield* KaleyraEvents
       yield* events.ingestPayload(flat("m-0", "read"))
       assert.strictEqual(Option.getOrThrow(yield* events.status("m-0")).orderUnchecked, undefined)
-      assert.isFalse(yield* events.ingest(Either.getOrThrow(decodeCallbacks(flat("m-0", "sent", 1)))[0]))
+      assert.isFalse(
+        yield* events.ingest(Either.getOrThrow(KaleyraCallback.decodeCallbacks(flat("m-0", "sent", 1)))[0])
+      )
       assert.strictEqual(Option.getOrThrow(yield* events.status("m-0")).status, "read")
     }).pipe(Effect.provide(KaleyraEvents.layer({ trackedMessages: 2 }))))
 })
 
 describe("one phone number format in results and events", () => {
-  const first = (body: unknown) => Either.getOrThrow(decodeCallbacks(body))[0]
+  const first = (body: unknown) => Either.getOrThrow(KaleyraCallback.decodeCallbacks(body))[0]
 
   it("a status event's recipient is E.164 with +, as in send results; the raw value is kept", () => {
     const v2 = first(envelope([entry("m-a", "sent")]))

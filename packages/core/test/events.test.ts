@@ -1,13 +1,13 @@
 import {
   awaitStatus,
   decodeCallback,
-  decodeCallbacks,
   IncomingMessage,
+  KaleyraCallback,
   KaleyraClient,
-  KaleyraEvent,
+  type KaleyraEvent,
   KaleyraEvents,
-  type KaleyraEventType,
   MessageStatusUpdated,
+  SendAccepted,
   sendMedia,
   sendMediaBatch,
   uploadMedia
@@ -15,19 +15,22 @@ import {
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Exit, FastCheck, Fiber, Layer, Option, Queue, Scope, Stream, TestClock } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
+import { unsafeOffer } from "../src/internal/events.js"
 import { files } from "./files.js"
 import { accepted, baseOptions, imageByLink, scripted, seedFailures } from "./utils.js"
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./fixtures/callbacks/${name}.json`, import.meta.url), "utf8"))
 
-const decoded = (name: string) => Either.getOrThrow(decodeCallbacks(fixture(name)))
+const decoded = (name: string) => Either.getOrThrow(KaleyraCallback.decodeCallbacks(fixture(name)))
 
 describe("callback decoding", () => {
   it("every fixture decodes", () => {
     const names = readdirSync(new URL("./fixtures/callbacks/", import.meta.url))
     assert.isAtLeast(names.length, 12)
-    for (const name of names) assert.isTrue(Either.isRight(decodeCallbacks(fixture(name.replace(".json", "")))), name)
+    for (const name of names) {
+      assert.isTrue(Either.isRight(KaleyraCallback.decodeCallbacks(fixture(name.replace(".json", "")))), name)
+    }
   })
 
   for (const [name, status] of [["v2-sent", "sent"], ["v2-delivered", "delivered"], ["v2-read", "read"]] as const) {
@@ -136,7 +139,7 @@ describe("callback decoding", () => {
     }))
 
   it.prop("never throws on anything: events, or a typed CallbackDecodeError", [FastCheck.anything()], ([body]) => {
-    const decoded = decodeCallbacks(body)
+    const decoded = KaleyraCallback.decodeCallbacks(body)
     if (Either.isLeft(decoded)) assert.strictEqual(decoded.left._tag, "CallbackDecodeError")
     else assert.isAbove(decoded.right.length, 0)
   }, { fastCheck: { numRuns: 1000 } })
@@ -164,7 +167,9 @@ describe("status tracking", () => {
         const events = yield* KaleyraEvents
         const published: Array<string> = []
         for (const status of order) {
-          if (yield* events.ingest(Either.getOrThrow(decodeCallbacks(statusOf(status)))[0])) published.push(status)
+          if (yield* events.ingest(Either.getOrThrow(KaleyraCallback.decodeCallbacks(statusOf(status)))[0])) {
+            published.push(status)
+          }
         }
         const expected = ["sent", "delivered", "read", "failed"].filter((s) => statuses.includes(s)).pop()
         const final = yield* events.status("m-1")
@@ -235,7 +240,7 @@ describe("the client publishes what it does", () => {
       yield* Fiber.join(retried)
       yield* Effect.flip(sendMedia({ ...imageByLink, to: "nope" }))
       yield* uploadMedia({ data: files.png(), filename: "a.png" })
-      const got: Array<KaleyraEventType> = Chunk.toArray(yield* queue.takeAll)
+      const got: Array<KaleyraEvent> = Chunk.toArray(yield* queue.takeAll)
       assert.deepStrictEqual(got.map((e) => e._tag), [
         "SendAccepted",
         "RetryScheduled",
@@ -271,7 +276,7 @@ describe("the client publishes what it does", () => {
         Stream.runCollect
       )
       assert.deepStrictEqual(Chunk.toArray(results).map((r) => r._tag), ["Sent", "Failed"])
-      const got: Array<KaleyraEventType> = Chunk.toArray(yield* queue.takeAll)
+      const got: Array<KaleyraEvent> = Chunk.toArray(yield* queue.takeAll)
       assert.deepStrictEqual(got.map((e) => e._tag).sort(), ["SendAccepted", "SendFailed"])
       const failed = got.find((e) => e._tag === "SendFailed")
       assert.strictEqual(failed?._tag === "SendFailed" && failed.error._tag, "InvalidMessage")
@@ -323,7 +328,7 @@ describe("KaleyraEvents lifetime", () => {
     }))
 })
 
-describe("KaleyraEvents subscribers and unsafeOffer", () => {
+describe("KaleyraEvents subscribers and publishing at once", () => {
   it.scoped("unsafeHasSubscribers counts open subscriptions and running event streams", () =>
     Effect.gen(function*() {
       const events = yield* KaleyraEvents.make()
@@ -336,7 +341,7 @@ describe("KaleyraEvents subscribers and unsafeOffer", () => {
       const running = yield* events.events.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
       yield* Effect.repeatN(Effect.yieldNow(), 50) // let the stream subscribe
       assert.isTrue(events.unsafeHasSubscribers())
-      assert.isTrue(events.unsafeOffer(accept(1)))
+      assert.isTrue(unsafeOffer(events, accept(1)))
       assert.strictEqual(Chunk.size(yield* Fiber.join(running)), 1)
       assert.isFalse(events.unsafeHasSubscribers())
     }))
@@ -344,11 +349,11 @@ describe("KaleyraEvents subscribers and unsafeOffer", () => {
   it.scoped("unsafeOffer publishes when every subscriber has room, and leaves a full one to publish", () =>
     Effect.gen(function*() {
       const events = yield* KaleyraEvents.make({ capacity: 2 })
-      assert.isTrue(events.unsafeOffer(accept(0)), "nobody subscribes: nothing to wait for")
+      assert.isTrue(unsafeOffer(events, accept(0)), "nobody subscribes: nothing to wait for")
       const subscription = yield* events.subscribe
-      assert.isTrue(events.unsafeOffer(accept(1)))
-      assert.isTrue(events.unsafeOffer(accept(2)))
-      assert.isFalse(events.unsafeOffer(accept(3)), "the subscriber's buffer is full")
+      assert.isTrue(unsafeOffer(events, accept(1)))
+      assert.isTrue(unsafeOffer(events, accept(2)))
+      assert.isFalse(unsafeOffer(events, accept(3)), "the subscriber's buffer is full")
       yield* events.publish(accept(3))
       const kept = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
       assert.deepStrictEqual(kept.map((event) => event._tag === "SendAccepted" ? event.messageId : ""), ["m-2", "m-3"])
@@ -359,8 +364,31 @@ describe("KaleyraEvents subscribers and unsafeOffer", () => {
       const scope = yield* Scope.make()
       const events = yield* KaleyraEvents.make().pipe(Scope.extend(scope))
       yield* Scope.close(scope, Exit.void)
-      assert.isFalse(events.unsafeOffer(accept(1)))
+      assert.isFalse(unsafeOffer(events, accept(1)))
       assert.isTrue(Exit.isSuccess(yield* Effect.exit(events.publish(accept(1)))))
+    }))
+
+  it.scoped("a wrapper of the service sees the client's send events through its publish", () =>
+    Effect.gen(function*() {
+      const inner = yield* KaleyraEvents.make()
+      const seen: Array<string> = []
+      // A wrapper that records every event: publishing at once is the service's own business, so a wrapper built
+      // on a copy of it has only `publish` to override.
+      const wrapper = KaleyraEvents.of({
+        ...inner,
+        publish: (event) => Effect.zipRight(Effect.sync(() => seen.push(event._tag)), inner.publish(event))
+      })
+      assert.isFalse(unsafeOffer(wrapper, accept(0)), "not made by KaleyraEvents.make: publish it")
+      yield* inner.subscribe
+      yield* sendMedia(imageByLink).pipe(
+        Effect.provide(
+          KaleyraClient.layer(baseOptions).pipe(
+            Layer.provide(scripted([accepted("m-1")]).layer),
+            Layer.provide(Layer.succeed(KaleyraEvents, wrapper))
+          )
+        )
+      )
+      assert.deepStrictEqual(seen, ["SendAccepted"])
     }))
 
   it.scoped("the client's events still slide into a subscriber that fell behind: the newest are kept", () =>
@@ -390,7 +418,7 @@ describe("KaleyraEvents capacity", () => {
       yield* events.publish(accept(1))
       const a1 = yield* Queue.take(a)
       yield* events.publish(accept(2))
-      const idsOf = (events: ReadonlyArray<KaleyraEventType>) =>
+      const idsOf = (events: ReadonlyArray<KaleyraEvent>) =>
         events.map((event) => event._tag === "SendAccepted" ? event.messageId : "")
       assert.deepStrictEqual(idsOf([a1, ...Chunk.toReadonlyArray(yield* Queue.takeAll(a))]), ["m-1", "m-2"])
       assert.deepStrictEqual(idsOf(Chunk.toReadonlyArray(yield* Queue.takeAll(b))), ["m-1", "m-2"])
@@ -398,7 +426,7 @@ describe("KaleyraEvents capacity", () => {
 })
 
 const accept = (i: number) =>
-  new KaleyraEvent.SendAccepted({
+  new SendAccepted({
     messageId: `m-${i}`,
     recipients: ["+919876543210"],
     type: "image",

@@ -1,4 +1,4 @@
-import { decodeCallbacks, FailureReason, MediaMessage, MessageStatusUpdated, sendMedia } from "@effect-kaleyra/core"
+import { FailureReason, KaleyraCallback, MediaMessage, MessageStatusUpdated, sendMedia } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { readFileSync } from "node:fs"
@@ -32,7 +32,7 @@ describe("Meta's failure codes are typed reasons on status events, with the code
   assert.deepStrictEqual([...FailureReason.codes].sort(), expected.map(([code]) => code).sort())
   for (const [code, tag] of expected) {
     it(`${code} in a v2 failed callback is ${tag}`, () => {
-      const [event] = Either.getOrThrow(decodeCallbacks(failedWith(code)))
+      const [event] = Either.getOrThrow(KaleyraCallback.decodeCallbacks(failedWith(code)))
       assert.instanceOf(event, MessageStatusUpdated)
       const status = event as MessageStatusUpdated
       assert.strictEqual(status.status, "failed")
@@ -43,7 +43,7 @@ describe("Meta's failure codes are typed reasons on status events, with the code
   }
 
   it("a flat callback's error_code (a string) gives the same reason", () => {
-    const [event] = Either.getOrThrow(decodeCallbacks({
+    const [event] = Either.getOrThrow(KaleyraCallback.decodeCallbacks({
       id: "ad97e1c2-0000-4b7b-9e8b-3c0c2f0e7f11:0",
       status: "FAILED",
       mobile: "919407000000",
@@ -54,7 +54,7 @@ describe("Meta's failure codes are typed reasons on status events, with the code
   })
 
   it("another code, or no error, has no reason", () => {
-    const [media] = Either.getOrThrow(decodeCallbacks(v2Failed))
+    const [media] = Either.getOrThrow(KaleyraCallback.decodeCallbacks(v2Failed))
     assert.isUndefined((media as MessageStatusUpdated).failureReason)
     assert.isUndefined(FailureReason.fromCode("13104"))
     assert.isUndefined(FailureReason.fromCode("131047x"))

@@ -4,13 +4,14 @@
  * every hostile shape (throwing getters, thrown values, revoked and throwing Proxies) in every position, enumerated.
  */
 import {
-  decodeCallbacks,
   HttpTransport,
+  KaleyraCallback,
   KaleyraClient,
   MediaFile,
   MediaMessage,
   MediaUpload,
   sendMedia,
+  SendMediaRequest,
   uploadMedia
 } from "@effect-kaleyra/core"
 import type { InvalidMessage, UploadMediaInput } from "@effect-kaleyra/core"
@@ -89,7 +90,7 @@ describe("hostile input", () => {
         if (Exit.isSuccess(exit)) {
           // only a valid request left, and it is exactly the validated message
           assert.strictEqual(seen.length, 1)
-          const wire = MediaMessage.fromWireBody(JSON.parse(bodyText(seen[0])))
+          const wire = SendMediaRequest.fromWireBody(JSON.parse(bodyText(seen[0])))
           assert.isTrue(Either.isRight(wire))
           assert.deepStrictEqual(Either.getOrThrow(wire), Either.getOrThrow(MediaMessage.validate(input)))
           return
@@ -185,7 +186,7 @@ describe("hostile input", () => {
   )
 
   it.prop("the callback decoder", [callbackLike], ([body]) => {
-    const decoded = decodeCallbacks(body)
+    const decoded = KaleyraCallback.decodeCallbacks(body)
     if (Either.isLeft(decoded)) {
       assert.strictEqual(decoded.left._tag, "CallbackDecodeError")
       assert.isAbove(decoded.left.reason.length, 0)

@@ -1,4 +1,4 @@
-import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck } from "effect"
 import { accepted, clientLayer } from "./utils.js"
@@ -52,7 +52,7 @@ describe("no input of any shape makes sendMedia die", () => {
         } else {
           // Whatever was accepted must be exactly what validation says, and valid on the wire.
           assert.strictEqual(seen.length, 1)
-          const decoded = MediaMessage.fromWireBody(JSON.parse(seen[0].body))
+          const decoded = SendMediaRequest.fromWireBody(JSON.parse(seen[0].body))
           assert.isTrue(Either.isRight(decoded))
           assert.deepStrictEqual(Either.getOrThrow(decoded), Either.getOrThrow(MediaMessage.validate(input)))
         }

@@ -1,4 +1,4 @@
-import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck } from "effect"
 import { readFileSync } from "node:fs"
@@ -32,7 +32,7 @@ const camel = (u: unknown): unknown => {
 
 const inputOf = (mo: Example["messaging_object"]) => ({ type: "template", to: mo.to, template: camel(mo.template) })
 
-const encode = (input: unknown) => MediaMessage.toWire(Either.getOrThrow(MediaMessage.validate(input)))
+const encode = (input: unknown) => SendMediaRequest.toWire(Either.getOrThrow(MediaMessage.validate(input)))
 
 describe("a template's wire body is Meta's template object, to the letter", () => {
   assert.strictEqual(examples.length, 7)
@@ -46,12 +46,12 @@ describe("a template's wire body is Meta's template object, to the letter", () =
       assert.deepStrictEqual(wire.messaging_object as unknown, expected)
       // the fast JSON writer says the same
       assert.strictEqual(
-        MediaMessage.toWireJson(Either.getOrThrow(MediaMessage.validate(inputOf(example.messaging_object)))),
+        SendMediaRequest.toWireJson(Either.getOrThrow(MediaMessage.validate(inputOf(example.messaging_object)))),
         JSON.stringify(wire)
       )
       // and back
       assert.deepStrictEqual(
-        Either.getOrThrow(MediaMessage.fromWireBody(JSON.parse(JSON.stringify(wire)))),
+        Either.getOrThrow(SendMediaRequest.fromWireBody(JSON.parse(JSON.stringify(wire)))),
         Either.getOrThrow(MediaMessage.validate(inputOf(example.messaging_object)))
       )
     })
@@ -463,7 +463,7 @@ describe("no template-shaped input makes sendMedia die", () => {
         assert.strictEqual((Cause.squash(exit.cause) as { _tag: string })._tag, "InvalidMessage")
         assert.strictEqual(seen.length, 0)
       } else {
-        const decoded = MediaMessage.fromWireBody(JSON.parse(seen[0].body))
+        const decoded = SendMediaRequest.fromWireBody(JSON.parse(seen[0].body))
         // An optional field given as undefined stays in the validated message as undefined (as for the media
         // messages) and is absent from the wire: compared as JSON, where the two are the same.
         const asJson = (u: unknown) => JSON.parse(JSON.stringify(u))

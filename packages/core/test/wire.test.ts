@@ -1,4 +1,4 @@
-import { MediaMessage } from "@effect-kaleyra/core"
+import { MediaMessage, SendMediaRequest } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import { readFileSync } from "node:fs"
@@ -26,7 +26,7 @@ const inputOf = (mo: Example["messaging_object"]) => ({
   ...(mo.context !== undefined ? { replyTo: mo.context.message_id } : {})
 })
 
-const encode = (input: unknown) => MediaMessage.toWire(Either.getOrThrow(MediaMessage.validate(input)))
+const encode = (input: unknown) => SendMediaRequest.toWire(Either.getOrThrow(MediaMessage.validate(input)))
 
 describe("the wire body is Meta's message object, to the letter", () => {
   assert.strictEqual(examples.length, 20)
@@ -37,7 +37,7 @@ describe("the wire body is Meta's message object, to the letter", () => {
       assert.isUndefined(wire.extra_info)
       // and back
       assert.deepStrictEqual(
-        Either.getOrThrow(MediaMessage.fromWireBody(wire as unknown)),
+        Either.getOrThrow(SendMediaRequest.fromWireBody(wire as unknown)),
         Either.getOrThrow(MediaMessage.validate(inputOf(example.messaging_object)))
       )
     })
@@ -97,7 +97,7 @@ describe("the wire body is Meta's message object, to the letter", () => {
   })
 
   it("a wire body with no recipient_type decodes with Kaleyra's default", () => {
-    const decoded = MediaMessage.fromWireBody({
+    const decoded = SendMediaRequest.fromWireBody({
       messaging_object: { messaging_product: "whatsapp", to: "+919876543210", type: "audio", audio: { id: "1" } }
     })
     assert.isTrue(Either.isRight(decoded))

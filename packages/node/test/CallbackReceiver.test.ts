@@ -1,8 +1,8 @@
 import {
   awaitStatus,
-  decodeCallbacks,
+  KaleyraCallback,
+  type KaleyraEvent,
   KaleyraEvents,
-  type KaleyraEventType,
   MediaMessage,
   sendMedia
 } from "@effect-kaleyra/core"
@@ -46,7 +46,8 @@ const receiver = (options: Partial<Receiver.Options> = {}) =>
     return { ...served, events, queue, published }
   })
 
-const expected = (payload: unknown): ReadonlyArray<KaleyraEventType> => Either.getOrThrow(decodeCallbacks(payload))
+const expected = (payload: unknown): ReadonlyArray<KaleyraEvent> =>
+  Either.getOrThrow(KaleyraCallback.decodeCallbacks(payload))
 
 describe("CallbackReceiver", () => {
   describe("accepted callbacks", () => {

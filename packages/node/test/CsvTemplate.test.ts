@@ -1,4 +1,4 @@
-import { MediaMessage } from "@effect-kaleyra/core"
+import { MediaMessage, SendMediaRequest } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as CsvCampaign from "../src/CsvCampaign.js"
@@ -28,7 +28,7 @@ describe("campaign files: template columns", () => {
     )
     assert.strictEqual(image.message.type, "image")
     // and it encodes to Meta's template object
-    const wire = MediaMessage.toWire(template.message).messaging_object as unknown as { template: unknown }
+    const wire = SendMediaRequest.toWire(template.message).messaging_object as unknown as { template: unknown }
     assert.deepStrictEqual(wire.template, {
       name: "order_shipped",
       language: { code: "en_US" },

@@ -4,8 +4,8 @@
  * retried, whatever the error's code (`UND_ERR_DESTROYED`). Over real loopback sockets.
  */
 import {
-  isRetryable,
   KaleyraClient,
+  KaleyraError,
   type KaleyraEvent,
   KaleyraEvents,
   MediaMessage,
@@ -38,7 +38,7 @@ const assertAmbiguous = (exit: Exit.Exit<SendMediaResult, unknown>) => {
   assert.strictEqual(error._tag, "TransportError")
   if (error._tag !== "TransportError") return
   assert.isTrue(error.mayHaveReachedKaleyra, error.message)
-  assert.isFalse(isRetryable(error))
+  assert.isFalse(KaleyraError.isRetryable(error))
   assert.include(error.message, "may have reached Kaleyra")
 }
 
@@ -85,7 +85,7 @@ describe("a dispatcher destroyed under a send waiting for its answer", () => {
         yield* waitUntil(() => server.requests.length === 1)
         yield* Effect.promise(() => agent.destroy())
         assertAmbiguous(yield* Fiber.join(fiber))
-        const seen: ReadonlyArray<KaleyraEvent.KaleyraEvent> = Chunk.toReadonlyArray(yield* Queue.takeAll(events))
+        const seen: ReadonlyArray<KaleyraEvent> = Chunk.toReadonlyArray(yield* Queue.takeAll(events))
         assert.deepStrictEqual(seen.map((event) => event._tag), ["SendFailed"], "no RetryScheduled")
         const failed = seen[0]
         assert.strictEqual(failed._tag === "SendFailed" && failed.attempts, 1)

@@ -5,7 +5,7 @@
  * message is ever accepted twice.
  */
 import {
-  type BatchResult,
+  type Batch,
   MediaMessage,
   sendMedia,
   sendMediaBatch,
@@ -399,7 +399,7 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
         const stats = yield* served.simulator.stats
         assert.strictEqual(stats.duplicateRefs, 0)
         assert.isAbove(Object.values(stats.faults).reduce((a, b) => a + b, 0), 0)
-        const acceptedOf = (r: BatchResult<unknown, number>) => refs.get(`batch-${r.index}`) ?? 0
+        const acceptedOf = (r: Batch.BatchResult<unknown, number>) => refs.get(`batch-${r.index}`) ?? 0
         for (const result of results) {
           const accepted = acceptedOf(result)
           assert.isAtMost(accepted, 1)

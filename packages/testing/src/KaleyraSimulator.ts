@@ -260,7 +260,7 @@ export interface SentMessage {
   readonly type: MediaMessage.MessageType
   /** The body as received (parsed JSON). */
   readonly body: unknown
-  /** The body decoded with core's `MediaMessage.fromWireBody`, when it decodes (`undefined` otherwise). */
+  /** The body decoded with core's `SendMediaRequest.fromWireBody`, when it decodes (`undefined` otherwise). */
   readonly message: MediaMessage.MediaMessage | undefined
   /** `extra_info` as Kaleyra stores it: refs truncated to 255 characters, an unknown `wa_source` replaced by `api`. */
   readonly extraInfo?: MediaMessage.ExtraInfo

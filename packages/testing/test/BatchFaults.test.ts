@@ -15,7 +15,7 @@
  * second each time). A smaller run checks the same invariant on the `TestClock`.
  */
 import {
-  type BatchResult,
+  type Batch,
   HttpTransport,
   MediaMessage,
   sendMedia,
@@ -86,7 +86,7 @@ const makeVirtualClock = (): Clock.Clock => {
 }
 
 /** What each result says about acceptance: 1 = the simulator must have accepted it once, 0 = never. */
-const expectedAcceptance = (result: BatchResult<SendMediaInput, number>): 0 | 1 => {
+const expectedAcceptance = (result: Batch.BatchResult<SendMediaInput, number>): 0 | 1 => {
   if (result._tag === "Sent") return 1
   if (result._tag === "NotAttempted") return 0
   const error = result.error

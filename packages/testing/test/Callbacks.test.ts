@@ -1,7 +1,7 @@
 import {
   awaitStatus,
+  type KaleyraEvent,
   KaleyraEvents,
-  type KaleyraEventType,
   MediaMessage,
   sendMedia,
   type SendMediaInput,
@@ -24,7 +24,7 @@ const image: SendMediaInput = {
   extraInfo: { ref: "customer1", ref1: "marketing", ref2: "dictionary", waSource: "api" }
 }
 
-const statusesOf = (events: Chunk.Chunk<KaleyraEventType>) =>
+const statusesOf = (events: Chunk.Chunk<KaleyraEvent>) =>
   Chunk.toReadonlyArray(events).map((event) =>
     event._tag === "MessageStatusUpdated" ? `${event.status} ${event.recipient}` : event._tag
   )

@@ -4,6 +4,7 @@ import {
   MediaMessage,
   sendMedia,
   type SendMediaInput,
+  SendMediaRequest,
   uploadMedia
 } from "@effect-kaleyra/core"
 import { Arbitraries, KaleyraSimulator, KaleyraTest } from "@effect-kaleyra/testing"
@@ -228,7 +229,7 @@ describe("KaleyraTest", () => {
         assert.strictEqual(request.headers["api-key"], "<redacted>")
         assert.strictEqual(request.headers["content-type"], "application/json")
         const message = Either.getOrThrow(MediaMessage.validate(image))
-        assert.deepStrictEqual(JSON.parse(request.body), MediaMessage.toWire(message))
+        assert.deepStrictEqual(JSON.parse(request.body), SendMediaRequest.toWire(message))
         const [sent] = yield* KaleyraTest.sent
         assert.strictEqual(sent.messageId, result.messageId)
         assert.deepStrictEqual(sent.message, message)

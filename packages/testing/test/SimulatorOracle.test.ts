@@ -3,7 +3,7 @@
  * upload check, and that it stays a second opinion (it agrees with core on valid messages without importing core's
  * validators).
  */
-import { MediaMessage } from "@effect-kaleyra/core"
+import { MediaMessage, SendMediaRequest } from "@effect-kaleyra/core"
 import { Arbitraries } from "@effect-kaleyra/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
@@ -158,7 +158,7 @@ describe("the simulator's payload oracle", () => {
     Arbitraries.validMessage
   ], ([input]) => {
     const message = Either.getOrThrow(MediaMessage.validate(input))
-    const valid = Oracle.validBody(JSON.parse(MediaMessage.toWireJson(message)))
+    const valid = Oracle.validBody(JSON.parse(SendMediaRequest.toWireJson(message)))
     assert.isDefined(valid)
     assert.strictEqual(valid!.type, message.type)
     assert.deepStrictEqual(valid!.recipients, [...message.to])
@@ -166,7 +166,7 @@ describe("the simulator's payload oracle", () => {
 
   it.prop("agrees with core on every valid template", [Arbitraries.validTemplate], ([input]) => {
     const message = Either.getOrThrow(MediaMessage.validate(input))
-    assert.isDefined(Oracle.validBody(JSON.parse(MediaMessage.toWireJson(message))))
+    assert.isDefined(Oracle.validBody(JSON.parse(SendMediaRequest.toWireJson(message))))
   })
 
   it("imports none of core's validators: only its types and its table of upload limits", () => {

@@ -1,11 +1,12 @@
 import {
   awaitStatus,
-  decodeCallbacks,
   type FailureReason,
+  KaleyraCallback,
   KaleyraEvents,
   MediaMessage,
   type MessageStatusUpdated,
-  sendMedia
+  sendMedia,
+  SendMediaRequest
 } from "@effect-kaleyra/core"
 import { Arbitraries, KaleyraSimulator, KaleyraTest, type SimulatorTemplates } from "@effect-kaleyra/testing"
 import { assert, describe, it } from "@effect/vitest"
@@ -103,7 +104,7 @@ describe("the 24-hour window, in memory (KaleyraTest.layer)", () => {
         callbacks: { url: "http://127.0.0.1:1/cb", deliver: (_url, body) => Effect.sync(() => posted.push(body)) }
       })
       yield* simulator.conversations.receiveFrom(OTHER)
-      const wire = MediaMessage.toWireJson(Either.getOrThrow(MediaMessage.validate(freeForm([TO, OTHER]))))
+      const wire = SendMediaRequest.toWireJson(Either.getOrThrow(MediaMessage.validate(freeForm([TO, OTHER]))))
       const response = yield* simulator.handle({
         method: "POST",
         path: `/v2/${simulator.options.sid}/whatsapp/919999999999/messages`,
@@ -113,7 +114,7 @@ describe("the 24-hour window, in memory (KaleyraTest.layer)", () => {
       assert.strictEqual(response.status, 202)
       yield* TestClock.adjust("1 second")
       const statuses = posted.flatMap((body) =>
-        Either.getOrThrow(decodeCallbacks(body)).flatMap((e) =>
+        Either.getOrThrow(KaleyraCallback.decodeCallbacks(body)).flatMap((e) =>
           e._tag === "MessageStatusUpdated" ? [`${e.recipient} ${e.status} ${e.failureReason?.code ?? ""}`] : []
         )
       )
@@ -241,7 +242,7 @@ describe("the simulator checks a template body as Meta would", () => {
 describe("properties: every valid arbitrary template", () => {
   it.prop("is valid, and toWireJson writes JSON.stringify(toWire(m))", [Arbitraries.validTemplate], ([input]) => {
     const message = Either.getOrThrow(MediaMessage.validate(input))
-    assert.strictEqual(MediaMessage.toWireJson(message), JSON.stringify(MediaMessage.toWire(message)))
+    assert.strictEqual(SendMediaRequest.toWireJson(message), JSON.stringify(SendMediaRequest.toWire(message)))
   }, { fastCheck: { numRuns: 300 } })
 
   it.effect.prop(
@@ -254,7 +255,7 @@ describe("properties: every valid arbitrary template", () => {
         const [sent] = yield* KaleyraTest.sent
         const validated = Either.getOrThrow(MediaMessage.validate(input))
         assert.deepStrictEqual(sent.message, validated, "the simulator's decoding of what it received")
-        assert.deepStrictEqual(Either.getOrThrow(MediaMessage.fromWireBody(sent.body)), validated)
+        assert.deepStrictEqual(Either.getOrThrow(SendMediaRequest.fromWireBody(sent.body)), validated)
         // and the input itself, as written, once normalised (recipients to E.164, an array)
         assert.deepStrictEqual(validated.type === "template" && validated.template, input.template)
       }).pipe(Effect.provide(KaleyraTest.layer({ callbacks: false }))),

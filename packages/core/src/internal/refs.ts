@@ -1,8 +1,8 @@
-import type * as KaleyraEvent from "../KaleyraEvent.js"
+import type { Refs } from "../KaleyraCallback.js"
 import type * as MediaMessage from "../MediaMessage.js"
 
 /** The `ref`s of a message, as its send events carry them. */
-export const refsOf = (message: MediaMessage.MediaMessage | undefined): KaleyraEvent.Refs => {
+export const refsOf = (message: MediaMessage.MediaMessage | undefined): Refs => {
   const extra = message?.extraInfo
   if (extra === undefined) return {}
   const refs: { ref?: string; ref1?: string; ref2?: string } = {}

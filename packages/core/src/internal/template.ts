@@ -8,7 +8,7 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { LONE_SURROGATE } from "./text.js"
+import { LONE_SURROGATE } from "./fields.js"
 
 /** A rule on a string: `true` when valid, otherwise the reason. */
 type Check = (s: string) => string | true

@@ -16,7 +16,7 @@
  */
 import { sendMedia, type SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
 import type { KaleyraResponseError, SendMediaError } from "@effect-kaleyra/core/KaleyraError"
-import type { KaleyraEvent } from "@effect-kaleyra/core/KaleyraEvent"
+import type { KaleyraEvent } from "@effect-kaleyra/core/KaleyraEvents"
 import { awaitStatus, KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"

@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as SendMediaRequest from "@effect-kaleyra/core/SendMediaRequest"
 import * as Either from "effect/Either"
 import type * as KaleyraSimulator from "../../KaleyraSimulator.js"
 import { DEFAULT_FAULT_OPTIONS, resolveFaultOptions } from "./faults.js"
@@ -119,7 +120,7 @@ export const sentView = (record: SentRecord): SentMessage => {
   const body: unknown = JSON.parse(record.text)
   // It was accepted, so it is valid.
   const valid = validBody(body)!
-  const decoded = MediaMessage.fromWireBody(body)
+  const decoded = SendMediaRequest.fromWireBody(body)
   const view: SentMessage = {
     messageId: record.messageId,
     senderNumber: record.senderNumber,

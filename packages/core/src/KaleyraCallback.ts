@@ -1,8 +1,8 @@
 /**
- * Typed events: what the client did (send accepted or failed, retry scheduled, media uploaded) and what Kaleyra
- * reported later through callbacks (message status, incoming messages), with the callback decoder.
+ * What Kaleyra posts back: the callback payloads (Meta's webhook envelope and Kaleyra's flat form) as schemas, the
+ * events they decode to (`MessageStatusUpdated`, `IncomingMessage`), and the decoder (`decodeCallback`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -10,8 +10,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as FailureReason from "./FailureReason.js"
-import type { SendMediaError } from "./KaleyraError.js"
-import { type MediaType, type MessageType, normalizePhoneNumber } from "./MediaMessage.js"
+import { normalizePhoneNumber } from "./MediaMessage.js"
 
 /**
  * The `ref`s of a message, to correlate it with your own records.
@@ -24,69 +23,6 @@ export interface Refs {
   readonly ref1?: string
   readonly ref2?: string
 }
-
-/**
- * Kaleyra accepted a send (HTTP 2xx).
- *
- * @since 0.1.0
- * @category events
- */
-export class SendAccepted extends Data.TaggedClass("SendAccepted")<{
-  readonly messageId: string
-  readonly recipients: ReadonlyArray<string>
-  readonly type: MessageType
-  readonly refs: Refs
-  readonly attempts: number
-  readonly durationMillis: number
-}> {}
-
-/**
- * A send failed with a tagged error (after any retries).
- *
- * @since 0.1.0
- * @category events
- */
-export class SendFailed extends Data.TaggedClass("SendFailed")<{
-  readonly error: SendMediaError
-  /** Empty when the input was invalid before recipients could be read. */
-  readonly recipients: ReadonlyArray<string>
-  readonly type: MessageType | undefined
-  readonly refs: Refs
-  readonly attempts: number
-  readonly durationMillis: number
-}> {}
-
-/**
- * A retryable failure: the client will try again after `delayMillis`.
- *
- * @since 0.1.0
- * @category events
- */
-export class RetryScheduled extends Data.TaggedClass("RetryScheduled")<{
-  readonly operation: "send" | "upload"
-  readonly error: SendMediaError
-  /** The attempt that failed (1 for the first). */
-  readonly attempt: number
-  readonly delayMillis: number
-  readonly recipients: ReadonlyArray<string>
-  readonly refs: Refs
-}> {}
-
-/**
- * A media file was uploaded.
- *
- * @since 0.1.0
- * @category events
- */
-export class MediaUploaded extends Data.TaggedClass("MediaUploaded")<{
-  readonly id: string
-  readonly mimeType: string
-  readonly mediaType: MediaType
-  readonly filename: string
-  readonly size: number
-  readonly attempts: number
-  readonly durationMillis: number
-}> {}
 
 /**
  * A message status, in Meta's order: `sent` < `delivered` < `read`; `failed` is final.
@@ -103,15 +39,6 @@ export const MessageStatus = Schema.Literal("sent", "delivered", "read", "failed
  * @category models
  */
 export type MessageStatus = typeof MessageStatus.Type
-
-/**
- * The rank of a status: a status only ever moves to a higher rank. `failed` ranks highest, so that any order of
- * the same callbacks ends in the same status.
- *
- * @since 0.1.0
- * @category models
- */
-export const statusRank: Readonly<Record<MessageStatus, number>> = { sent: 1, delivered: 2, read: 3, failed: 4 }
 
 /**
  * An error Meta or Kaleyra reported for a message (`statuses[].errors[]`, or a flat callback's `error_code`).
@@ -204,14 +131,6 @@ export class IncomingMessage extends Data.TaggedClass("IncomingMessage")<{
  * @category events
  */
 export type CallbackEvent = MessageStatusUpdated | IncomingMessage
-
-/**
- * Every event, in one stream.
- *
- * @since 0.1.0
- * @category events
- */
-export type KaleyraEvent = SendAccepted | SendFailed | RetryScheduled | MediaUploaded | CallbackEvent
 
 /**
  * A payload that is not a Kaleyra callback.

@@ -1,3 +1,9 @@
+/**
+ * The pacer's mechanism: the checked spacing of `limit` per `interval`, and the limiter that spaces starts by it (with
+ * a `wake` signal, which `sendMediaBatch` uses to end a long wait when the batch stops). Public as `Pacer.make`.
+ *
+ * @internal
+ */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
