@@ -254,7 +254,7 @@ export {
  *
  * @since 0.1.0
  */
-export * as HttpTransport from "./HttpTransport.js"
+export * as KaleyraTransport from "./KaleyraTransport.js"
 
 /**
  * Upload-then-send: `sendMediaFile`, `fromUpload`, `SendMediaFileError`.

@@ -5,7 +5,6 @@
  */
 import {
   decodeCallbacks,
-  HttpTransport,
   KaleyraClient,
   MediaFile,
   MediaMessage,
@@ -17,7 +16,7 @@ import type { InvalidMessage, UploadMediaInput } from "@effect-kaleyra/core"
 import { HttpClient, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck, Layer, ManagedRuntime } from "effect"
-import { baseOptions } from "./utils.js"
+import { baseOptions, httpLayer } from "./utils.js"
 
 /** A lean transport that records each request and accepts it (no web Request/Response: 10 000 runs stay fast). */
 const recording = () => {
@@ -34,11 +33,9 @@ const recording = () => {
       text: Effect.succeed(body)
     } as unknown as HttpClientResponse.HttpClientResponse
   }
-  const client = HttpTransport.withNativeTimeout(
-    HttpClient.makeWith((effect) => Effect.map(effect, respond), Effect.succeed) as HttpClient.HttpClient
-  )
+  const client = HttpClient.makeWith((effect) => Effect.map(effect, respond), Effect.succeed) as HttpClient.HttpClient
   const runtime = ManagedRuntime.make(
-    KaleyraClient.layer(baseOptions).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+    KaleyraClient.layer(baseOptions).pipe(Layer.provide(httpLayer(client)))
   )
   return { seen, runtime }
 }
