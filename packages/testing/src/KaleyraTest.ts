@@ -60,8 +60,19 @@ import * as KaleyraSimulator from "./KaleyraSimulator.js"
  * @since 0.1.0
  * @category constructors
  */
-export const makeTransport: (handle: KaleyraSimulator.Simulator["handle"]) => KaleyraTransport.Service =
-  inMemory.makeTransport
+export const makeTransport: (
+  handle: KaleyraSimulator.Simulator["handle"],
+  options?: TransportOptions
+) => KaleyraTransport.Service = inMemory.makeTransport
+
+/**
+ * Options of {@link makeTransport}: `prompt` declares that `handle` never waits on the `Clock` (the simulator's own
+ * does not), so that its time need not be raced against the request's deadline. Default `false`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransportOptions = inMemory.TransportOptions
 
 /**
  * An `HttpClient` that answers every request with `handle`, in memory. Request bodies of every kind are supported:
@@ -83,7 +94,7 @@ export const makeHttpClient: (handle: KaleyraSimulator.Simulator["handle"]) => H
  * @category layers
  */
 export const layerTransport = (simulator: KaleyraSimulator.Simulator): Layer.Layer<KaleyraTransport.KaleyraTransport> =>
-  Layer.succeed(KaleyraTransport.KaleyraTransport, makeTransport(simulator.handle))
+  Layer.succeed(KaleyraTransport.KaleyraTransport, makeTransport(simulator.handle, { prompt: true }))
 
 /**
  * The in-memory `HttpClient` over a simulator.

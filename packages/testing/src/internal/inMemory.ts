@@ -376,6 +376,20 @@ export const makeHttpClient = (handle: Handle): HttpClient.HttpClient => {
 // The transport contract
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * Options of `makeTransport`.
+ *
+ * @internal
+ */
+export interface TransportOptions {
+  /**
+   * Declares that `handle` never waits on the `Clock` (the simulator's own `handle` does not: it answers sends at
+   * once), so that its time need not be raced against the request's deadline (a race costs two fibers and a timer).
+   * Default `false`.
+   */
+  readonly prompt?: boolean | undefined
+}
+
 /** The path and query of an absolute URL (the origin, whatever it is, is dropped). */
 const pathOfUrl = (url: string): string => {
   const scheme = url.indexOf("://")
@@ -441,14 +455,15 @@ const imitateRead = (
  * an upload its form encoded as `multipart/form-data`. The simulator's transport-level faults are imitated on the
  * `Clock` within the request's deadline (`reset` with `requestSent` as its phase says, `silent` and a `latency` or
  * `drip` longer than the deadline fail with `ETIMEDOUT` at the deadline). A `handle` that does not answer at once is
- * raced against the deadline; an answer without a fault costs no timer and no fiber.
+ * raced against the deadline, unless it is `prompt`; an answer without a fault costs no timer and no fiber.
  *
  * @internal
  */
-export const makeTransport = (handle: Handle): KaleyraTransport.Service => {
+export const makeTransport = (handle: Handle, options: TransportOptions = {}): KaleyraTransport.Service => {
+  const prompt = options.prompt === true
   const answer = (request: KaleyraSimulator.SimRequest, timeoutMillis: number) => {
     const answered = handle(request)
-    const raced = Exit.isExit(answered) ? answered : Effect.timeoutFail(answered, {
+    const raced = prompt || Exit.isExit(answered) ? answered : Effect.timeoutFail(answered, {
       duration: Duration.millis(timeoutMillis),
       onTimeout: () => timedOut(timeoutMillis)
     })
