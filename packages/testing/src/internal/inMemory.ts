@@ -269,6 +269,16 @@ const rawBytes = (body: unknown): Uint8Array | undefined => {
 const transportError = (request: HttpClientRequest.HttpClientRequest, cause: SimulatedTransportFailure) =>
   new HttpClientError.RequestError({ request, reason: "Transport", cause })
 
+/** A `reset` fault: `requestSent` when the request had been received. */
+const resetFailure = (phase: "before-body" | "after-body") =>
+  new SimulatedTransportFailure(
+    phase === "before-body"
+      ? "the connection was reset before the request was received"
+      : "the connection was reset after the request was received",
+    "ECONNRESET",
+    phase === "after-body"
+  )
+
 /**
  * Imitates a transport-level fault of the simulator (see `KaleyraSimulator.TransportFault`) on the `Clock`. An
  * `HttpClient` has no deadline: its caller races it (the generic transport does).
@@ -280,16 +290,7 @@ const imitate = (
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
   switch (fault.kind) {
     case "reset":
-      return Effect.fail(transportError(
-        request,
-        new SimulatedTransportFailure(
-          fault.phase === "before-body"
-            ? "the connection was reset before the request was received"
-            : "the connection was reset after the request was received",
-          "ECONNRESET",
-          fault.phase === "after-body"
-        )
-      ))
+      return Effect.fail(transportError(request, resetFailure(fault.phase)))
     case "huge":
       return Effect.succeed(new SimClientResponse(request, response))
     case "silent":
@@ -422,15 +423,7 @@ const imitateRead = (
 ): Effect.Effect<KaleyraTransport.Response, KaleyraTransport.Failure> => {
   switch (fault.kind) {
     case "reset":
-      return Effect.fail({
-        cause: new SimulatedTransportFailure(
-          fault.phase === "before-body"
-            ? "the connection was reset before the request was received"
-            : "the connection was reset after the request was received",
-          "ECONNRESET",
-          fault.phase === "after-body"
-        )
-      })
+      return Effect.fail({ cause: resetFailure(fault.phase) })
     case "huge":
       return Effect.succeed(read(response))
     case "silent":
