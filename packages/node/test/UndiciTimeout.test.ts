@@ -44,7 +44,7 @@ describe("UndiciTransport enforces each request's deadline in the dispatch itsel
 
   it.scopedLive("its HttpClient has no deadline of its own (a slow answer still arrives)", () =>
     Effect.gen(function*() {
-            const server = yield* rawServer((_request, response) => {
+      const server = yield* rawServer((_request, response) => {
         setTimeout(() => response.end("late"), 200)
       })
       const http = (yield* client).httpClient

@@ -1,10 +1,4 @@
-import {
-  KaleyraEvents,
-  MediaMessage,
-  sendMedia,
-  type SendMediaInput,
-  uploadMedia
-} from "@effect-kaleyra/core"
+import { KaleyraEvents, MediaMessage, sendMedia, type SendMediaInput, uploadMedia } from "@effect-kaleyra/core"
 import { Arbitraries, KaleyraSimulator, KaleyraTest } from "@effect-kaleyra/testing"
 import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
