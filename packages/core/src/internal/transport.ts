@@ -238,12 +238,19 @@ export const redactedValueScrubbers = () => {
   }
 }
 
-const timedOut = (millis: number): KaleyraTransport.Failure => ({
-  cause: Object.assign(new Error(`no complete response within ${Duration.format(Duration.millis(millis))}`), {
+/** The deadline passed: after the status arrived, as a body that could not be read (as the lean transports say). */
+const timedOut = (
+  millis: number,
+  response: HttpClientResponse.HttpClientResponse | undefined
+): KaleyraTransport.Failure => {
+  const cause = Object.assign(new Error(`no complete response within ${Duration.format(Duration.millis(millis))}`), {
     code: TIMEOUT_CODE,
     requestSent: true
   })
-})
+  return response === undefined
+    ? { cause }
+    : { cause, status: response.status, contentType: response.headers["content-type"] }
+}
 
 /**
  * One request through a generic `HttpClient`, within its deadline, in its own `http.client` span (see clientSpan.ts),
@@ -259,6 +266,8 @@ export const genericSend = (
 ): Effect.Effect<KaleyraTransport.Response, KaleyraTransport.Failure> =>
   Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (redactedNames) => {
     const scrubbers = scrubbersOf(request.headers, redactedNames)
+    // The response, once its status arrived: a deadline passing after it is a body that could not be read.
+    let answered: HttpClientResponse.HttpClientResponse | undefined
     const executed = traced(
       request,
       redactedNames,
@@ -266,9 +275,13 @@ export const genericSend = (
       scrubbers.text,
       (failure) => scrubbers.error(transportErrorFromCause(failure.cause))
     )
-    return Effect.timeoutFail(Effect.flatMap(executed, readResponse), {
+    const read = Effect.flatMap(executed, (response) => {
+      answered = response
+      return readResponse(response)
+    })
+    return Effect.timeoutFail(read, {
       duration: Duration.millis(timeoutMillis),
-      onTimeout: () => timedOut(timeoutMillis)
+      onTimeout: () => timedOut(timeoutMillis, answered)
     })
   })
 
