@@ -3,9 +3,9 @@
  * a deadline: raw undici `Pool`, global `fetch`, the library (`KaleyraNode.layer`), and the library's transport
  * alone. Each runs in its own process (`contender-entry.ts`), so that each is measured with only its own heap.
  */
-import { HttpTransport, KaleyraConfig, MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
-import { KaleyraNode, UndiciHttpClient } from "@effect-kaleyra/node"
-import * as HttpClient from "@effect/platform/HttpClient"
+import { KaleyraConfig, KaleyraTransport, MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as UndiciTransport from "@effect-kaleyra/node/UndiciTransport"
 import { Duration, Effect, Either, ManagedRuntime, Redacted } from "effect"
 import { Pool } from "undici"
 import { imageMessage } from "./message.js"
@@ -20,7 +20,7 @@ export const contenderNames: Record<ContenderId, string> = {
   undici: "undici Pool",
   library: "library (KaleyraNode.layer)",
   fetch: "fetch",
-  transport: "transport only (UndiciHttpClient)"
+  transport: "transport only (UndiciTransport)"
 }
 
 export interface Counts {
@@ -138,10 +138,10 @@ export const makeContender = (id: ContenderId, server: ServerInfo, concurrency: 
       }
     }
     case "transport": {
-      // The same request through the library's transport alone: the exchange the client sends through, with the
+      // The same request through the library's transport alone: the one the client sends through, with the
       // client's timeout.
-      const runtime = ManagedRuntime.make(UndiciHttpClient.layer)
-      const request: HttpTransport.ExchangeRequest = {
+      const runtime = ManagedRuntime.make(UndiciTransport.layer)
+      const request: KaleyraTransport.Request = {
         method: "POST",
         url,
         headers,
@@ -149,11 +149,11 @@ export const makeContender = (id: ContenderId, server: ServerInfo, concurrency: 
         timeoutMillis: Duration.toMillis(config.timeout)
       }
       const sendAll = (deadline: number) =>
-        Effect.flatMap(HttpClient.HttpClient, (client) => {
-          const exchange = HttpTransport.exchangeOf(client)
-          if (exchange === undefined) return Effect.dieMessage("UndiciHttpClient offers no HttpTransport.Exchange")
-          return fiberWorkers(concurrency, exchange(request), (response) => response.status === 202, deadline)
-        })
+        Effect.flatMap(
+          KaleyraTransport.KaleyraTransport,
+          (transport) =>
+            fiberWorkers(concurrency, transport.send(request), (response) => response.status === 202, deadline)
+        )
       return {
         run: (deadline) => runtime.runPromise(sendAll(deadline)),
         close: () => runtime.dispose()

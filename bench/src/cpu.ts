@@ -5,9 +5,16 @@
  * canned answer (no simulator); the variants are interleaved. Then the pure parts and the cost of the Effect
  * combinators of the send path, for context.
  */
-import { KaleyraClient, KaleyraEvents, MediaMessage, sendMedia, SendMediaRequest } from "@effect-kaleyra/core"
+import {
+  KaleyraClient,
+  KaleyraEvents,
+  KaleyraTransport,
+  MediaMessage,
+  sendMedia,
+  SendMediaRequest
+} from "@effect-kaleyra/core"
 import { KaleyraSimulator, KaleyraTest } from "@effect-kaleyra/testing"
-import { HttpClient } from "@effect/platform"
+
 import {
   Clock,
   Deferred,
@@ -202,7 +209,7 @@ export const runCpu = async (options: CpuOptions): Promise<CpuResult> => {
     baseUrl: KaleyraTest.baseUrl
   }
   const noEvents = KaleyraClient.layer(clientOptions).pipe(
-    Layer.provide(KaleyraTest.layerHttpClient(simulator)),
+    Layer.provide(KaleyraTest.layerTransport(simulator)),
     Layer.orDie
   )
   const received = { count: 0 }
@@ -222,7 +229,9 @@ export const runCpu = async (options: CpuOptions): Promise<CpuResult> => {
     body: new TextEncoder().encode(SendMediaRequest.toWireJson(Either.getOrThrow(MediaMessage.validate(imageMessage))))
   }))
   const canned = KaleyraClient.layer(clientOptions).pipe(
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, KaleyraTest.makeHttpClient(() => Effect.succeed(accepted)))),
+    Layer.provide(
+      Layer.succeed(KaleyraTransport.KaleyraTransport, KaleyraTest.makeTransport(() => Effect.succeed(accepted)))
+    ),
     Layer.orDie
   )
   const expectedEvents = options.warmup + options.sends * options.reps

@@ -4,8 +4,8 @@
  * own process (`contender-entry.ts`), so that none pays for another's garbage; the runs are interleaved (undici,
  * library, fetch, undici, ...) and each client is warmed up first; the medians are reported.
  *
- * A fourth contender, "transport only", is the library's own transport (`UndiciHttpClient`'s
- * `HttpTransport.Exchange`, through which the client sends, with the client's per-attempt timeout) sending the
+ * A fourth contender, "transport only", is the library's own transport (`UndiciTransport`, the `KaleyraTransport`
+ * through which the client sends, with the client's per-attempt timeout) sending the
  * pre-encoded body and reading the answer, with no Kaleyra client around it: the floor under the library's figure,
  * and what is left for validation, encoding, decoding, the retry loop and events.
  */

@@ -1,10 +1,13 @@
-import { KaleyraClient, MediaMessage, sendMedia } from "@effect-kaleyra/core"
+import { KaleyraClient, KaleyraTransport, MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { FetchHttpClient } from "@effect/platform"
 import { Console, Effect, Layer } from "effect"
 
-// The client over any HttpClient (here the platform's fetch), its options from KALEYRA_SID, KALEYRA_API_KEY,
-// KALEYRA_SENDER_NUMBER and KALEYRA_REGION (or KALEYRA_BASE_URL).
-const Kaleyra = KaleyraClient.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+// The client over any HttpClient (here the platform's fetch, through the generic transport), its options from
+// KALEYRA_SID, KALEYRA_API_KEY, KALEYRA_SENDER_NUMBER and KALEYRA_REGION (or KALEYRA_BASE_URL).
+const Kaleyra = KaleyraClient.layerConfig().pipe(
+  Layer.provide(KaleyraTransport.layer),
+  Layer.provide(FetchHttpClient.layer)
+)
 
 export const program = sendMedia(
   MediaMessage.image({ to: "+919876543210", link: "https://example.com/offer.png", caption: "Hello" })

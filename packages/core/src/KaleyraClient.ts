@@ -1,62 +1,41 @@
 /**
- * The Kaleyra client service: `sendMedia` over any `HttpClient`, with typed errors, per-attempt timeouts and retries
+ * The Kaleyra client service: `sendMedia` over a `KaleyraTransport`, with typed errors, per-attempt timeouts and retries
  * that never send a message twice.
  *
  * @since 0.1.0
  */
 import * as Headers from "@effect/platform/Headers"
-import * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Arr from "effect/Array"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
-import * as Deferred from "effect/Deferred"
+import type * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as Tracer from "effect/Tracer"
-import * as HttpTransport from "./HttpTransport.js"
-import { traced } from "./internal/clientSpan.js"
-import { unsafeOffer } from "./internal/events.js"
-import { refsOf } from "./internal/refs.js"
+import { sendSpan } from "./internal/clientSpan.js"
 import {
   errorFromResponse,
   findId,
   parseJson,
-  type RawResponse,
   sendSuccessFromResponse,
   unexpectedResponse
-} from "./internal/response.js"
-import { errorScrubber, textScrubber } from "./internal/secret.js"
-import { fromExchangeFailure, fromRequestError, readResponse, transportErrorFromCause } from "./internal/transport.js"
+} from "./internal/errorFromResponse.js"
+import { type AttemptError, type Classify, policy, retrying, type Settle } from "./internal/retry.js"
+import { errorScrubber } from "./internal/secret.js"
+import * as sendEvents from "./internal/sendEvents.js"
+import { fromFailure, transportErrorFromCause } from "./internal/transport.js"
 import { readUpload } from "./internal/upload.js"
 import * as KaleyraConfig from "./KaleyraConfig.js"
-import {
-  isRetryable,
-  type KaleyraResponseError,
-  type SendMediaError,
-  TransportError,
-  type UnexpectedResponse
-} from "./KaleyraError.js"
-import {
-  type KaleyraEvent,
-  KaleyraEvents,
-  MediaUploaded,
-  RetryScheduled,
-  SendAccepted,
-  SendFailed
-} from "./KaleyraEvents.js"
+import type { KaleyraResponseError, SendMediaError, TransportError, UnexpectedResponse } from "./KaleyraError.js"
+import { KaleyraEvents } from "./KaleyraEvents.js"
+import * as KaleyraTransport from "./KaleyraTransport.js"
 import type * as MediaFile from "./MediaFile.js"
 import * as MediaMessage from "./MediaMessage.js"
 import { toWireJson } from "./SendMediaRequest.js"
@@ -155,10 +134,10 @@ export interface Service {
   /** The resolved configuration (the API key stays redacted). */
   readonly config: KaleyraConfig.Resolved
   /**
-   * The `HttpClient` requests go through (after `transformClient`). When it offers an `HttpTransport.Exchange` (and
-   * there is no `transformClient`), sends go through that exchange instead of `execute`.
+   * The transport requests go through: the one in context, or with a `transformClient`, the generic transport over
+   * its `httpClient` so transformed.
    */
-  readonly httpClient: HttpClient.HttpClient
+  readonly transport: KaleyraTransport.Service
   /** Sends one media message to one or more recipients (`options`: hooks around each HTTP attempt). */
   readonly sendMedia: (
     input: MediaMessage.SendMediaInput,
@@ -179,17 +158,6 @@ export interface Service {
   readonly events?: KaleyraEvents["Type"] | undefined
   /** Uploads a media file (checked first: type, size, name) and returns its media id. */
   readonly uploadMedia: (input: UploadMediaInput) => Effect.Effect<UploadMediaResult, UploadMediaError>
-  /**
-   * Runs one request against the account URL with the client's timeout and retry policy, mapping every outcome to
-   * a tagged error. `path` is relative to `{baseUrl}/v2/{sid}/whatsapp/{senderNumber}`.
-   */
-  readonly execute: (
-    request: HttpClientRequest.HttpClientRequest,
-    options?: AttemptHooks & { readonly timeout?: Duration.Duration }
-  ) => Effect.Effect<
-    { readonly response: RawResponse; readonly attempts: number },
-    KaleyraResponseError | TransportError
-  >
 }
 
 /**
@@ -197,7 +165,7 @@ export interface Service {
  *
  * ```ts
  * import { KaleyraClient } from "@effect-kaleyra/core"
- * const layer = KaleyraClient.layer({ sid, apiKey, senderNumber, region: "IN" }) // needs an HttpClient
+ * const layer = KaleyraClient.layer({ sid, apiKey, senderNumber, region: "IN" }) // needs a KaleyraTransport
  * ```
  *
  * @since 0.1.0
@@ -221,27 +189,60 @@ export class KaleyraClient extends Context.Tag("@effect-kaleyra/core/KaleyraClie
   ) => layerConfig(config, overrides)
 }
 
-const MAX_BACKOFF_MILLIS = 30_000
+// -----------------------------------------------------------------------------
+// Encoding: the requests, built once per client
+// -----------------------------------------------------------------------------
 
-/** Effect's default tracer: its spans go nowhere unless they are made current. */
-const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+/** The headers of every request: the key, and no cached answer. */
+const baseHeaders = (config: KaleyraConfig.Resolved) => ({
+  "api-key": Redacted.value(config.apiKey),
+  "cache-control": "no-cache",
+  accept: "application/json"
+})
+
+/** A send of `message`: `POST .../messages` with its wire JSON. */
+const sendRequest = (config: KaleyraConfig.Resolved) => {
+  const url = `${config.accountUrl}/messages`
+  const headers = { ...baseHeaders(config), "content-type": "application/json" }
+  const timeoutMillis = Duration.toMillis(config.timeout)
+  return (message: MediaMessage.MediaMessage): KaleyraTransport.Request => ({
+    method: "POST",
+    url,
+    headers,
+    body: toWireJson(message),
+    timeoutMillis
+  })
+}
+
+// -----------------------------------------------------------------------------
+// Classification: an answer or a failure as a success or a tagged error
+// -----------------------------------------------------------------------------
 
 /**
- * The delay before retry number `retry` (1-based): the `Retry-After` of a 429 when it came, otherwise exponential
- * backoff with ±50% jitter. `undefined` means "do not retry" (a `Retry-After` longer than `maxRetryAfter`).
+ * How an attempt's outcome becomes an error, the key scrubbed from it (a server or transport may echo it back): a
+ * 2xx is a success; any other answer is its Kaleyra error (a 429's `Retry-After` date is read on the `Clock`).
  */
-const retryDelay = (config: KaleyraConfig.Resolved, error: SendMediaError, retry: number) =>
-  Effect.map(Random.next, (r): Duration.Duration | undefined => {
-    if (error._tag === "RateLimited" && error.retryAfter !== undefined) {
-      return Duration.greaterThan(error.retryAfter, config.maxRetryAfter) ? undefined : error.retryAfter
-    }
-    const base = Duration.toMillis(config.retryBaseDelay) * 2 ** (retry - 1)
-    return Duration.millis(Math.round(Math.min(base, MAX_BACKOFF_MILLIS) * (0.5 + r)))
-  })
+const classification = (
+  scrub: <E extends SendMediaError>(error: E) => E
+): Classify<KaleyraTransport.Response, KaleyraTransport.Failure> => ({
+  toError: (failure) => scrub(fromFailure(failure)),
+  defect: (defect) => scrub(transportErrorFromCause(defect)),
+  classify: (response) =>
+    response.status >= 200 && response.status < 300
+      ? undefined
+      : response.status === 429
+      ? (now) => scrub(errorFromResponse(response, now))
+      : scrub(errorFromResponse(response, 0))
+})
 
+// -----------------------------------------------------------------------------
+// Result
+// -----------------------------------------------------------------------------
+
+/** A send's result from its 2xx answer, or the `UnexpectedResponse` the answer is when it holds no message id. */
 const toResult = (
   message: MediaMessage.MediaMessage,
-  response: RawResponse,
+  response: KaleyraTransport.Response,
   attempts: number
 ): Either.Either<SendMediaResult, UnexpectedResponse> => {
   const success = sendSuccessFromResponse(response)
@@ -264,367 +265,129 @@ const toResult = (
 /** Where an upload's media id may be: Meta's `id`, then Kaleyra's variants. */
 const MEDIA_ID_PATHS = [["id"], ["media_id"], ["data", "media_id"], ["data", "id"]] as const
 
-/** Fails with `onTimeout` when `effect` has not completed within `duration` (on the `Clock`). */
-const withTimeout = <A, E, E2>(
-  effect: Effect.Effect<A, E>,
-  duration: Duration.Duration,
-  onTimeout: (duration: Duration.Duration) => E2
-): Effect.Effect<A, E | E2> => Effect.timeoutFail(effect, { duration, onTimeout: () => onTimeout(duration) })
+/** An upload's media id from its 2xx answer, or the `UnexpectedResponse` the answer is. */
+const mediaIdOf = (response: KaleyraTransport.Response): Either.Either<string, UnexpectedResponse> => {
+  const body = parseJson(response)
+  if (Either.isLeft(body)) return Either.left(body.left)
+  const id = findId(body.right, MEDIA_ID_PATHS)
+  return id === undefined ? Either.left(unexpectedResponse(response, "MissingId", body.right)) : Either.right(id)
+}
+
+// -----------------------------------------------------------------------------
+// Settling a send: the result, with or without events
+// -----------------------------------------------------------------------------
+
+type Scrub = <E extends SendMediaError>(error: E) => E
+
+/** The outcome of a send without events. */
+const settledQuietly = (
+  scrub: Scrub
+): Settle<Pick<sendEvents.Sending, "message">, KaleyraTransport.Response, SendMediaResult, SendMediaError> => ({
+  onSuccess: ({ message }, response, attempts) => {
+    const result = toResult(message, response, attempts)
+    return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(scrub(result.left))
+  },
+  onFailure: (_, error) => Effect.fail(error)
+})
 
 /**
- * Builds the client over the `HttpClient` in context. Adds `api-key` to the redacted header names for every effect
- * the layer is provided to, so the key never appears in logs or spans.
+ * The outcome of a send, published as a `SendAccepted` or `SendFailed` event; each retry is announced as a
+ * `RetryScheduled` event, before the caller's own `onRetry` runs.
+ */
+const settledWithEvents = (
+  events: KaleyraEvents["Type"],
+  scrub: Scrub
+): Settle<sendEvents.Sending, KaleyraTransport.Response, SendMediaResult, SendMediaError> => ({
+  onSuccess: (sending, response, attempts) => {
+    const result = toResult(sending.message, response, attempts)
+    return Either.isLeft(result)
+      ? sendEvents.sendFailed(events, sending, scrub(result.left), attempts)
+      : sendEvents.sendAccepted(events, sending, result.right)
+  },
+  onFailure: (sending, error, attempts) => sendEvents.sendFailed(events, sending, error, attempts),
+  onRetry: ({ message }, error, attempt, delay) =>
+    sendEvents.retryScheduled(events, "send", message, error, attempt, delay)
+})
+
+/** The outcome of an upload's attempts: the last answer and how many attempts it took. */
+const settledRaw: Settle<
+  void,
+  KaleyraTransport.Response,
+  { readonly response: KaleyraTransport.Response; readonly attempts: number },
+  AttemptError
+> = {
+  onSuccess: (_, response, attempts) => Effect.succeed({ response, attempts }),
+  onFailure: (_, error) => Effect.fail(error)
+}
+
+// -----------------------------------------------------------------------------
+// The client
+// -----------------------------------------------------------------------------
+
+/**
+ * The transport the client sends through: the one in context, or with a `transformClient`, the generic transport
+ * over that transport's `HttpClient`, transformed (a hook on an `HttpClient` applies to the generic path only).
+ */
+const transportOf = (options: KaleyraConfig.Options) =>
+  Effect.map(
+    KaleyraTransport.KaleyraTransport,
+    (transport) =>
+      options.transformClient === undefined
+        ? transport
+        : KaleyraTransport.fromHttpClient(options.transformClient(transport.httpClient))
+  )
+
+/**
+ * Builds the client over the `KaleyraTransport` in context. Adds `api-key` to the redacted header names for every
+ * effect the layer is provided to, so the key never appears in logs or spans.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: KaleyraConfig.Options
-): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<Service, ConfigError.ConfigError, KaleyraTransport.KaleyraTransport | Scope.Scope> =>
   Effect.gen(function*() {
     const config = yield* KaleyraConfig.resolve(options)
     yield* Effect.locallyScopedWith(Headers.currentRedactedNames, Arr.append("api-key"))
-    const eventsService = yield* Effect.serviceOption(KaleyraEvents)
-    const events = Option.getOrUndefined(eventsService)
-    const baseClient = yield* HttpClient.HttpClient
-    const nativeTimeout = options.transformClient === undefined && HttpTransport.hasNativeTimeout(baseClient)
-    const exchange = options.transformClient === undefined ? HttpTransport.exchangeOf(baseClient) : undefined
-    // The transport reads the attempt timeout from this FiberRef. Set once for every effect the layer is provided
-    // to; only calls with another timeout (uploads) change it locally.
-    if (nativeTimeout) yield* Effect.locallyScoped(HttpTransport.currentTimeout, config.timeout)
-    // No trace headers to a third party. The lean transports send none, so they need no wrapper (one FiberRef
-    // change less per request).
-    const httpClient = options.transformClient !== undefined
-      ? options.transformClient(HttpClient.withTracerPropagation(baseClient, false))
-      : nativeTimeout
-      ? baseClient
-      : HttpClient.withTracerPropagation(baseClient, false)
-    const baseHeaders = {
-      "api-key": Redacted.value(config.apiKey),
-      "cache-control": "no-cache",
-      accept: "application/json"
-    }
-    const messagesUrl = `${config.accountUrl}/messages`
-    const messagesRequest = HttpClientRequest.post(messagesUrl).pipe(HttpClientRequest.setHeaders(baseHeaders))
-    const messagesHeaders = { ...baseHeaders, "content-type": "application/json" }
-    const timeoutMillis = Duration.toMillis(config.timeout)
+    const events = Option.getOrUndefined(yield* Effect.serviceOption(KaleyraEvents))
+    const transport = yield* transportOf(options)
+    const schedule = policy(config)
+    const scrub: Scrub = errorScrubber(Redacted.value(config.apiKey))
+    const classify = classification(scrub)
+    const encode = sendRequest(config)
+    const quietly = settledQuietly(scrub)
+    const settled = events === undefined ? undefined : settledWithEvents(events, scrub)
 
-    // Errors only: a server or transport may echo the key back (internal/secret.ts).
-    const scrub = errorScrubber(Redacted.value(config.apiKey))
-    const scrubText = textScrubber(Redacted.value(config.apiKey))
-    const timeoutError = (timeout: Duration.Duration) =>
-      new TransportError({
-        reason: "Timeout",
-        mayHaveReachedKaleyra: true,
-        detail: `no complete response within ${Duration.format(timeout)}`
-      }, { disableValidation: true })
-    /** A response that is not a success, as its tagged error (a 429's `Retry-After` date is read on the `Clock`). */
-    const responseError = (raw: RawResponse): Effect.Effect<KaleyraResponseError> =>
-      raw.status === 429
-        ? Effect.map(Clock.currentTimeMillis, (now) => scrub(errorFromResponse(raw, now)))
-        : Effect.succeed(scrub(errorFromResponse(raw, 0)))
-    const isSuccess = (raw: RawResponse) => raw.status >= 200 && raw.status < 300
-
-    /**
-     * What the caller does with the outcome of the last attempt, and before a retry (ahead of the hooks'), given the
-     * call's context `C` (for a send, its message): made once per client, not once per call.
-     */
-    interface Settle<C, A, E> {
-      readonly onSuccess: (context: C, response: RawResponse, attempts: number) => Effect.Effect<A, E>
-      readonly onFailure: (
-        context: C,
-        error: KaleyraResponseError | TransportError,
-        attempts: number
-      ) => Effect.Effect<A, E>
-      readonly onRetry?: (
-        context: C,
-        error: KaleyraResponseError | TransportError,
-        attempt: number,
-        delay: Duration.Duration
-      ) => Effect.Effect<void>
-    }
-
-    /**
-     * Runs `once` (one HTTP attempt, failing with the transport's own error, mapped by `toError`) with the retry policy
-     * and the hooks around each attempt, and settles on the last attempt's outcome. A defect of the transport becomes
-     * an ambiguous `TransportError`; one of a hook (`beforeAttempt`, `onRetry`) stays a defect.
-     */
-    const retrying = <E, C, A, E2>(
-      once: Effect.Effect<RawResponse, E>,
-      toError: (error: E) => TransportError | UnexpectedResponse,
-      hooks: AttemptHooks | undefined,
-      settled: Settle<C, A, E2>,
-      context: C
-    ): Effect.Effect<A, E2> => {
-      const cancel = hooks?.cancelRetries
-      const retryOrFail = (error: KaleyraResponseError | TransportError, attempt: number): Effect.Effect<A, E2> => {
-        if (attempt > config.maxRetries || !isRetryable(error)) return settled.onFailure(context, error, attempt)
-        const retry = Effect.flatMap(retryDelay(config, error, attempt), (delay) => {
-          if (delay === undefined) return settled.onFailure(context, error, attempt)
-          const announce = Effect.logDebug("Kaleyra: retrying").pipe(
-            Effect.annotateLogs({ error: error._tag, attempt, delay: Duration.format(delay) })
-          )
-          return announce.pipe(
-            Effect.zipRight(settled.onRetry?.(context, error, attempt, delay) ?? Effect.void),
-            Effect.zipRight(hooks?.onRetry?.(error, attempt, delay) ?? Effect.void),
-            Effect.zipRight(
-              cancel === undefined
-                ? Effect.delay(Effect.suspend(() => loop(attempt + 1)), delay)
-                : Effect.raceFirst(Effect.sleep(delay), Deferred.await(cancel)).pipe(
-                  Effect.zipRight(hooks?.beforeAttempt ?? Effect.void),
-                  Effect.zipRight(Deferred.isDone(cancel)),
-                  Effect.flatMap((cancelled) =>
-                    cancelled ? settled.onFailure(context, error, attempt) : attemptOnce(attempt + 1)
-                  )
-                )
-            )
-          )
-        })
-        return cancel === undefined ? retry : Effect.flatMap(
-          Deferred.isDone(cancel),
-          (cancelled) => cancelled ? settled.onFailure(context, error, attempt) : retry
-        )
-      }
-      const loop = (attempt: number): Effect.Effect<A, E2> =>
-        hooks?.beforeAttempt === undefined
-          ? attemptOnce(attempt)
-          : Effect.zipRight(hooks.beforeAttempt, attemptOnce(attempt))
-      const attemptOnce = (attempt: number): Effect.Effect<A, E2> =>
-        Effect.matchCauseEffect(once, {
-          onFailure: (cause): Effect.Effect<A, E2> => {
-            const failure = Cause.failureOption(cause)
-            if (failure._tag === "Some") return retryOrFail(scrub(toError(failure.value)), attempt)
-            // A defect in the transport is not the caller's fault: report it as an ambiguous transport failure.
-            return Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause as Cause.Cause<never>)
-              : retryOrFail(scrub(transportErrorFromCause(Cause.squash(cause))), attempt)
-          },
-          onSuccess: (raw) =>
-            isSuccess(raw)
-              ? settled.onSuccess(context, raw, attempt)
-              : Effect.flatMap(responseError(raw), (error) => retryOrFail(error, attempt))
-        })
-      return loop(1)
-    }
-
-    /** One attempt through `execute`, with the timeout (native, or the generic wrapper), reading the response. */
-    const executeOnce = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) => {
-      if (nativeTimeout) {
-        const exchanged = Effect.flatMap(httpClient.execute(request), readResponse)
-        return timeout === config.timeout ? exchanged : Effect.locally(exchanged, HttpTransport.currentTimeout, timeout)
-      }
-      const executed = traced(request, httpClient.execute(request), scrubText, (e) => scrub(fromExecuteError(e)))
-      return withTimeout(Effect.flatMap(executed, readResponse), timeout, timeoutError)
-    }
-    const fromExecuteError = (error: HttpClientError.HttpClientError | TransportError | UnexpectedResponse) =>
-      error._tag === "TransportError" || error._tag === "UnexpectedResponse" ? error : fromRequestError(error)
-    const settledRaw: Settle<
-      void,
-      { response: RawResponse; attempts: number },
-      KaleyraResponseError | TransportError
-    > = {
-      onSuccess: (_, response, attempts) => Effect.succeed({ response, attempts }),
-      onFailure: (_, error) => Effect.fail(error)
-    }
-
-    const execute: Service["execute"] = (request, executeOptions) =>
-      retrying(
-        executeOnce(request, executeOptions?.timeout ?? config.timeout),
-        fromExecuteError,
-        executeOptions,
-        settledRaw,
-        undefined
-      )
-
-    /**
-     * Sends a validated message: through the transport's exchange when it offers one (one step per attempt),
-     * otherwise through `execute` (the same request, headers and body).
-     */
-    const send = <C extends { readonly message: MediaMessage.MediaMessage }, A, E>(
-      hooks: AttemptHooks | undefined,
-      settled: Settle<C, A, E>,
-      context: C
-    ): Effect.Effect<A, E> => {
-      const body = toWireJson(context.message)
-      return exchange !== undefined
-        ? retrying(
-          exchange({ method: "POST", url: messagesUrl, headers: messagesHeaders, body, timeoutMillis }),
-          fromExchangeFailure,
-          hooks,
-          settled,
-          context
-        )
-        : retrying(
-          executeOnce(
-            HttpClientRequest.setBody(messagesRequest, HttpBody.text(body, "application/json")),
-            config.timeout
-          ),
-          fromExecuteError,
-          hooks,
-          settled,
-          context
-        )
-    }
-
-    /** A send in progress: its message, and (with events) when it started, on the clock its events are timed on. */
-    interface Sending {
-      readonly message: MediaMessage.MediaMessage
-      readonly clock: Clock.Clock
-      readonly startedAt: number
-    }
-
-    /** The outcome of a send without events. */
-    const settledQuietly: Settle<Pick<Sending, "message">, SendMediaResult, SendMediaError> = {
-      onSuccess: ({ message }, response, attempts) => {
-        const result = toResult(message, response, attempts)
-        return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(scrub(result.left))
-      },
-      onFailure: (_, error) => Effect.fail(error)
-    }
-
-    /**
-     * `then`, once `event` is published: called while the send runs (in a continuation), it publishes at once. An
-     * Effect step only when a subscriber's buffer is full.
-     */
-    const announced = <A, E>(
-      events: KaleyraEvents["Type"],
-      event: KaleyraEvent,
-      then: Effect.Effect<A, E>
-    ): Effect.Effect<A, E> => unsafeOffer(events, event) ? then : Effect.zipRight(events.publish(event), then)
-
-    /**
-     * The outcome of a send, published as a `SendAccepted` or `SendFailed` event timed on the send's clock (no event
-     * is built when nobody subscribes); each retry is announced as a `RetryScheduled` event, before the caller's own
-     * `onRetry` runs.
-     */
-    const settledWithEvents = (events: KaleyraEvents["Type"]): Settle<Sending, SendMediaResult, SendMediaError> => {
-      const failed = (
-        sending: Sending,
-        error: SendMediaError,
-        attempts: number
-      ): Effect.Effect<never, SendMediaError> =>
-        events.unsafeHasSubscribers()
-          ? announced(
-            events,
-            new SendFailed({
-              error,
-              recipients: sending.message.to,
-              type: sending.message.type,
-              refs: refsOf(sending.message),
-              attempts,
-              durationMillis: sending.clock.unsafeCurrentTimeMillis() - sending.startedAt
-            }),
-            Effect.fail(error)
-          )
-          : Effect.fail(error)
-      return {
-        onSuccess: (sending, response, attempts) => {
-          const result = toResult(sending.message, response, attempts)
-          if (Either.isLeft(result)) return failed(sending, scrub(result.left), attempts)
-          const sent = result.right
-          return events.unsafeHasSubscribers()
-            ? announced(
-              events,
-              new SendAccepted({
-                messageId: sent.messageId,
-                recipients: sent.recipients,
-                type: sent.type,
-                refs: refsOf(sending.message),
-                attempts,
-                durationMillis: sending.clock.unsafeCurrentTimeMillis() - sending.startedAt
-              }),
-              Effect.succeed(sent)
-            )
-            : Effect.succeed(sent)
-        },
-        onFailure: failed,
-        onRetry: ({ message }, error, attempt, delay) =>
-          events.publish(
-            new RetryScheduled({
-              operation: "send",
-              error,
-              attempt,
-              delayMillis: Duration.toMillis(delay),
-              recipients: message.to,
-              refs: refsOf(message)
-            })
-          )
-      }
-    }
-    const settled = events === undefined ? undefined : settledWithEvents(events)
-
-    const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
-      const validated = MediaMessage.validate(input)
-      if (Either.isLeft(validated)) {
-        const failed = Effect.fail(validated.left)
-        return events === undefined ? failed : Effect.zipRight(
-          events.publish(
-            new SendFailed({
-              error: validated.left,
-              recipients: [],
-              type: undefined,
-              refs: {},
-              attempts: 0,
-              durationMillis: 0
-            })
-          ),
-          failed
-        )
-      }
-      return sendMessage(validated.right, hooks)
-    }
-
-    const spanOptions = (message: MediaMessage.MediaMessage) => ({
-      kind: "client" as const,
-      captureStackTrace: false,
-      attributes: { "kaleyra.type": message.type, "kaleyra.recipients": message.to.length }
-    })
-    const annotate = (span: { attribute(key: string, value: unknown): void }, result: SendMediaResult) => {
-      span.attribute("kaleyra.message_id", result.messageId)
-      span.attribute("kaleyra.attempts", result.attempts)
-    }
-    // One span per send. With the lean transports nothing nests under it, so it is created and ended directly;
-    // making it the current span (Effect.withSpan) copies the fiber's context, which costs a third of the send path.
-    // Under Effect's default tracer, which records nothing, such a span could never be seen: it is not made at all
-    // (a native span draws 48 random hex digits for its ids). Over a generic HttpClient, the client's own http.client
-    // span (in place of the platform's, scrubbed: clientSpan.ts) is nested under the send span.
-    const spanned = (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
-      Effect.flatMap(Effect.makeSpan("Kaleyra.sendMedia", spanOptions(message)), (span) =>
-        Effect.onExit(effect, (exit) =>
-          Effect.flatMap(Clock.currentTimeNanos, (now) =>
-            Effect.sync(() => {
-              if (exit._tag === "Success") {
-                annotate(span, exit.value)
-              }
-              span.end(now, exit)
-            }))))
-    const withSpan = (effect: Effect.Effect<SendMediaResult, SendMediaError>, message: MediaMessage.MediaMessage) =>
-      effect.pipe(
-        Effect.tap((result) =>
-          Effect.annotateCurrentSpan({ "kaleyra.message_id": result.messageId, "kaleyra.attempts": result.attempts })
-        ),
-        Effect.withSpan("Kaleyra.sendMedia", spanOptions(message))
-      )
-    // The fiber's default services (clock and tracer) are read once per send, in one step.
+    // The pipeline of a send: encode, send under the retry policy (each answer classified), settle (result and
+    // events), in its span. The fiber's default services (clock and tracer) are read once per send, in one step.
     const sendMessage = (message: MediaMessage.MediaMessage, hooks?: AttemptHooks) =>
       Effect.withFiberRuntime<SendMediaResult, SendMediaError>((fiber) => {
         const services = fiber.getFiberRef(DefaultServices.currentServices)
+        const once = transport.send(encode(message))
         let sending: Effect.Effect<SendMediaResult, SendMediaError>
         if (settled === undefined) {
-          sending = send(hooks, settledQuietly, { message })
+          sending = retrying(schedule, once, classify, hooks, quietly, { message })
         } else {
           const clock = Context.get(services, Clock.Clock)
-          sending = send(hooks, settled, { message, clock, startedAt: clock.unsafeCurrentTimeMillis() })
+          const context = { message, clock, startedAt: clock.unsafeCurrentTimeMillis() }
+          sending = retrying(schedule, once, classify, hooks, settled, context)
         }
-        if (!nativeTimeout) {
-          return withSpan(sending, message)
-        }
-        return Context.get(services, Tracer.Tracer) === defaultTracer ? sending : spanned(sending, message)
+        return sendSpan(sending, message, transport.tracesRequests, services)
       })
 
-    const mediaRequest = HttpClientRequest.post(`${config.accountUrl}/media`).pipe(
-      HttpClientRequest.setHeaders({ "api-key": Redacted.value(config.apiKey), accept: "application/json" })
-    )
+    const sendMedia = (input: MediaMessage.SendMediaInput, hooks?: AttemptHooks) => {
+      const validated = MediaMessage.validate(input)
+      if (Either.isRight(validated)) return sendMessage(validated.right, hooks)
+      const failed = Effect.fail(validated.left)
+      return events === undefined ? failed : Effect.zipRight(sendEvents.invalidMessage(events, validated.left), failed)
+    }
+
+    const uploadUrl = `${config.accountUrl}/media`
+    const uploadHeaders = { "api-key": Redacted.value(config.apiKey), accept: "application/json" }
+    const uploadHooks: AttemptHooks | undefined = events === undefined ? undefined : {
+      onRetry: (error, attempt, delay) => sendEvents.retryScheduled(events, "upload", undefined, error, attempt, delay)
+    }
 
     const uploadMedia = Effect.fn("Kaleyra.uploadMedia")(
       function*(input: UploadMediaInput) {
@@ -637,63 +400,39 @@ export const make = (
         const form = new FormData()
         form.append("file", file.blob, file.checked.filename)
         form.append("type", file.checked.mimeType)
-        const request = HttpClientRequest.setBody(mediaRequest, HttpBody.formData(form))
         // Uploads may be large: allow at least 100 kB/s on top of the per-attempt timeout.
-        const timeout = Duration.sum(config.timeout, Duration.millis(Math.ceil(file.checked.size / 100)))
-        const { attempts, response } = yield* execute(request, {
-          timeout,
-          ...(events !== undefined
-            ? {
-              onRetry: (error, attempt, delay) =>
-                events.publish(
-                  new RetryScheduled({
-                    operation: "upload",
-                    error,
-                    attempt,
-                    delayMillis: Duration.toMillis(delay),
-                    recipients: [],
-                    refs: {}
-                  })
-                )
-            }
-            : {})
-        })
-        const body = parseJson(response)
-        const id = Either.isRight(body) ? findId(body.right, MEDIA_ID_PATHS) : undefined
-        if (id === undefined) {
-          return yield* Either.isLeft(body) ? body.left : unexpectedResponse(response, "MissingId", body.right)
-        }
+        const timeoutMillis = Duration.toMillis(config.timeout) + Math.ceil(file.checked.size / 100)
+        const once = transport.upload({ url: uploadUrl, headers: uploadHeaders, form, timeoutMillis })
+        const { attempts, response } = yield* retrying(schedule, once, classify, uploadHooks, settledRaw, undefined)
+        const id = mediaIdOf(response)
+        if (Either.isLeft(id)) return yield* id.left
         const result: UploadMediaResult = {
-          id,
+          id: id.right,
           mimeType: file.checked.mimeType,
           mediaType: file.checked.mediaType,
           filename: file.checked.filename,
           size: file.checked.size,
           attempts
         }
-        if (events !== undefined) {
-          const now = yield* Clock.currentTimeMillis
-          yield* events.publish(new MediaUploaded({ ...result, durationMillis: now - startedAt }))
-        }
+        if (events !== undefined) yield* sendEvents.mediaUploaded(events, result, startedAt)
         return result
       },
-      Effect.mapError((error) =>
-        error._tag === "InvalidMedia" ? error : scrub(error)
-      )
+      Effect.mapError((error) => error._tag === "InvalidMedia" ? error : scrub(error))
     )
 
-    return KaleyraClient.of({ config, httpClient, sendMedia, sendMessage, events, uploadMedia, execute })
+    return KaleyraClient.of({ config, transport, sendMedia, sendMessage, events, uploadMedia })
   })
 
 /**
- * The client as a layer, over the `HttpClient` it is given.
+ * The client as a layer, over the `KaleyraTransport` it is given (`KaleyraTransport.layer` makes one from any
+ * `HttpClient`).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: KaleyraConfig.Options
-): Layer.Layer<KaleyraClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+): Layer.Layer<KaleyraClient, ConfigError.ConfigError, KaleyraTransport.KaleyraTransport> =>
   Layer.scoped(KaleyraClient, make(options))
 
 /**
@@ -706,7 +445,7 @@ export const layer = (
 export const layerConfig = (
   config: Config.Config<KaleyraConfig.Options> = KaleyraConfig.config,
   overrides?: Partial<KaleyraConfig.Options>
-): Layer.Layer<KaleyraClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+): Layer.Layer<KaleyraClient, ConfigError.ConfigError, KaleyraTransport.KaleyraTransport> =>
   Layer.scoped(
     KaleyraClient,
     Effect.flatMap(config, (options) => make({ ...options, ...overrides }))

@@ -67,7 +67,10 @@ export interface Options {
   readonly retryBaseDelay?: Duration.DurationInput | undefined
   /** A 429 whose `Retry-After` asks for longer than this is returned instead of waited for (default 60 s). */
   readonly maxRetryAfter?: Duration.DurationInput | undefined
-  /** A hook on the `HttpClient` the client uses (logging, proxies, extra headers). */
+  /**
+   * A hook on an `HttpClient` (logging, proxies, extra headers): it wraps the transport's `httpClient`, and the client
+   * then sends through the generic transport over the result (`KaleyraTransport.fromHttpClient`).
+   */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 

@@ -3,7 +3,9 @@
  *
  * Every error carries what a person needs to act on it (HTTP status, Kaleyra's code and message,
  * Kaleyra's `error` object) and never the API key: errors are built from the response alone, and
- * transport failures keep a one-line description of their cause, never the request.
+ * transport failures keep a one-line description of their cause, never the request. How an answer becomes one of
+ * them: `internal/errorFromResponse.ts` (status and Kaleyra code to class), `internal/transport.ts` (a transport
+ * failure to `TransportError`).
  *
  * @since 0.1.0
  */

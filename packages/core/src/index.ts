@@ -28,7 +28,7 @@ export * as FailureReason from "./FailureReason.js"
  *
  * @since 0.1.0
  */
-export * as HttpTransport from "./HttpTransport.js"
+export * as KaleyraTransport from "./KaleyraTransport.js"
 
 /**
  * What Kaleyra posts back: the callback payloads, the events they decode to, the decoder.

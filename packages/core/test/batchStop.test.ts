@@ -1,9 +1,8 @@
 import { type Batch, KaleyraClient, KaleyraEvents, type MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
-import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Queue, Stream, TestClock } from "effect"
 import { fail, fakeKaleyra, message, ok, range } from "./batchUtils.js"
-import { baseOptions } from "./utils.js"
+import { baseOptions, httpLayer } from "./utils.js"
 
 type Result = Batch.BatchResult<MediaMessage.SendMediaInput, number>
 
@@ -157,7 +156,7 @@ describe("sendMediaBatch: 429 pauses and stops", () => {
 /** The fake Kaleyra's client with `KaleyraEvents` (subscribed to in the test's scope). */
 const withEvents = (fake: ReturnType<typeof fakeKaleyra>, options: Partial<typeof baseOptions> = {}) =>
   KaleyraClient.layer({ ...baseOptions, ...options }).pipe(
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, fake.client)),
+    Layer.provide(httpLayer(fake.client)),
     Layer.provideMerge(KaleyraEvents.layer())
   )
 

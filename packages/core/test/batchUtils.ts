@@ -1,7 +1,7 @@
 import { KaleyraClient, type KaleyraConfig, type MediaMessage } from "@effect-kaleyra/core"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Cause, Chunk, Clock, type Duration, Effect, Exit, Fiber, Layer, Stream, TestClock } from "effect"
-import { baseOptions, seedFailures } from "./utils.js"
+import { baseOptions, httpLayer, seedFailures } from "./utils.js"
 
 export interface Hit {
   readonly at: number
@@ -37,7 +37,7 @@ export const fakeKaleyra = (
     })
   )
   const layer = KaleyraClient.layer({ ...baseOptions, retryBaseDelay: "100 millis", ...options }).pipe(
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+    Layer.provide(httpLayer(client))
   )
   return { hits, client, layer }
 }

@@ -1,12 +1,11 @@
 import { KaleyraClient } from "@effect-kaleyra/core"
-import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, ConfigProvider, Duration, Effect, Exit, Layer, Redacted } from "effect"
-import { baseOptions, scripted } from "./utils.js"
+import { baseOptions, httpLayer, scripted } from "./utils.js"
 
 const fromEnv = (env: Record<string, string>) =>
   KaleyraClient.layerConfig().pipe(
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, scripted([]).client)),
+    Layer.provide(httpLayer(scripted([]).client)),
     Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)), { pathDelim: "_" })))
   )
 
@@ -69,7 +68,7 @@ describe("configuration from KALEYRA_* variables", () => {
 })
 
 describe("an API key that no HTTP header can carry is refused when the layer is built", () => {
-  const withClient = Layer.provide(Layer.succeed(HttpClient.HttpClient, scripted([]).client))
+  const withClient = Layer.provide(httpLayer(scripted([]).client))
   // A control character (a tab too) or a character above U+00FF: every send would fail as "did not reach Kaleyra".
   const unsendable = [
     "sk-live-9f8e7d6c\tsecret",

@@ -4,7 +4,6 @@
  * every hostile shape (throwing getters, thrown values, revoked and throwing Proxies) in every position, enumerated.
  */
 import {
-  HttpTransport,
   KaleyraCallback,
   KaleyraClient,
   MediaFile,
@@ -18,7 +17,7 @@ import type { InvalidMessage, UploadMediaInput } from "@effect-kaleyra/core"
 import { HttpClient, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck, Layer, ManagedRuntime } from "effect"
-import { baseOptions } from "./utils.js"
+import { baseOptions, httpLayer } from "./utils.js"
 
 /** A lean transport that records each request and accepts it (no web Request/Response: 10 000 runs stay fast). */
 const recording = () => {
@@ -35,11 +34,9 @@ const recording = () => {
       text: Effect.succeed(body)
     } as unknown as HttpClientResponse.HttpClientResponse
   }
-  const client = HttpTransport.withNativeTimeout(
-    HttpClient.makeWith((effect) => Effect.map(effect, respond), Effect.succeed) as HttpClient.HttpClient
-  )
+  const client = HttpClient.makeWith((effect) => Effect.map(effect, respond), Effect.succeed) as HttpClient.HttpClient
   const runtime = ManagedRuntime.make(
-    KaleyraClient.layer(baseOptions).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+    KaleyraClient.layer(baseOptions).pipe(Layer.provide(httpLayer(client)))
   )
   return { seen, runtime }
 }

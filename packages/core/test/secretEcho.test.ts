@@ -4,21 +4,20 @@
  * characters (quotes, backslashes, tabs, unicode) and wherever it is echoed (cut by an excerpt, upper-cased, JSON- or
  * `\u`-escaped).
  */
-import { HttpTransport, KaleyraClient, sendMedia, type SendMediaError } from "@effect-kaleyra/core"
-import { HttpClient } from "@effect/platform"
+import { KaleyraClient, sendMedia, type SendMediaError } from "@effect-kaleyra/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck, Layer, Redacted } from "effect"
-import { errorFromResponse, type RawResponse, sendSuccessFromResponse } from "../src/internal/response.js"
+import { errorFromResponse, type RawResponse, sendSuccessFromResponse } from "../src/internal/errorFromResponse.js"
 import { errorScrubber, REDACTED } from "../src/internal/secret.js"
-import { fromExchangeFailure } from "../src/internal/transport.js"
+import { fromFailure } from "../src/internal/transport.js"
 import { asciiJson, FRAGMENT, leakIn, observed, renderings } from "./leaks.js"
-import { baseOptions, imageByLink, type Reply, scripted } from "./utils.js"
+import { type Answer, baseOptions, imageByLink, type Reply, scripted, scriptedTransport } from "./utils.js"
 
 /** The answers of a server (or failures of a transport) that echo `echo` in every place it can, `pad` characters in. */
 const answers = (
   echo: string,
   pad: number
-): ReadonlyArray<HttpTransport.ExchangeResponse | HttpTransport.ExchangeFailure> => {
+): ReadonlyArray<Answer> => {
   const padding = ".".repeat(pad)
   const json = (status: number, body: unknown, encode: (value: unknown) => string = JSON.stringify) => ({
     status,
@@ -52,12 +51,11 @@ const answers = (
 }
 
 /**
- * The clients that give `answer`: one offering an exchange, and (when an HTTP response can carry it) a plain one,
- * read through `execute`.
+ * The transports that give `answer`: the contract answering it as it is, and (when an HTTP response can carry it) the
+ * generic transport over a plain `HttpClient`.
  */
-const clients = (answer: HttpTransport.ExchangeResponse | HttpTransport.ExchangeFailure) => {
-  const exchange: HttpTransport.Exchange = () => "cause" in answer ? Effect.fail(answer) : Effect.succeed(answer)
-  const viaExchange = HttpTransport.withExchange(scripted([]).client, exchange)
+const clients = (answer: Answer) => {
+  const viaExchange = scriptedTransport([answer]).layer
   let reply: Reply | undefined
   if (!("cause" in answer)) {
     reply = answer.body === undefined ? undefined : {
@@ -71,12 +69,12 @@ const clients = (answer: HttpTransport.ExchangeResponse | HttpTransport.Exchange
   } else if (answer.status === undefined) {
     reply = { fail: { _tag: "RequestError", reason: "Transport", cause: answer.cause } }
   }
-  return reply === undefined ? [viaExchange] : [viaExchange, scripted([reply]).client]
+  return reply === undefined ? [viaExchange] : [viaExchange, scripted([reply]).layer]
 }
 
 /** The error the client makes of an answer, before scrubbing. */
-const errorOf = (answer: HttpTransport.ExchangeResponse | HttpTransport.ExchangeFailure): SendMediaError => {
-  if ("cause" in answer) return fromExchangeFailure(answer)
+const errorOf = (answer: Answer): SendMediaError => {
+  if ("cause" in answer) return fromFailure(answer)
   const raw = answer as RawResponse
   if (raw.status >= 200 && raw.status < 300) {
     const success = sendSuccessFromResponse(raw)
@@ -145,7 +143,7 @@ describe("the API key echoed back never survives in an error", () => {
   )
 
   it.effect.prop(
-    "through the client, by its exchange and by execute: nor in a log line or a span",
+    "through the client, by the transport contract and by a generic HttpClient: nor in a log line or a span",
     [validKey, FastCheck.integer({ min: 0, max: 600 })],
     ([key, pad]) =>
       Effect.gen(function*() {
@@ -155,7 +153,7 @@ describe("the API key echoed back never survives in an error", () => {
               Effect.provide(
                 sendMedia(imageByLink),
                 KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
-                  Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+                  Layer.provide(client)
                 )
               )
             ).pipe(Effect.map(({ exit, outputs }) => {
@@ -228,12 +226,12 @@ describe("the API key echoed with escapes of any writer", () => {
           }
         }
         // and through a client reading a Go server's JSON answer
-        const client = scripted([{ status: 401, body: `{"code":"RBC001","message":"bad key ${echo}"}` }]).client
+        const client = scripted([{ status: 401, body: `{"code":"RBC001","message":"bad key ${echo}"}` }]).layer
         const { exit, outputs } = yield* observed(
           Effect.provide(
             sendMedia(imageByLink),
             KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
-              Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+              Layer.provide(client)
             )
           )
         )
@@ -252,7 +250,7 @@ describe("the http.client span of a generic HttpClient", () => {
       Effect.provide(
         sendMedia(imageByLink),
         KaleyraClient.layer({ ...baseOptions, apiKey: Redacted.make(key), maxRetries: 0 }).pipe(
-          Layer.provide(Layer.succeed(HttpClient.HttpClient, scripted([reply]).client))
+          Layer.provide(scripted([reply]).layer)
         )
       )
     )

@@ -1,4 +1,4 @@
-import { KaleyraClient, type KaleyraConfig } from "@effect-kaleyra/core"
+import { KaleyraClient, type KaleyraConfig, KaleyraTransport } from "@effect-kaleyra/core"
 import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Layer, Redacted } from "effect"
 import { readFileSync } from "node:fs"
@@ -62,8 +62,12 @@ export const scripted = (replies: ReadonlyArray<Reply | ((seen: Seen) => Reply)>
       )
     })
   )
-  return { seen, client, layer: Layer.succeed(HttpClient.HttpClient, client) }
+  return { seen, client, layer: httpLayer(client) }
 }
+
+/** The generic transport over `client`, and `client` itself. */
+export const httpLayer = (client: HttpClient.HttpClient) =>
+  KaleyraTransport.layer.pipe(Layer.provideMerge(Layer.succeed(HttpClient.HttpClient, client)))
 
 export const clientLayer = (
   replies: ReadonlyArray<Reply | ((seen: Seen) => Reply)>,
@@ -110,3 +114,27 @@ export const imageByLink = {
   image: { link: "https://example.com/a.png", caption: "Hello" },
   extraInfo: { ref: "customer1", ref1: "marketing", ref2: "dictionary", waSource: "api" }
 } as const
+
+/** An answer of a scripted transport: a response read, or a failure. */
+export type Answer = KaleyraTransport.Response | KaleyraTransport.Failure
+
+/**
+ * A transport (the contract itself, as the lean ones implement it) that answers `answers` in order, the last one
+ * repeating, and records what it was asked to send or upload.
+ */
+export const scriptedTransport = (answers: ReadonlyArray<Answer>) => {
+  const sent: Array<KaleyraTransport.Request | KaleyraTransport.Upload> = []
+  const answer = (request: KaleyraTransport.Request | KaleyraTransport.Upload) =>
+    Effect.suspend(() => {
+      sent.push(request)
+      const next = answers[Math.min(sent.length - 1, answers.length - 1)]
+      return "cause" in next ? Effect.fail(next) : Effect.succeed(next)
+    })
+  const service: KaleyraTransport.Service = {
+    send: answer,
+    upload: answer,
+    httpClient: scripted([]).client,
+    tracesRequests: false
+  }
+  return { sent, service, layer: Layer.succeed(KaleyraTransport.KaleyraTransport, service) }
+}

@@ -1,5 +1,5 @@
 /**
- * The Kaleyra client for Node: core's `KaleyraClient` over the lean undici `HttpClient`, with its options given in
+ * The Kaleyra client for Node: core's `KaleyraClient` over the lean undici transport (`UndiciTransport`), with its options given in
  * code or read from the `KALEYRA_*` environment variables.
  *
  * ```ts
@@ -16,6 +16,7 @@
 import * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
+import * as KaleyraTransport from "@effect-kaleyra/core/KaleyraTransport"
 import type * as PlatformUndici from "@effect/platform-node/Undici"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -25,7 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { formDataOf } from "./internal/undici.js"
 import * as NodeMedia from "./NodeMedia.js"
-import * as UndiciHttpClient from "./UndiciHttpClient.js"
+import * as UndiciTransport from "./UndiciTransport.js"
 
 /**
  * The `KaleyraEvents` of the client layers: the one already in context when the layer is built (e.g. the one a
@@ -41,7 +42,7 @@ const withEvents = <E>(
 ): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, E> => Layer.provideMerge(client, layerEvents)
 
 /**
- * The client with these options, over the lean undici `HttpClient` (its own keep-alive `Agent`, closed with the
+ * The client with these options, over the lean undici transport (its own keep-alive `Agent`, closed with the
  * layer), and `KaleyraEvents` (see {@link layerEvents}): the client publishes what it does there, and a
  * `CallbackReceiver` given the same service adds Kaleyra's status callbacks (`awaitStatus`). Invalid options (a
  * malformed `sid`, `senderNumber` or `baseUrl`, ...) fail the layer with a `ConfigError`.
@@ -52,7 +53,7 @@ const withEvents = <E>(
 export const layer = (
   options: KaleyraConfig.Options
 ): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
-  withEvents(Layer.provide(KaleyraClient.layer(options), UndiciHttpClient.layer))
+  withEvents(Layer.provide(KaleyraClient.layer(options), UndiciTransport.layer))
 
 /**
  * The client (and `KaleyraEvents`, as in {@link layer}) with its options read from configuration: with the default
@@ -64,7 +65,7 @@ export const layer = (
  * @category layers
  */
 export const layerConfig: Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =
-  withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config), UndiciHttpClient.layer))
+  withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config), UndiciTransport.layer))
 
 /**
  * Like {@link layerConfig}, with `overrides` applied over what configuration gave (for what configuration cannot
@@ -76,7 +77,7 @@ export const layerConfig: Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvent
 export const layerConfigWith = (
   overrides: Partial<KaleyraConfig.Options>
 ): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
-  withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config, overrides), UndiciHttpClient.layer))
+  withEvents(Layer.provide(KaleyraClient.layerConfig(KaleyraConfig.config, overrides), UndiciTransport.layer))
 
 /**
  * `@effect/platform-node`'s stock undici `HttpClient` (`NodeHttpClient.layerUndici`), fixed for Node 20: a body made
@@ -126,7 +127,7 @@ const toStockFormData = (formData: FormData, Undici: typeof PlatformUndici): For
 export const layerStock = (
   options: KaleyraConfig.Options
 ): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
-  withEvents(Layer.provide(KaleyraClient.layer(options), layerStockHttpClient))
+  withEvents(Layer.provide(KaleyraClient.layer(options), Layer.provide(KaleyraTransport.layer, layerStockHttpClient)))
 
 /**
  * Uploads a file from disk (streamed with `fs.openAsBlob`) and returns its media id: see `NodeMedia.uploadFile`.

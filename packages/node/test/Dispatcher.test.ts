@@ -13,12 +13,13 @@ import {
   type SendMediaError,
   type SendMediaResult
 } from "@effect-kaleyra/core"
-import { HttpTransport } from "@effect-kaleyra/core"
+import { KaleyraTransport } from "@effect-kaleyra/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, ManagedRuntime, Queue, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, ManagedRuntime, Queue, Stream } from "effect"
 import { Agent } from "undici"
 import { KaleyraNode, UndiciHttpClient } from "../src/index.js"
+import * as UndiciTransport from "../src/UndiciTransport.js"
 import { rawServer, waitUntil } from "./rawServer.js"
 import { clientOptions } from "./utils.js"
 
@@ -73,12 +74,15 @@ describe("a dispatcher destroyed under a send waiting for its answer", () => {
         const server = yield* silentServer
         const agent = new Agent()
         yield* Effect.addFinalizer(() => Effect.promise(() => agent.destroy()))
-        const lean = UndiciHttpClient.make(agent)
-        // `transformClient` makes the client send through `execute` (the same transport, without its exchange).
+        const lean = UndiciTransport.make(agent)
+        // `transformClient` makes the client send through the generic transport over the same dispatcher.
         const client = KaleyraClient.layer({
           ...options(server.url),
           ...(via === "execute" ? { transformClient: (client: HttpClient.HttpClient) => client } : {})
-        }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, lean)), Layer.provideMerge(KaleyraEvents.layer()))
+        }).pipe(
+          Layer.provide(Layer.succeed(KaleyraTransport.KaleyraTransport, lean)),
+          Layer.provideMerge(KaleyraEvents.layer())
+        )
         const context = yield* Layer.build(client)
         const events = yield* Effect.provide(Effect.flatMap(KaleyraEvents, (events) => events.subscribe), context)
         const fiber = yield* Effect.fork(Effect.exit(Effect.provide(sendMedia(message), context)))
@@ -97,14 +101,15 @@ describe("a dispatcher destroyed under a send waiting for its answer", () => {
     Effect.gen(function*() {
       const server = yield* silentServer
       const agent = new Agent()
-      const exchange = HttpTransport.exchangeOf(UndiciHttpClient.make(agent))!
-      const fiber = yield* Effect.fork(Effect.flip(exchange({
-        method: "POST",
-        url: `${server.url}/x`,
-        headers: { "content-type": "application/json" },
-        body: "{}",
-        timeoutMillis: 5_000
-      })))
+      const fiber = yield* Effect.fork(Effect.flip(
+        UndiciTransport.make(agent).send({
+          method: "POST",
+          url: `${server.url}/x`,
+          headers: { "content-type": "application/json" },
+          body: "{}",
+          timeoutMillis: 5_000
+        })
+      ))
       yield* waitUntil(() => server.requests.length === 1)
       yield* Effect.promise(() => agent.destroy())
       const failure = yield* Fiber.join(fiber)
@@ -120,22 +125,21 @@ describe("a request whose streamed body fails after it was written (node:http, r
     Effect.gen(function*() {
       const server = yield* silentServer
       const { NodeHttpClient } = yield* Effect.promise(() => import("@effect/platform-node"))
-      const context = yield* Layer.build(
-        KaleyraClient.layer(clientOptions(server.url, { maxRetries: 2, retryBaseDelay: "1 millis" })).pipe(
-          Layer.provide(NodeHttpClient.layer)
-        )
-      )
-      const client = yield* Effect.provide(KaleyraClient, context)
       const body = new TextEncoder().encode("{\"note\":\"all of it\"}")
       // The whole body (its length announced) is written, then the source fails: node:http's client calls that an
-      // Encode error, yet the server has a complete request.
-      const request = HttpClientRequest.post(`${client.config.accountUrl}/messages`).pipe(
+      // Encode error, yet the server has a complete request. The body is swapped in by a `transformClient`.
+      const streamed = HttpClient.mapRequest(
         HttpClientRequest.bodyStream(Stream.concat(Stream.make(body), Stream.fail(new Error("the source failed"))), {
           contentType: "application/json",
           contentLength: body.length
         })
       )
-      const error = yield* Effect.flip(client.execute(request, { timeout: Duration.seconds(5) }))
+      const context = yield* Layer.build(
+        KaleyraClient.layer(
+          clientOptions(server.url, { maxRetries: 2, retryBaseDelay: "1 millis", transformClient: streamed })
+        ).pipe(Layer.provide(KaleyraTransport.layer), Layer.provide(NodeHttpClient.layer))
+      )
+      const error = yield* Effect.flip(Effect.provide(sendMedia(message), context))
       yield* waitUntil(() => server.requests.length >= 1)
       assert.strictEqual(server.requests[0].body.toString(), "{\"note\":\"all of it\"}")
       assert.strictEqual(error._tag, "TransportError")

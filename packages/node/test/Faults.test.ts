@@ -13,7 +13,7 @@ import {
   type SendMediaResult,
   uploadMedia
 } from "@effect-kaleyra/core"
-import { HttpTransport, KaleyraClient, type KaleyraConfig } from "@effect-kaleyra/core"
+import type { KaleyraConfig } from "@effect-kaleyra/core"
 import {
   type Fault,
   type FaultRates,
@@ -22,10 +22,9 @@ import {
   type SimulatorStats
 } from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
-import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Layer, Stream } from "effect"
-import { KaleyraNode, SimulatorServer, UndiciHttpClient } from "../src/index.js"
+import { KaleyraNode, SimulatorServer } from "../src/index.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 
 const TIMEOUT_MILLIS = 400
@@ -44,16 +43,6 @@ interface Outcome {
   readonly faultBytes: number
 }
 
-/** The lean client without its `HttpTransport.Exchange`: sends go through `execute`, still with the native timeout. */
-const executeOnly = Layer.effect(
-  HttpClient.HttpClient,
-  Effect.map(HttpClient.HttpClient, (client) =>
-    HttpTransport.withNativeTimeout(HttpClient.makeWith(
-      (request) => Effect.flatMap(request, (r) => client.execute(r)),
-      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-    )))
-).pipe(Layer.provide(UndiciHttpClient.layer))
-
 const clientFor = (
   url: string,
   overrides: Partial<KaleyraConfig.Options> = {},
@@ -66,13 +55,14 @@ const clientFor = (
     ...overrides
   })
   return Effect.orDie(Layer.build(
-    via === "exchange" ? KaleyraNode.layer(options) : Layer.provide(KaleyraClient.layer(options), executeOnly)
+    // `transformClient`: the generic transport over the lean transport's `HttpClient` (its `execute`).
+    KaleyraNode.layer(via === "exchange" ? options : { ...options, transformClient: (client) => client })
   ))
 }
 
 /**
  * One send through a fresh server and client, `fault` injected into the first `times` (default 1) requests. The
- * client sends through its transport's `HttpTransport.Exchange`, or through `execute` (the same transport without it).
+ * client sends through the lean transport (`UndiciTransport`), or through the generic transport over its `HttpClient`.
  */
 const sendWith = (
   fault: Fault,

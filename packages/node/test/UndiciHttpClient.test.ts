@@ -1,10 +1,11 @@
-import { HttpTransport } from "@effect-kaleyra/core"
+import { KaleyraTransport } from "@effect-kaleyra/core"
 import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Fiber, Inspectable, Layer, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { UndiciHttpClient } from "../src/index.js"
+import * as UndiciTransport from "../src/UndiciTransport.js"
 import { closedPort, rawServer, waitUntil } from "./rawServer.js"
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
@@ -198,13 +199,12 @@ describe("UndiciHttpClient", () => {
       yield* waitUntil(() => server.aborted.count === 1)
     }))
 
-  describe("its HttpTransport.Exchange", () => {
-    const exchangeOf = Effect.map(client, (http) => {
-      const exchange = HttpTransport.exchangeOf(http)
-      assert.isDefined(exchange)
-      return exchange!
-    })
-    const post = (url: string, body = "{}", timeoutMillis = 5_000): HttpTransport.ExchangeRequest => ({
+  describe("UndiciTransport, on the same dispatch", () => {
+    const exchangeOf = Effect.map(
+      Layer.build(UndiciTransport.layer),
+      (context) => Context.get(context, KaleyraTransport.KaleyraTransport).send
+    )
+    const post = (url: string, body = "{}", timeoutMillis = 5_000): KaleyraTransport.Request => ({
       method: "POST",
       url,
       headers: { "content-type": "application/json", "api-key": "secret-key" },

@@ -1,27 +1,27 @@
-import { HttpTransport } from "@effect-kaleyra/core"
+import { KaleyraTransport } from "@effect-kaleyra/core"
 import { HttpClientRequest } from "@effect/platform"
-import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { Context, Layer } from "effect"
-import { UndiciHttpClient } from "../src/index.js"
+import type { UndiciHttpClient } from "../src/index.js"
+import * as UndiciTransport from "../src/UndiciTransport.js"
 import { rawServer, waitUntil } from "./rawServer.js"
 
-const client = Effect.map(Layer.build(UndiciHttpClient.layer), Context.get(HttpClient.HttpClient))
-const withDeadline = <A, E, R>(effect: Effect.Effect<A, E, R>, millis: number) =>
-  Effect.locally(effect, HttpTransport.currentTimeout, Duration.millis(millis))
+const client = Effect.map(Layer.build(UndiciTransport.layer), Context.get(KaleyraTransport.KaleyraTransport))
+/** Requests through one transport, each with a deadline of `millis`. */
+const sender = Effect.map(
+  client,
+  (transport) => (url: string, millis: number, method = "POST") =>
+    transport.send({ method, url, headers: {}, body: "", timeoutMillis: millis })
+)
 
-describe("UndiciHttpClient enforces HttpTransport.currentTimeout natively", () => {
-  it("is marked so that the Kaleyra client skips its generic timeout", () => {
-    assert.isTrue(HttpTransport.hasNativeTimeout(UndiciHttpClient.make(new (class {})() as never)))
-  })
-
+describe("UndiciTransport enforces each request's deadline in the dispatch itself", () => {
   it.scopedLive("a server that never answers: ETIMEDOUT after the deadline, requestSent true, socket closed", () =>
     Effect.gen(function*() {
+      const request = yield* sender
       const server = yield* rawServer(() => {})
-      const http = yield* client
       const started = Date.now()
-      const error = yield* Effect.flip(withDeadline(http.execute(HttpClientRequest.post(server.url)), 150))
+      const error = yield* Effect.flip(request(server.url, 150))
       const elapsed = Date.now() - started
       assert.isTrue(elapsed >= 140 && elapsed < 2000, `elapsed ${elapsed}`)
       const cause = error.cause as UndiciHttpClient.TransportFailure
@@ -32,38 +32,35 @@ describe("UndiciHttpClient enforces HttpTransport.currentTimeout natively", () =
 
   it.scopedLive("a body that stops half way fails reading once the deadline passes", () =>
     Effect.gen(function*() {
+      const request = yield* sender
       const server = yield* rawServer((_request, response) => {
         response.writeHead(202, { "content-type": "application/json", "content-length": "100" })
         response.write("{\"code\":")
       })
-      const http = yield* client
-      const text = yield* withDeadline(
-        Effect.flatMap(http.execute(HttpClientRequest.post(server.url)), (response) => Effect.flip(response.text)),
-        150
-      )
-      assert.strictEqual(text._tag, "ResponseError")
-      assert.strictEqual((text.cause as UndiciHttpClient.TransportFailure).code, "ETIMEDOUT")
+      const failure = yield* Effect.flip(request(server.url, 150))
+      assert.strictEqual(failure.status, 202, "the status had arrived")
+      assert.strictEqual((failure.cause as UndiciHttpClient.TransportFailure).code, "ETIMEDOUT")
     }))
 
-  it.scopedLive("no deadline set: no timer (a slow answer still arrives)", () =>
+  it.scopedLive("its HttpClient has no deadline of its own (a slow answer still arrives)", () =>
     Effect.gen(function*() {
       const server = yield* rawServer((_request, response) => {
         setTimeout(() => response.end("late"), 200)
       })
-      const http = yield* client
+      const http = (yield* client).httpClient
       const response = yield* http.execute(HttpClientRequest.get(server.url))
       assert.strictEqual(yield* response.text, "late")
     }))
 
   it.scopedLive("a fast answer clears the timer", () =>
     Effect.gen(function*() {
+      const request = yield* sender
       const server = yield* rawServer((_request, response) => response.end("ok"))
-      const http = yield* client
       const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
       const before = timers()
       for (let i = 0; i < 50; i++) {
-        const response = yield* withDeadline(http.execute(HttpClientRequest.get(server.url)), 5_000)
-        assert.strictEqual(yield* response.text, "ok")
+        const response = yield* request(server.url, 5_000, "GET")
+        assert.strictEqual(response.body, "ok")
       }
       // 50 uncleared 5-second deadlines would still be pending here (other tests' timers stay far below that)
       assert.isBelow(timers() - before, 25)
@@ -71,17 +68,17 @@ describe("UndiciHttpClient enforces HttpTransport.currentTimeout natively", () =
 
   it.scopedLive("concurrent requests each time out at their own deadline", () =>
     Effect.gen(function*() {
+      const request = yield* sender
       // Answers the requests whose path ends in "ok", never the others.
       const server = yield* rawServer((request, response) => {
         if (request.url?.endsWith("ok")) response.end("ok")
       })
-      const http = yield* client
       const attempt = (path: string, delayMillis: number) =>
         Effect.delay(
           Effect.suspend(() => {
             const started = Date.now()
-            return withDeadline(http.execute(HttpClientRequest.get(`${server.url}/${path}`)), 300).pipe(
-              Effect.flatMap((response) => response.text),
+            return request(`${server.url}/${path}`, 300, "GET").pipe(
+              Effect.map((response) => response.body),
               Effect.either,
               Effect.map((outcome) => ({ outcome, elapsed: Date.now() - started }))
             )
@@ -110,13 +107,13 @@ describe("UndiciHttpClient enforces HttpTransport.currentTimeout natively", () =
 
   it.scopedLive("requests with different deadlines, concurrently: each gets its own", () =>
     Effect.gen(function*() {
+      const request = yield* sender
       const server = yield* rawServer(() => {})
-      const http = yield* client
       const timed = (millis: number) =>
         Effect.suspend(() => {
           const started = Date.now()
           return Effect.map(
-            Effect.flip(withDeadline(http.execute(HttpClientRequest.post(server.url)), millis)),
+            Effect.flip(request(server.url, millis)),
             (error) => ({
               code: (error.cause as UndiciHttpClient.TransportFailure).code,
               elapsed: Date.now() - started

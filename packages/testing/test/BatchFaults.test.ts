@@ -16,7 +16,6 @@
  */
 import {
   type Batch,
-  HttpTransport,
   MediaMessage,
   sendMedia,
   sendMediaBatch,
@@ -443,12 +442,6 @@ describe("the in-memory transport imitates the faults on the Clock", () => {
     return result.left
   }
 
-  it.effect("it is marked as enforcing the timeout natively", () =>
-    Effect.gen(function*() {
-      const sim = yield* KaleyraSimulator.make()
-      assert.isTrue(HttpTransport.hasNativeTimeout(KaleyraTest.makeHttpClient(sim.handle)))
-    }))
-
   it.effect("silent: a Timeout exactly at the timeout, may have reached Kaleyra, not accepted", () =>
     Effect.gen(function*() {
       yield* KaleyraTest.injectNext("silent")
@@ -535,19 +528,16 @@ describe("the in-memory transport imitates the faults on the Clock", () => {
       }
     }).pipe(Effect.provide(testLayer())))
 
-  it.effect("a handle that takes time is raced against the timeout (makeHttpClient without prompt)", () =>
+  it.effect("a handle that takes time is raced against the request's deadline (makeTransport)", () =>
     Effect.gen(function*() {
-      const client = KaleyraTest.makeHttpClient(() => Effect.never)
+      const transport = KaleyraTest.makeTransport(() => Effect.never)
       const fiber = yield* Effect.fork(
-        Effect.locally(
-          Effect.flip(client.execute(HttpClientRequest.get("http://x/"))),
-          HttpTransport.currentTimeout,
-          Duration.seconds(5)
-        )
+        Effect.flip(transport.send({ method: "POST", url: "http://x/", headers: {}, body: "{}", timeoutMillis: 5_000 }))
       )
       yield* TestClock.adjust("5 seconds")
-      const error = yield* Fiber.join(fiber)
-      assert.strictEqual(error._tag, "RequestError")
-      assert.strictEqual((error.cause as { readonly code?: string }).code, "ETIMEDOUT")
+      const failure = yield* Fiber.join(fiber)
+      assert.isUndefined(failure.status)
+      assert.strictEqual((failure.cause as { readonly code?: string }).code, "ETIMEDOUT")
+      assert.isTrue((failure.cause as { readonly requestSent?: boolean }).requestSent)
     }))
 })

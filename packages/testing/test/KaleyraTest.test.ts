@@ -1,5 +1,4 @@
 import {
-  KaleyraClient,
   KaleyraEvents,
   MediaMessage,
   sendMedia,
@@ -517,16 +516,15 @@ describe("failNext as the seed writes codes", () => {
       assert.include(Cause.pretty(Exit.isFailure(unknown) ? unknown.cause : Cause.empty), "unknown fail code")
     }).pipe(Effect.provide(KaleyraTest.layer())))
 
-  it.effect("a body that cannot be encoded never reached the simulator: did not reach Kaleyra", () =>
+  it.effect("a body the in-memory HttpClient cannot encode never reached the simulator: requestSent false", () =>
     Effect.gen(function*() {
-      const client = yield* KaleyraClient
-      const request = HttpClientRequest.post(`${client.config.accountUrl}/messages`).pipe(
+      const sim = yield* KaleyraSimulator.make()
+      const request = HttpClientRequest.post("http://kaleyra.test/messages").pipe(
         HttpClientRequest.bodyStream(Stream.fail(new Error("the source failed")))
       )
-      const error = yield* Effect.flip(client.execute(request))
-      assert.strictEqual(error._tag, "TransportError")
-      if (error._tag !== "TransportError") return
-      assert.isFalse(error.mayHaveReachedKaleyra, error.message)
-      assert.strictEqual((yield* KaleyraTest.requests).length, 0)
-    }).pipe(Effect.provide(KaleyraTest.layer({ maxRetries: 0 }))))
+      const error = yield* Effect.flip(KaleyraTest.makeHttpClient(sim.handle).execute(request))
+      assert.strictEqual(error._tag, "RequestError")
+      assert.isFalse((error.cause as { readonly requestSent?: boolean }).requestSent)
+      assert.strictEqual((yield* sim.requests).length, 0)
+    }))
 })

@@ -1,16 +1,45 @@
 /**
- * Reading responses through any `HttpClient`, and classifying transport failures.
+ * The transport contract's mechanics: the generic transport over any `HttpClient` (timeout, reading the response,
+ * its `http.client` span), and the classification of transport failures into `TransportError`.
  *
  * @internal
  */
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Stream from "effect/Stream"
-import { type ExchangeFailure, MAX_RESPONSE_BYTES, neverSentCodes } from "../HttpTransport.js"
 import { TransportError, type TransportErrorReason, UnexpectedResponse } from "../KaleyraError.js"
-import type { RawResponse } from "./response.js"
+import type * as KaleyraTransport from "../KaleyraTransport.js"
+import { traced } from "./clientSpan.js"
+import { errorScrubber, textScrubber } from "./secret.js"
+
+/** @internal */
+export const TIMEOUT_CODE = "ETIMEDOUT" as const
+
+/** @internal */
+export const neverSentCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN"
+])
+
+/** @internal */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
 
 const reasonOfCode = (code: string | undefined): TransportErrorReason => {
   switch (code) {
@@ -23,7 +52,7 @@ const reasonOfCode = (code: string | undefined): TransportErrorReason => {
     case "EPIPE":
     case "UND_ERR_SOCKET":
       return "ConnectionReset"
-    case "ETIMEDOUT": // also what a transport with native timeouts reports (HttpTransport.TIMEOUT_CODE)
+    case "ETIMEDOUT": // also what a transport with native timeouts reports (KaleyraTransport.TIMEOUT_CODE)
     case "UND_ERR_CONNECT_TIMEOUT":
     case "UND_ERR_HEADERS_TIMEOUT":
     case "UND_ERR_BODY_TIMEOUT":
@@ -89,25 +118,6 @@ export const transportErrorFromCause = (cause: unknown): TransportError => {
   }, { disableValidation: true })
 }
 
-/**
- * Maps a platform `HttpClientError` raised before a response arrived.
- *
- * @internal
- */
-export const fromRequestError = (error: HttpClientError.HttpClientError): TransportError => {
-  if (error._tag === "RequestError" && error.reason === "InvalidUrl") {
-    // No URL, no connection: nothing was sent.
-    return new TransportError({
-      reason: "Other",
-      mayHaveReachedKaleyra: false,
-      detail: `the request could not be built (${error.reason})`
-    }, { disableValidation: true })
-  }
-  // An Encode error is judged like any other by what its transport says: node:http's client reports a streamed body
-  // that fails after it was written (the whole of it, its length announced) as Encode.
-  return transportErrorFromCause(error.cause ?? error)
-}
-
 /** The body of a response with `status` could not be read: Kaleyra answered, the status says how. */
 const bodyReadFailed = (status: number, contentType: string | undefined, cause: unknown): UnexpectedResponse =>
   new UnexpectedResponse({
@@ -118,30 +128,44 @@ const bodyReadFailed = (status: number, contentType: string | undefined, cause: 
   }, { disableValidation: true })
 
 /**
- * Maps the failure of an `HttpTransport.Exchange` as the same failure through `execute` is mapped.
+ * Classifies the failure of a transport: a `TransportError` before the response's status arrived, an
+ * `UnexpectedResponse` (`BodyReadFailed`) after.
  *
  * @internal
  */
-export const fromExchangeFailure = (failure: ExchangeFailure): TransportError | UnexpectedResponse =>
+export const fromFailure = (failure: KaleyraTransport.Failure): TransportError | UnexpectedResponse =>
   failure.status !== undefined
     ? bodyReadFailed(failure.status, failure.contentType, failure.cause)
     : transportErrorFromCause(failure.cause)
 
 /**
- * Reads at most {@link MAX_RESPONSE_BYTES} of a response. A body read failure after the status arrived is an
- * `UnexpectedResponse` (Kaleyra answered; the status says how).
+ * A platform `HttpClientError` raised before a response arrived, as a transport failure. An `Encode` error is judged
+ * like any other by what its transport says: node:http's client reports a streamed body that fails after it was
+ * written (the whole of it, its length announced) as Encode.
+ */
+const failureOfRequestError = (error: HttpClientError.HttpClientError): KaleyraTransport.Failure =>
+  error._tag === "RequestError" && error.reason === "InvalidUrl"
+    // No URL, no connection: nothing was sent.
+    ? { cause: neverSent(`the request could not be built (${error.reason})`) }
+    : { cause: error.cause ?? error }
+
+const neverSent = (message: string) => Object.assign(new Error(message), { requestSent: false })
+
+/**
+ * Reads at most {@link MAX_RESPONSE_BYTES} of a response. A body read failure after the status arrived carries the
+ * status (Kaleyra answered; the status says how).
  *
  * @internal
  */
 export const readResponse = (
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<RawResponse, UnexpectedResponse> => {
+): Effect.Effect<KaleyraTransport.Response, KaleyraTransport.Failure> => {
   const status = response.status
   const contentType = response.headers["content-type"]
   const retryAfter = response.headers["retry-after"]
   const length = response.headers["content-length"]
-  const make = (body: string | undefined): RawResponse => ({ status, contentType, retryAfter, body })
-  const failed = (cause: unknown) => bodyReadFailed(status, contentType, cause)
+  const make = (body: string | undefined): KaleyraTransport.Response => ({ status, contentType, retryAfter, body })
+  const failed = (cause: unknown): KaleyraTransport.Failure => ({ cause, status, contentType })
   if (length !== undefined && Number(length) <= MAX_RESPONSE_BYTES) {
     return Effect.mapBoth(response.text, { onFailure: failed, onSuccess: make })
   }
@@ -177,8 +201,117 @@ export const readResponse = (
   )
 }
 
+/** Scrubs the values of a request's redacted headers (the API key) from what a server or transport echoes back. */
+interface Scrubbers {
+  readonly text: (text: string) => string
+  readonly error: (error: TransportError) => TransportError
+}
+
+const noScrubbers: Scrubbers = { text: (text) => text, error: (error) => error }
+
 /**
+ * The scrubbers of a request's redacted header values, the last ones kept: building one costs a pass over every
+ * fragment of the secret, and a transport sees the same key on every request.
+ *
  * @internal
  */
-export const isHttpClientError = (u: unknown): u is HttpClientError.HttpClientError =>
-  HttpClientError.isHttpClientError(u)
+export const redactedValueScrubbers = () => {
+  let lastKey: string | undefined
+  let last = noScrubbers
+  return (headers: Headers.Headers, redactedNames: ReadonlyArray<string | RegExp>): Scrubbers => {
+    const secrets: Array<string> = []
+    const redacted = Headers.redact(headers, redactedNames)
+    for (const name in redacted) {
+      if (typeof redacted[name] !== "string" && headers[name] !== "") secrets.push(headers[name])
+    }
+    if (secrets.length === 0) return noScrubbers
+    const key = secrets.join("\n")
+    if (key === lastKey) return last
+    const texts = secrets.map(textScrubber)
+    const errors = secrets.map(errorScrubber)
+    lastKey = key
+    last = {
+      text: (text) => texts.reduce((acc, scrub) => scrub(acc), text),
+      error: (error) => errors.reduce((acc, scrub) => scrub(acc), error)
+    }
+    return last
+  }
+}
+
+/** The deadline passed: after the status arrived, as a body that could not be read (as the lean transports say). */
+const timedOut = (
+  millis: number,
+  response: HttpClientResponse.HttpClientResponse | undefined
+): KaleyraTransport.Failure => {
+  const cause = Object.assign(new Error(`no complete response within ${Duration.format(Duration.millis(millis))}`), {
+    code: TIMEOUT_CODE,
+    requestSent: true
+  })
+  return response === undefined
+    ? { cause }
+    : { cause, status: response.status, contentType: response.headers["content-type"] }
+}
+
+/**
+ * One request through a generic `HttpClient`, within its deadline, in its own `http.client` span (see clientSpan.ts),
+ * read.
+ *
+ * @internal
+ */
+export const genericSend = (
+  client: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  timeoutMillis: number,
+  scrubbersOf: ReturnType<typeof redactedValueScrubbers>
+): Effect.Effect<KaleyraTransport.Response, KaleyraTransport.Failure> =>
+  Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (redactedNames) => {
+    const scrubbers = scrubbersOf(request.headers, redactedNames)
+    // The response, once its status arrived: a deadline passing after it is a body that could not be read.
+    let answered: HttpClientResponse.HttpClientResponse | undefined
+    const executed = traced(
+      request,
+      redactedNames,
+      Effect.mapError(client.execute(request), failureOfRequestError),
+      scrubbers.text,
+      (failure) => scrubbers.error(transportErrorFromCause(failure.cause))
+    )
+    const read = Effect.flatMap(executed, (response) => {
+      answered = response
+      return readResponse(response)
+    })
+    return Effect.timeoutFail(read, {
+      duration: Duration.millis(timeoutMillis),
+      onTimeout: () => timedOut(timeoutMillis, answered)
+    })
+  })
+
+/**
+ * The generic transport over an `HttpClient` (see `KaleyraTransport.fromHttpClient`).
+ *
+ * @internal
+ */
+export const fromHttpClient = (httpClient: HttpClient.HttpClient): KaleyraTransport.Service => {
+  const client = HttpClient.withTracerPropagation(httpClient, false)
+  const scrubbers = redactedValueScrubbers()
+  return {
+    send: (request) =>
+      genericSend(
+        client,
+        HttpClientRequest.make(request.method as "POST")(request.url, {
+          headers: request.headers,
+          body: HttpBody.text(request.body, request.headers["content-type"])
+        }),
+        request.timeoutMillis,
+        scrubbers
+      ),
+    upload: (upload) =>
+      genericSend(
+        client,
+        HttpClientRequest.post(upload.url, { headers: upload.headers, body: HttpBody.formData(upload.form) }),
+        upload.timeoutMillis,
+        scrubbers
+      ),
+    httpClient,
+    tracesRequests: true
+  }
+}

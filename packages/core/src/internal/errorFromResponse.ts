@@ -5,7 +5,6 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import type * as HttpTransport from "../HttpTransport.js"
 import {
   ApiNotAvailable,
   DailyLimitReached,
@@ -21,12 +20,13 @@ import {
   type UnexpectedResponseReason,
   UnknownKaleyraError
 } from "../KaleyraError.js"
+import type * as KaleyraTransport from "../KaleyraTransport.js"
 
 /** @internal */
 export const EXCERPT_LENGTH = 512
 
-/** What the transport read of a response (the body `undefined` when it exceeded `HttpTransport.MAX_RESPONSE_BYTES`). */
-export type RawResponse = HttpTransport.ExchangeResponse
+/** What the transport read of a response (the body `undefined` when it exceeded `KaleyraTransport.MAX_RESPONSE_BYTES`). */
+export type RawResponse = KaleyraTransport.Response
 
 type Json = unknown
 
