@@ -286,6 +286,9 @@ describe("the http.client span of a generic HttpClient", () => {
   }
 })
 
+/** An unpaired surrogate: what a cut between the two halves of a pair leaves. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 describe("the API key cut between the two halves of a surrogate pair", () => {
   // A pair 7 units from either end: a cut between its halves leaves 8 units of the key, one of them half a pair.
   const key = "sk-live\u{1F600}mid-part\u{1F4A5}9f8e7d6"
@@ -316,4 +319,17 @@ describe("the API key cut between the two halves of a surrogate pair", () => {
     },
     { fastCheck: { numRuns: 100 } }
   )
+
+  it("by the 300-unit cut of a TransportError's detail and a BodyReadFailed's excerpt: on a code point boundary", () => {
+    // The high surrogate of the key's first pair is unit 299 of the message.
+    const cause = new Error(`${".".repeat(292)}${key}`)
+    for (const error of [fromFailure({ cause }), fromFailure({ cause, status: 502 })]) {
+      const text = error._tag === "TransportError" ? error.detail : error.excerpt
+      assert.isFalse(LONE_SURROGATE.test(text), JSON.stringify(text.slice(-12)))
+      assert.strictEqual(text, `${".".repeat(292)}sk-live…`)
+      for (const rendering of renderings(errorScrubber(key)(error))) {
+        assert.isUndefined(leakIn(key, rendering), rendering)
+      }
+    }
+  })
 })
