@@ -48,7 +48,11 @@ const foldUnit = (unit: string): string => {
  */
 const fromUnits = (units: Uint16Array): string => {
   let out = ""
-  for (let i = 0; i < units.length; i += 4096) out += String.fromCharCode(...units.subarray(i, i + 4096))
+  // In chunks: one call per unit would be slow, one call for all of them would overflow the stack.
+  for (let i = 0; i < units.length; i += 8192) {
+    const chunk: string = Reflect.apply(String.fromCharCode, null, units.subarray(i, i + 8192))
+    out += chunk
+  }
   return out
 }
 
