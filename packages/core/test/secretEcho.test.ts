@@ -8,7 +8,7 @@ import { KaleyraClient, sendMedia, type SendMediaError } from "@effect-kaleyra/c
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck, Layer, Redacted } from "effect"
 import { errorFromResponse, type RawResponse, sendSuccessFromResponse } from "../src/internal/errorFromResponse.js"
-import { errorScrubber, REDACTED } from "../src/internal/secret.js"
+import { errorScrubber, REDACTED, textScrubber } from "../src/internal/secret.js"
 import { fromFailure } from "../src/internal/transport.js"
 import { asciiJson, FRAGMENT, leakIn, observed, renderings } from "./leaks.js"
 import { type Answer, baseOptions, imageByLink, type Reply, scripted, scriptedTransport } from "./utils.js"
@@ -139,7 +139,12 @@ describe("the API key echoed back never survives in an error", () => {
         }
       }
     },
-    { timeout: 120_000, fastCheck: { numRuns: 100 } }
+    {
+      timeout: 120_000,
+      // Once found by a random run: the 300-unit cut of the transport error's detail fell between the halves of the
+      // key's first astral character, 7 units in.
+      fastCheck: { numRuns: 100, examples: [["\"UIÿ€a/\u{bb24e}L\u{5f204}W\"", 250]] }
+    }
   )
 
   it.effect.prop(
@@ -279,4 +284,52 @@ describe("the http.client span of a generic HttpClient", () => {
         }
       }))
   }
+})
+
+/** An unpaired surrogate: what a cut between the two halves of a pair leaves. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+describe("the API key cut between the two halves of a surrogate pair", () => {
+  // A pair 7 units from either end: a cut between its halves leaves 8 units of the key, one of them half a pair.
+  const key = "sk-live\u{1F600}mid-part\u{1F4A5}9f8e7d6"
+  const echoes = (key: string) =>
+    Array.from({ length: key.length - FRAGMENT + 1 }, (_, i) => FRAGMENT + i).flatMap((n) => [
+      `api-key: ${key.slice(0, n)}`,
+      `${key.slice(key.length - n)} was refused`
+    ])
+
+  it("by whoever cut the text: the half pair still counts as one unit of the key", () => {
+    const scrub = textScrubber(key)
+    for (const text of echoes(key)) {
+      const clean = scrub(text)
+      assert.isUndefined(leakIn(key, clean), `${JSON.stringify(text)} -> ${JSON.stringify(clean)}`)
+    }
+  })
+
+  it.prop(
+    "any key, cut at any unit: no fragment of 8 characters survives",
+    [anyKey],
+    ([key]) => {
+      FastCheck.pre(leakIn(key, `api-key: ${REDACTED} was refused`) === undefined)
+      const scrub = textScrubber(key)
+      for (const text of echoes(key)) {
+        const clean = scrub(text)
+        assert.isUndefined(leakIn(key, clean), `${JSON.stringify(text)} -> ${JSON.stringify(clean)}`)
+      }
+    },
+    { fastCheck: { numRuns: 100 } }
+  )
+
+  it("by the 300-unit cut of a TransportError's detail and a BodyReadFailed's excerpt: on a code point boundary", () => {
+    // The high surrogate of the key's first pair is unit 299 of the message.
+    const cause = new Error(`${".".repeat(292)}${key}`)
+    for (const error of [fromFailure({ cause }), fromFailure({ cause, status: 502 })]) {
+      const text = error._tag === "TransportError" ? error.detail : error.excerpt
+      assert.isFalse(LONE_SURROGATE.test(text), JSON.stringify(text.slice(-12)))
+      assert.strictEqual(text, `${".".repeat(292)}sk-live…`)
+      for (const rendering of renderings(errorScrubber(key)(error))) {
+        assert.isUndefined(leakIn(key, rendering), rendering)
+      }
+    }
+  })
 })

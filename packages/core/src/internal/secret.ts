@@ -5,7 +5,8 @@
  * Whatever the key's characters, no fragment of {@link MIN_FRAGMENT} or more of its characters survives: as it is,
  * upper- or lower-cased (a server may change the case, the client upper-cases Kaleyra's `code`), JSON-escaped (the
  * excerpt of a JSON body keeps the escapes: `\"`, `\\`, `\t`, `\u00e9`, `\/`), percent-encoded or HTML-escaped,
- * anywhere in a string (a prefix cut by the 512-character excerpt included). It runs on the error path only.
+ * anywhere in a string (a prefix or suffix cut by an excerpt included, even between the two halves of a
+ * surrogate pair). It runs on the error path only.
  *
  * @internal
  */
@@ -41,9 +42,21 @@ const foldUnit = (unit: string): string => {
   return folded
 }
 
-const utf16 = new TextDecoder("utf-16le")
+/**
+ * The string of `units`, unit for unit. Not a `TextDecoder`: it would replace an unpaired surrogate by U+FFFD, and a
+ * text cut in the middle of a pair (by an excerpt, a transport, a server) must still match the key's windows.
+ */
+const fromUnits = (units: Uint16Array): string => {
+  let out = ""
+  // In chunks: one call per unit would be slow, one call for all of them would overflow the stack.
+  for (let i = 0; i < units.length; i += 8192) {
+    const chunk: string = Reflect.apply(String.fromCharCode, null, units.subarray(i, i + 8192))
+    out += chunk
+  }
+  return out
+}
 
-/** `text` case-folded unit by unit: position `i` of the result is position `i` of `text`. */
+/** `text` case-folded unit by unit: position `i` of the result is position `i` of `text`, surrogates included. */
 const fold = (text: string): string => {
   if (ASCII.test(text)) return text.toLowerCase()
   const units = new Uint16Array(text.length)
@@ -53,7 +66,7 @@ const fold = (text: string): string => {
       ? (code >= 0x41 && code <= 0x5a ? code + 0x20 : code)
       : foldUnit(text[i]).charCodeAt(0)
   }
-  return utf16.decode(units)
+  return fromUnits(units)
 }
 
 /** Where a window of folded text may start: a bit per hash of its first two units, to skip most positions cheaply. */

@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { TransportError, type TransportErrorReason, UnexpectedResponse } from "../KaleyraError.js"
 import type * as KaleyraTransport from "../KaleyraTransport.js"
 import { traced } from "./clientSpan.js"
+import { excerpt } from "./describe.js"
 import { errorScrubber, textScrubber } from "./secret.js"
 
 /** @internal */
@@ -37,6 +38,9 @@ export const neverSentCodes: ReadonlySet<string> = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "SELF_SIGNED_CERT_IN_CHAIN"
 ])
+
+/** The most UTF-16 units of a cause's message kept in a `TransportError`'s `detail` (a longer one is cut, "…" added). */
+const DETAIL_LENGTH = 300
 
 /** @internal */
 export const MAX_RESPONSE_BYTES = 1024 * 1024
@@ -114,7 +118,8 @@ export const transportErrorFromCause = (cause: unknown): TransportError => {
   return new TransportError({
     reason: reasonOfCode(facts.code),
     mayHaveReachedKaleyra: !neverSent,
-    detail: detail.length > 300 ? detail.slice(0, 300) + "…" : detail
+    // Never between the halves of a pair: the detail stays well-formed text for the scrubber and any encoder.
+    detail: excerpt(detail, DETAIL_LENGTH + 1)
   }, { disableValidation: true })
 }
 
