@@ -24,7 +24,7 @@ const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
   run("npx", ["-y", "tsc", "-b", "tsconfig.build.json"], root)
   const packs = join(work, "packs")
-  for (const pkg of ["core", "testing", "node", "campaign"]) {
+  for (const pkg of ["core", "testing", "node", "campaign", "cli"]) {
     run("npx", ["-y", "pnpm@10.34.8", "pack", "--pack-destination", packs], join(root, "packages", pkg))
   }
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
@@ -64,14 +64,15 @@ console.log("pack-check: installed from tarballs and sent", result.messageId, Ka
   writeFileSync(join(app, "lean.mjs"), `
 import { createRequire } from "node:module"
 import { MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
-import * as SimulatorServer from "@effect-kaleyra/node/SimulatorServer"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { Effect } from "effect"
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52])
 const [sent, uploaded] = await Effect.runPromise(
   Effect.all([
     sendMedia(MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png" })),
     uploadMedia({ data: png, filename: "a.png" })
-  ]).pipe(Effect.provide(SimulatorServer.layerClient()))
+  ]).pipe(Effect.provide(SimulatorServer.layerClient(KaleyraNode.layer)))
 )
 if (typeof sent.messageId !== "string" || typeof uploaded.id !== "string") throw new Error("no ids")
 const loaded = Object.keys(createRequire(import.meta.url).cache).filter((file) => file.includes("/undici/"))

@@ -24,7 +24,8 @@ import {
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Layer, Stream } from "effect"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
+import { KaleyraNode } from "../src/index.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 
 const TIMEOUT_MILLIS = 400

@@ -28,7 +28,7 @@ import { readdirSync } from "node:fs"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as KaleyraNode from "../../src/KaleyraNode.js"
-import * as SimulatorServer from "../../src/SimulatorServer.js"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 
 // -----------------------------------------------------------------------------
 // options

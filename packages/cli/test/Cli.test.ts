@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
 import { captionOf, credentials, LINK, runCli, serve } from "./cliUtils.js"
-import { API_KEY } from "./utils.js"
+import { API_KEY } from "../../node/test/utils.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // send-media

@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import * as CsvCampaign from "../src/CsvCampaign.js"
 import * as CsvFile from "../src/CsvFile.js"
-import { tempDir } from "./utils.js"
+import { tempDir } from "../../node/test/utils.js"
 
 const dir = tempDir("kaleyra-csvfile-")
 

@@ -28,8 +28,7 @@
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import type { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
-import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
-import type * as ConfigError from "effect/ConfigError"
+import * as KaleyraSimulator from "./KaleyraSimulator.js"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -40,7 +39,6 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import * as KaleyraNode from "./KaleyraNode.js"
 
 /**
  * Options of `serve`: where to listen, the simulator to serve (or its options), how long closing waits.
@@ -90,7 +88,7 @@ export interface Served {
  * @since 0.1.0
  * @category errors
  */
-export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/node/ServeError")("ServeError", {
+export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/testing/ServeError")("ServeError", {
   host: Schema.String,
   port: Schema.Number,
   /** The system error code, e.g. `EADDRINUSE`. */
@@ -111,7 +109,7 @@ export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/
  * @since 0.1.0
  * @category tags
  */
-export class SimulatorServer extends Context.Tag("@effect-kaleyra/node/SimulatorServer")<SimulatorServer, Served>() {}
+export class SimulatorServer extends Context.Tag("@effect-kaleyra/testing/SimulatorServer")<SimulatorServer, Served>() {}
 
 const isSimulator = (
   u: KaleyraSimulator.SimulatorOptions | KaleyraSimulator.Simulator | undefined
@@ -392,22 +390,30 @@ export interface ClientOptions extends ServeOptions {
 }
 
 /**
- * A simulator served on a loopback port and a `KaleyraClient` (over the lean undici client, through a real socket)
- * pointed at it with the simulator's SID, API key and first sender number: the whole stack, for integration tests.
+ * A simulator served on a loopback port and a `KaleyraClient` pointed at it with the simulator's SID, API key and
+ * first sender number: the whole stack, for integration tests. The client's layer is given (e.g. `KaleyraNode.layer`
+ * of `@effect-kaleyra/node`, the lean undici client through a real socket), so that this package does not depend on a
+ * transport.
+ *
+ * ```ts
+ * SimulatorServer.layerClient(KaleyraNode.layer, { simulator: { dailyLimit: 1 } })
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerClient = (
+export const layerClient = <E, R>(
+  client: (options: KaleyraConfig.Options) => Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, E, R>,
   options: ClientOptions = {}
 ): Layer.Layer<
   KaleyraClient.KaleyraClient | KaleyraEvents | SimulatorServer | KaleyraSimulator.KaleyraSimulator,
-  ServeError | ConfigError.ConfigError
+  ServeError | E,
+  R
 > => {
   const server = layer(options)
-  const client = Layer.unwrapEffect(
+  const clientLayer = Layer.unwrapEffect(
     Effect.map(SimulatorServer, ({ simulator, url }) =>
-      KaleyraNode.layer({
+      client({
         sid: simulator.options.sid,
         apiKey: Redacted.make(simulator.options.apiKey),
         senderNumber: simulator.options.senderNumbers[0] ?? "919999999999",
@@ -415,5 +421,5 @@ export const layerClient = (
         ...options.client
       }))
   )
-  return Layer.provideMerge(client, server)
+  return Layer.provideMerge(clientLayer, server)
 }

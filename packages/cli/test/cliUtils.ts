@@ -6,8 +6,8 @@ import { readFile, writeFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
-import { SimulatorServer } from "../src/index.js"
-import { API_KEY, SENDER, SID, tempDir as utilsTempDir } from "./utils.js"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
+import { API_KEY, SENDER, SID, tempDir as utilsTempDir } from "../../node/test/utils.js"
 
 export const credentials = { KALEYRA_SID: SID, KALEYRA_API_KEY: API_KEY, KALEYRA_SENDER_NUMBER: SENDER }
 

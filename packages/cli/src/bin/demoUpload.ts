@@ -18,7 +18,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { deflateSync } from "node:zlib"
-import * as NodeMedia from "../NodeMedia.js"
+import * as NodeMedia from "@effect-kaleyra/node/NodeMedia"
 
 // ---------------------------------------------------------------------------------------------------------------
 // sample files

@@ -3,7 +3,7 @@
  * simulator served in this process with faults and a hook that kills the worker when a request arrives, and workers
  * spawned with a kill plan.
  */
-import { SimulatorServer } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"

@@ -19,8 +19,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as KaleyraNode from "../KaleyraNode.js"
-import * as SimulatorServer from "../SimulatorServer.js"
+import * as KaleyraNode from "@effect-kaleyra/node/KaleyraNode"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Output and exit codes
@@ -70,7 +70,7 @@ export interface Output {
  * @since 0.1.0
  * @category services
  */
-export class CliOutput extends Context.Tag("@effect-kaleyra/node/Cli/CliOutput")<CliOutput, Output>() {}
+export class CliOutput extends Context.Tag("@effect-kaleyra/cli/Cli/CliOutput")<CliOutput, Output>() {}
 
 export const writeTo = (stream: NodeJS.WritableStream, text: string): Effect.Effect<void> =>
   Effect.async<void>((resume) => {

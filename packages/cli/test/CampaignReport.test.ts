@@ -4,7 +4,7 @@ import { link, readdir, readFile, symlink, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import * as CampaignReport from "../src/CampaignReport.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
-import { tempDir } from "./utils.js"
+import { tempDir } from "../../node/test/utils.js"
 
 const dir = tempDir("kaleyra-report-")
 
