@@ -1,6 +1,7 @@
 /**
  * The Kaleyra simulator of `@effect-kaleyra/testing`, served over HTTP on a local port: for integration tests, the
- * demo and the benchmarks.
+ * demo and the benchmarks. A Node entry (`@effect-kaleyra/testing/SimulatorServer`, on `node:http`), kept out of the
+ * package's index so that the in-memory simulator loads anywhere.
  *
  * The server is a bare `node:http` server that hands each request to `simulator.handle` (no router, no platform
  * request objects), listening on `127.0.0.1` and an ephemeral port by default. It closes with its scope, idle
@@ -18,7 +19,7 @@
  *   const { simulator, url } = yield* SimulatorServer.serve()
  *   yield* simulator.failNext("E110")
  *   const result = yield* sendMedia(message).pipe(
- *     Effect.provide(KaleyraNode.layer({ baseUrl: url, sid: simulator.options.sid, ... }))
+ *     Effect.provide(KaleyraNode.layer({ baseUrl: url, sid: simulator.options.sid, ... })) // @effect-kaleyra/node
  *   )
  * }).pipe(Effect.scoped)
  * ```
