@@ -4,9 +4,9 @@
  * receiver, and requests to the receiver with wrong, leaked-looking or missing secrets.
  */
 import { KaleyraEvents, MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Inspectable, Layer, Logger, LogLevel, Redacted, type Tracer } from "effect"
-import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as CallbackReceiver from "../src/CallbackReceiver.js"
 import { KaleyraNode } from "../src/index.js"
 

@@ -1,7 +1,7 @@
 import { KaleyraEvents, MediaMessage, MessageFailed, sendMedia } from "@effect-kaleyra/core"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as CallbackReceiver from "../src/CallbackReceiver.js"
 import { KaleyraNode } from "../src/index.js"
 import { API_KEY } from "./utils.js"

@@ -1,11 +1,11 @@
 import type { KaleyraClient, KaleyraConfig } from "@effect-kaleyra/core"
 import type { SimulatorOptions } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { HttpClient } from "@effect/platform"
 import { Effect, Layer, Redacted } from "effect"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { KaleyraNode } from "../src/index.js"
 
 /** A distinctive key, so that a leak is easy to find in any printout. */

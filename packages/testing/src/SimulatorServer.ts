@@ -29,7 +29,6 @@
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import type { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
-import * as KaleyraSimulator from "./KaleyraSimulator.js"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -40,6 +39,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
+import * as KaleyraSimulator from "./KaleyraSimulator.js"
 
 /**
  * Options of `serve`: where to listen, the simulator to serve (or its options), how long closing waits.
@@ -110,7 +110,9 @@ export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/
  * @since 0.1.0
  * @category tags
  */
-export class SimulatorServer extends Context.Tag("@effect-kaleyra/testing/SimulatorServer")<SimulatorServer, Served>() {}
+export class SimulatorServer
+  extends Context.Tag("@effect-kaleyra/testing/SimulatorServer")<SimulatorServer, Served>()
+{}
 
 const isSimulator = (
   u: KaleyraSimulator.SimulatorOptions | KaleyraSimulator.Simulator | undefined
