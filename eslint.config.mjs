@@ -37,7 +37,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ["scripts/**/*.mjs", "packages/node/bin/*.js"],
+    files: ["scripts/**/*.mjs", "packages/cli/bin/*.js"],
     languageOptions: {
       globals: { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly", performance: "readonly" }
     },
@@ -45,7 +45,7 @@ export default tseslint.config(
   },
   {
     // Entry points (CLI, demo, benchmarks, scripts) talk to a terminal on purpose.
-    files: ["packages/node/src/bin/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "examples/**/*.ts"],
+    files: ["packages/cli/src/bin/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "examples/**/*.ts"],
     rules: { "no-console": "off" }
   }
 )

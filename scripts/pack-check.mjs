@@ -1,7 +1,7 @@
 // Publishability check: build, `pnpm pack` each package, install the tarballs into an empty folder with npm, and
 // import them from plain Node ESM (no TypeScript, no workspace, no source condition). Run by `pnpm test`.
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
@@ -24,7 +24,7 @@ const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
   run("npx", ["-y", "tsc", "-b", "tsconfig.build.json"], root)
   const packs = join(work, "packs")
-  for (const pkg of ["core", "testing", "node", "campaign"]) {
+  for (const pkg of ["core", "testing", "node", "campaign", "cli"]) {
     run("npx", ["-y", "pnpm@10.34.8", "pack", "--pack-destination", packs], join(root, "packages", pkg))
   }
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
@@ -64,14 +64,15 @@ console.log("pack-check: installed from tarballs and sent", result.messageId, Ka
   writeFileSync(join(app, "lean.mjs"), `
 import { createRequire } from "node:module"
 import { MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
-import * as SimulatorServer from "@effect-kaleyra/node/SimulatorServer"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { Effect } from "effect"
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52])
 const [sent, uploaded] = await Effect.runPromise(
   Effect.all([
     sendMedia(MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png" })),
     uploadMedia({ data: png, filename: "a.png" })
-  ]).pipe(Effect.provide(SimulatorServer.layerClient()))
+  ]).pipe(Effect.provide(SimulatorServer.layerClient(KaleyraNode.layer)))
 )
 if (typeof sent.messageId !== "string" || typeof uploaded.id !== "string") throw new Error("no ids")
 const loaded = Object.keys(createRequire(import.meta.url).cache).filter((file) => file.includes("/undici/"))
@@ -80,6 +81,38 @@ if (!loaded.some((file) => file.endsWith("/undici/lib/dispatcher/agent.js"))) th
 console.log("pack-check: sent", sent.messageId, "and uploaded", uploaded.id, "over a socket; undici's index not loaded")
 `)
   process.stdout.write(run("node", ["lean.mjs"], app))
+  // What `import "@effect-kaleyra/node"` loads, every module resolution recorded by a loader hook: the client, never
+  // the CLI, the served simulator, the campaign ledger or the callback receiver (a subpath of its own).
+  const nodeManifest = JSON.parse(readFileSync(join(app, "node_modules", "@effect-kaleyra", "node", "package.json"), "utf8"))
+  const nodeDependencies = Object.keys({ ...nodeManifest.dependencies, ...nodeManifest.peerDependencies })
+  if (nodeDependencies.some((name) => /^@effect-kaleyra\/(testing|campaign|cli)$|^@effect\/cli$/.test(name))) {
+    throw new Error(`@effect-kaleyra/node depends on ${nodeDependencies.join(", ")}`)
+  }
+  writeFileSync(join(app, "loads.mjs"), `
+import { register } from "node:module"
+import { MessageChannel } from "node:worker_threads"
+const { port1, port2 } = new MessageChannel()
+const hook = "let port\\n" +
+  "export const initialize = (data) => { port = data.port }\\n" +
+  "export const resolve = async (specifier, context, next) => {\\n" +
+  "  const resolved = await next(specifier, context)\\n" +
+  "  port.postMessage(resolved.url)\\n" +
+  "  return resolved\\n" +
+  "}\\n"
+register("data:text/javascript," + encodeURIComponent(hook), { data: { port: port2 }, transferList: [port2] })
+const end = "data:text/javascript,export%20const%20end%20%3D%201"
+const loaded = []
+// the messages of one port arrive in order: the last import's resolution says that every other one has arrived
+const done = new Promise((resolve) => port1.on("message", (url) => url === end ? resolve() : loaded.push(url)))
+await import("@effect-kaleyra/node")
+await import(end)
+await done
+port1.close()
+const unwanted = loaded.filter((url) => /@effect-kaleyra\\/(testing|campaign|cli)\\/|CallbackReceiver|NodeHttpServer|@effect\\/cli\\//.test(url))
+if (unwanted.length > 0) throw new Error("@effect-kaleyra/node loaded " + unwanted.join(", "))
+console.log("pack-check: @effect-kaleyra/node's index loads neither the CLI, the simulator, the ledger nor the receiver")
+`)
+  process.stdout.write(run("node", ["loads.mjs"], app))
   // The CLI as installed: its bin, output that parses as JSON when piped, and no terminal styles in a pipe.
   const cli = run(join(app, "node_modules", ".bin", "kaleyra-wa"), [
     "send-media", "--simulator", "--to", "+919876543210", "--type", "image", "--link", "https://example.com/a.png", "--json"

@@ -4,7 +4,7 @@
  * (`count / rate` seconds), the results, and the peak RSS sampled every 50 ms.
  */
 import { KaleyraClient, sendMediaBatch } from "@effect-kaleyra/core"
-import { KaleyraNode } from "@effect-kaleyra/node"
+import * as KaleyraNode from "@effect-kaleyra/node/KaleyraNode"
 // Effect's modules by path, as the library imports them: the `effect` barrel would load every module of Effect
 // (about 6.7 MB more live heap, which V8 multiplies into its heap limits), which is not the campaign's cost.
 import * as Effect from "effect/Effect"

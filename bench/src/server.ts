@@ -7,7 +7,7 @@
  *
  *   node --conditions=@effect-kaleyra/source --import tsx bench/src/server.ts [--max-lifetime-ms 600000]
  */
-import { SimulatorServer } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { Effect } from "effect"
 
 /** What the server prints on its first line. */

@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import * as KaleyraNode from "@effect-kaleyra/node/KaleyraNode"
-import * as SimulatorServer from "@effect-kaleyra/node/SimulatorServer"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

@@ -5,7 +5,8 @@
  *   pnpm --filter @effect-kaleyra/examples campaign
  */
 import { Batch, MediaMessage, sendMediaBatch } from "@effect-kaleyra/core"
-import { KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Redacted, Stream } from "effect"
 

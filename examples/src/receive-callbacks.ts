@@ -9,7 +9,9 @@
  * the messages and calls the receiver back, so the whole story plays locally.
  */
 import { awaitStatus, KaleyraEvents, MediaMessage, sendMedia } from "@effect-kaleyra/core"
-import { CallbackReceiver, KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as CallbackReceiver from "@effect-kaleyra/node/CallbackReceiver"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Redacted, Stream } from "effect"
 

@@ -6,7 +6,8 @@
  * Without KALEYRA_* it runs against a simulator served on 127.0.0.1.
  */
 import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
-import { KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 
@@ -39,6 +40,6 @@ const program = Effect.gen(function*() {
 // Against real Kaleyra when configured, else against a local simulator.
 const KaleyraLive = process.env.KALEYRA_SID !== undefined
   ? KaleyraNode.layerConfig
-  : SimulatorServer.layerClient()
+  : SimulatorServer.layerClient(KaleyraNode.layer)
 
 program.pipe(Effect.provide(KaleyraLive), NodeRuntime.runMain)

@@ -6,7 +6,8 @@
  * Without KALEYRA_* it runs against a simulator served on 127.0.0.1 (and without a path, uploads a generated PDF).
  */
 import { MediaUpload, sendMedia } from "@effect-kaleyra/core"
-import { KaleyraNode, SimulatorServer } from "@effect-kaleyra/node"
+import { KaleyraNode } from "@effect-kaleyra/node"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { writeFile } from "node:fs/promises"
@@ -37,6 +38,6 @@ const program = Effect.gen(function*() {
 
 const KaleyraLive = process.env.KALEYRA_SID !== undefined
   ? KaleyraNode.layerConfig
-  : SimulatorServer.layerClient()
+  : SimulatorServer.layerClient(KaleyraNode.layer)
 
 program.pipe(Effect.provide(KaleyraLive), NodeRuntime.runMain)

@@ -1,13 +1,4 @@
 import { defineProject, mergeConfig } from "vitest/config"
 import shared from "../../vitest.shared.js"
 
-export default mergeConfig(
-  shared,
-  defineProject({
-    test: {
-      name: "node",
-      // the campaign commands are also tested on a real PostgreSQL server (campaign's own test setup)
-      globalSetup: ["../campaign/test/setup/postgres.ts"]
-    }
-  })
-)
+export default mergeConfig(shared, defineProject({ test: { name: "node" } }))

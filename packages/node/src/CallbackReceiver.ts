@@ -5,7 +5,8 @@
  * updates and incoming messages.
  *
  * ```ts
- * import { KaleyraNode, CallbackReceiver } from "@effect-kaleyra/node"
+ * import { KaleyraNode } from "@effect-kaleyra/node"
+ * import * as CallbackReceiver from "@effect-kaleyra/node/CallbackReceiver"
  *
  * Effect.gen(function*() {
  *   const { url } = yield* CallbackReceiver.serve({ secret: Redacted.make(secret), port: 8080, host: "0.0.0.0" })

@@ -6,12 +6,13 @@ import {
   MediaMessage,
   sendMedia
 } from "@effect-kaleyra/core"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { HttpApp, HttpRouter, HttpServerResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, FastCheck, Layer, Logger, LogLevel, Queue, Redacted, Runtime, type Scope } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import * as Receiver from "../src/CallbackReceiver.js"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { KaleyraNode } from "../src/index.js"
 import { type Answer, type RawRequest, rawRequest } from "./rawClient.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 

@@ -22,9 +22,10 @@ import {
   type SimulatorStats
 } from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Layer, Stream } from "effect"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { KaleyraNode } from "../src/index.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 
 const TIMEOUT_MILLIS = 400

@@ -1,10 +1,11 @@
 import { MediaMessage, sendMedia, type SendMediaError, uploadMedia } from "@effect-kaleyra/core"
 import type { FailCode } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Fiber, Inspectable, Layer, Redacted } from "effect"
 import { createHash } from "node:crypto"
 import { leakIn, observed } from "../../core/test/leaks.js"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { KaleyraNode } from "../src/index.js"
 import { closedPort, rawServer, waitUntil } from "./rawServer.js"
 import { API_KEY, buildClient, clientOptions, makeCounter, SENDER, SID, stack } from "./utils.js"
 

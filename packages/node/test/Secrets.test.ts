@@ -4,9 +4,11 @@
  * receiver, and requests to the receiver with wrong, leaked-looking or missing secrets.
  */
 import { KaleyraEvents, MediaMessage, sendMedia, uploadMedia } from "@effect-kaleyra/core"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Inspectable, Layer, Logger, LogLevel, Redacted, type Tracer } from "effect"
-import { CallbackReceiver, KaleyraNode, SimulatorServer } from "../src/index.js"
+import * as CallbackReceiver from "../src/CallbackReceiver.js"
+import { KaleyraNode } from "../src/index.js"
 
 const API_KEY = "sk-live-4c1d7e0f9a8b-api-key"
 const CALLBACK_SECRET = "cb-secret-77aa55ee33-callbacks"

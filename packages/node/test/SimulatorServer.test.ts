@@ -1,8 +1,9 @@
 import { KaleyraClient, MediaMessage, sendMedia } from "@effect-kaleyra/core"
 import { KaleyraSimulator } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope } from "effect"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { KaleyraNode } from "../src/index.js"
 import { rawRequest } from "./rawClient.js"
 import { API_KEY, clientOptions, SENDER, SID } from "./utils.js"
 
@@ -72,7 +73,9 @@ describe("SimulatorServer", () => {
 
   it.scopedLive("layer provides the server and the simulator; layerClient adds a client pointed at it", () =>
     Effect.gen(function*() {
-      const context = yield* Layer.build(SimulatorServer.layerClient({ simulator: { dailyLimit: 1 } }))
+      const context = yield* Layer.build(
+        SimulatorServer.layerClient(KaleyraNode.layer, { simulator: { dailyLimit: 1 } })
+      )
       const program = Effect.gen(function*() {
         const server = yield* SimulatorServer.SimulatorServer
         const simulator = yield* KaleyraSimulator

@@ -1,7 +1,9 @@
 import { KaleyraEvents, MediaMessage, MessageFailed, sendMedia } from "@effect-kaleyra/core"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { CallbackReceiver, KaleyraNode, SimulatorServer } from "../src/index.js"
+import * as CallbackReceiver from "../src/CallbackReceiver.js"
+import { KaleyraNode } from "../src/index.js"
 import { API_KEY } from "./utils.js"
 
 const SECRET = "templates-callback-secret"

@@ -1,11 +1,12 @@
 import type { KaleyraClient, KaleyraConfig } from "@effect-kaleyra/core"
 import type { SimulatorOptions } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { HttpClient } from "@effect/platform"
 import { Effect, Layer, Redacted } from "effect"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { KaleyraNode, SimulatorServer } from "../src/index.js"
+import { KaleyraNode } from "../src/index.js"
 
 /** A distinctive key, so that a leak is easy to find in any printout. */
 export const API_KEY = "sk-LIVE-node-7f3a9c1e5b2d-do-not-print"

@@ -23,12 +23,12 @@
  */
 import { MediaMessage, sendMedia, type SendMediaError } from "@effect-kaleyra/core"
 import { type FaultRates, faults } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { Cause, Effect, Exit, Fiber, Layer, Redacted, Scope } from "effect"
 import { readdirSync } from "node:fs"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as KaleyraNode from "../../src/KaleyraNode.js"
-import * as SimulatorServer from "../../src/SimulatorServer.js"
 
 // -----------------------------------------------------------------------------
 // options

@@ -21,6 +21,7 @@ import type * as Ledger from "@effect-kaleyra/campaign/Ledger"
 import type { KaleyraEvent } from "@effect-kaleyra/core/KaleyraEvents"
 import * as KaleyraEvents from "@effect-kaleyra/core/KaleyraEvents"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as CallbackReceiver from "@effect-kaleyra/node/CallbackReceiver"
 import type { Simulator } from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -37,7 +38,6 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import * as nodePath from "node:path"
-import * as CallbackReceiver from "./CallbackReceiver.js"
 import * as CampaignReport from "./CampaignReport.js"
 import type * as CsvCampaign from "./CsvCampaign.js"
 import * as CsvFile from "./CsvFile.js"
@@ -56,7 +56,8 @@ import {
   Problem,
   stoppable,
   takesCaption,
-  targetOptions,
+  type Target,
+  targetOption,
   usage
 } from "./internal/cli.js"
 
@@ -231,8 +232,7 @@ const serveCallbacks = (
 interface SendFlags {
   readonly concurrency: number
   readonly rate: number
-  readonly simulator: boolean
-  readonly baseUrl: Option.Option<string>
+  readonly target: Target
 }
 
 const sendOptions = {
@@ -248,13 +248,8 @@ const sendOptions = {
     ),
     Options.withDefault(80)
   ),
-  ...targetOptions
+  target: targetOption
 }
-
-const checkSendFlags = (flags: SendFlags) =>
-  Effect.gen(function*() {
-    if (flags.simulator && Option.isSome(flags.baseUrl)) return yield* usage("give --simulator or --base-url, not both")
-  })
 
 /** Sends the campaign's `Pending` rows with progress on stderr; returns the exit code. */
 const sendRows = (
@@ -281,7 +276,7 @@ const sendRows = (
     }
     const counts = { recorded: 0, unknown: 0 }
     // With --simulator, the simulator's status callbacks go through a callback receiver into this run's ledger.
-    const callbacks = flags.simulator
+    const callbacks = flags.target._tag === "Simulator"
       ? yield* Effect.gen(function*() {
         const secret = randomBytes(18).toString("base64url")
         const served = yield* serveCallbacks(ledger, { secret: Redacted.make(secret) }, counts).pipe(
@@ -293,7 +288,7 @@ const sendRows = (
       })
       : undefined
     let simulator: Simulator | undefined
-    const client = yield* acquireClient(flags, {
+    const client = yield* acquireClient(flags.target, {
       callbacks,
       onServed: (served) => {
         simulator = served
@@ -440,7 +435,6 @@ const checkCsv = (options: RunOptions) =>
 
 const runCampaign = (options: RunOptions) =>
   Effect.gen(function*() {
-    yield* checkSendFlags(options)
     if (Option.isSome(options.link) && Option.isSome(options.id)) return yield* usage("give --link or --id, not both")
     if (Option.isSome(options.ref2)) {
       return yield* usage("--ref2 is reserved in campaigns (each row's ref goes there): use --ref or --ref1")
@@ -505,7 +499,6 @@ const handleProblems = (command: string) => <R>(effect: Effect.Effect<number, Pr
 
 const runWorker = (options: SendFlags & LedgerFlags) =>
   Effect.gen(function*() {
-    yield* checkSendFlags(options)
     if (Option.isNone(options.databaseUrl) && Option.isNone(options.db)) {
       return yield* usage("give the ledger: --database-url URL (PostgreSQL; --db FILE works for one machine)")
     }

@@ -2,9 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Stream } from "effect"
 import { link, readdir, readFile, symlink, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { tempDir } from "../../node/test/utils.js"
 import * as CampaignReport from "../src/CampaignReport.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
-import { tempDir } from "./utils.js"
 
 const dir = tempDir("kaleyra-report-")
 

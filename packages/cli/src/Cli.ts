@@ -8,7 +8,8 @@
  *
  * Where it sends: `--simulator` serves the Kaleyra simulator on `127.0.0.1` for the run; `--base-url <url>` sends to
  * that server with the credentials from `KALEYRA_SID`, `KALEYRA_API_KEY` and `KALEYRA_SENDER_NUMBER`; otherwise
- * `KaleyraNode.layerConfig` (those variables, plus optionally `KALEYRA_REGION` or `KALEYRA_BASE_URL`).
+ * `KaleyraNode.layerConfig` (those variables, plus optionally `KALEYRA_REGION` or `KALEYRA_BASE_URL`). The two flags
+ * are parsed once into where to send (both together are a flag error, exit 2).
  *
  * Exit codes ({@link exitCodes}): 0 every message was sent, 1 some failed (or were not sent), 2 bad input (flags,
  * configuration, CSV rows: nothing was sent), 130 interrupted. Output goes through the {@link CliOutput} service so
@@ -44,7 +45,7 @@ import {
   print,
   printError,
   resultToJson,
-  targetOptions,
+  targetOption,
   usage
 } from "./internal/cli.js"
 
@@ -235,7 +236,7 @@ const runSendMedia = (options: SendMediaOptions) =>
       return exitCodes.badInput
     }
     const outcome = yield* Effect.scoped(
-      Effect.flatMap(acquireClient(options), (context) =>
+      Effect.flatMap(acquireClient(options.target), (context) =>
         sendMedia(CsvCampaign.toInput(validated.right)).pipe(Effect.either, Effect.provide(context)))
     )
     if (Either.isRight(outcome)) {
@@ -296,7 +297,7 @@ export const sendMediaCommand = Command.make("send-media", {
   ),
   replyTo: optionalText("reply-to", "Send as a reply to this message id"),
   json: Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout")),
-  ...targetOptions
+  target: targetOption
 }, runSendMedia).pipe(Command.withDescription("Send one media message to one or more recipients"))
 
 // ---------------------------------------------------------------------------------------------------------------

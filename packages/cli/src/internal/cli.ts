@@ -5,8 +5,12 @@ import type { SendMediaResult } from "@effect-kaleyra/core/KaleyraClient"
 import type { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
 import type { SendMediaError } from "@effect-kaleyra/core/KaleyraError"
 import * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
+import * as KaleyraNode from "@effect-kaleyra/node/KaleyraNode"
 import type { CallbackOptions, Simulator } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import type * as PlatformError from "@effect/platform/Error"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -19,8 +23,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as KaleyraNode from "../KaleyraNode.js"
-import * as SimulatorServer from "../SimulatorServer.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Output and exit codes
@@ -70,7 +72,7 @@ export interface Output {
  * @since 0.1.0
  * @category services
  */
-export class CliOutput extends Context.Tag("@effect-kaleyra/node/Cli/CliOutput")<CliOutput, Output>() {}
+export class CliOutput extends Context.Tag("@effect-kaleyra/cli/Cli/CliOutput")<CliOutput, Output>() {}
 
 export const writeTo = (stream: NodeJS.WritableStream, text: string): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
@@ -215,10 +217,17 @@ export const plural = (n: number, word: string): string => `${n} ${word}${n === 
 // Where messages go
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface Target {
-  readonly simulator: boolean
-  readonly baseUrl: Option.Option<string>
-}
+/**
+ * Where the messages go, parsed once from `--simulator` and `--base-url`: a simulator served for the run, a server
+ * at a URL (credentials from the environment), or Kaleyra as the environment configures it.
+ */
+export type Target = Data.TaggedEnum<{
+  Simulator: {}
+  Server: { readonly baseUrl: string }
+  Configured: {}
+}>
+
+export const Target = Data.taggedEnum<Target>()
 
 /** Where a simulator started with `--simulator` sends its status callbacks, if anywhere. */
 export interface SimulatorCallbacks {
@@ -257,8 +266,7 @@ export const acquireClient = (
   simulatorOptions: SimulatorCallbacks = {}
 ): Effect.Effect<Context.Context<KaleyraClient>, Problem, Scope.Scope | CliOutput> =>
   Effect.gen(function*() {
-    if (target.simulator) {
-      if (Option.isSome(target.baseUrl)) return yield* usage("give --simulator or --base-url, not both")
+    if (target._tag === "Simulator") {
       const served = yield* SimulatorServer.serve(
         simulatorOptions.callbacks === undefined ? {} : { simulator: { callbacks: simulatorOptions.callbacks } }
       ).pipe(
@@ -280,10 +288,9 @@ export const acquireClient = (
         baseUrl: served.url
       })).pipe(Effect.mapError(configProblem))
     }
-    const layer = Option.match(target.baseUrl, {
-      onNone: () => KaleyraNode.layerConfig,
-      onSome: (baseUrl) => KaleyraNode.layerConfigWith({ baseUrl })
-    })
+    const layer = target._tag === "Server"
+      ? KaleyraNode.layerConfigWith({ baseUrl: target.baseUrl })
+      : KaleyraNode.layerConfig
     return yield* Layer.build(layer).pipe(Effect.mapError(configProblem))
   })
 
@@ -294,7 +301,8 @@ export const acquireClient = (
 export const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
-export const targetOptions = {
+/** `--simulator` and `--base-url` as one {@link Target}: giving both is a flag error, like any other. */
+export const targetOption: Options.Options<Target> = Options.all({
   simulator: Options.boolean("simulator").pipe(
     Options.withDescription(
       "Send to a Kaleyra simulator started for this run on 127.0.0.1 (nothing reaches WhatsApp; no credentials needed)"
@@ -305,7 +313,20 @@ export const targetOptions = {
     "Send to this server (e.g. a running simulator), with the credentials from KALEYRA_SID, KALEYRA_API_KEY and " +
       "KALEYRA_SENDER_NUMBER"
   )
-}
+}).pipe(
+  Options.mapEffect(({ baseUrl, simulator }) =>
+    simulator && Option.isSome(baseUrl)
+      ? Effect.fail(ValidationError.invalidValue(HelpDoc.p("give --simulator or --base-url, not both")))
+      : Effect.succeed(
+        simulator
+          ? Target.Simulator()
+          : Option.match(baseUrl, {
+            onNone: () => Target.Configured(),
+            onSome: (url) => Target.Server({ baseUrl: url })
+          })
+      )
+  )
+)
 
 export const mediaOptions = {
   link: optionalText("link", "The media's public http(s) URL (give --link or --id)"),
@@ -331,8 +352,7 @@ export interface MessageFlags {
   readonly ref1: Option.Option<string>
   readonly ref2: Option.Option<string>
   readonly waSource: Option.Option<MediaMessage.WaSource>
-  readonly simulator: boolean
-  readonly baseUrl: Option.Option<string>
+  readonly target: Target
 }
 
 export const takesCaption = (type: MediaMessage.MediaType): boolean =>

@@ -12,13 +12,13 @@
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import { sendMedia } from "@effect-kaleyra/core/KaleyraClient"
 import * as MediaUpload from "@effect-kaleyra/core/MediaUpload"
+import * as NodeMedia from "@effect-kaleyra/node/NodeMedia"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { deflateSync } from "node:zlib"
-import * as NodeMedia from "../NodeMedia.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // sample files

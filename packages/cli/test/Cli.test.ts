@@ -1,10 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck } from "effect"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
 import { PassThrough } from "node:stream"
+import { API_KEY } from "../../node/test/utils.js"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
-import { captionOf, credentials, LINK, runCli, serve } from "./cliUtils.js"
-import { API_KEY } from "./utils.js"
+import { captionOf, credentials, LINK, runCli, serve, tempDir } from "./cliUtils.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // send-media
@@ -275,6 +277,26 @@ describe("kaleyra-wa send-media", () => {
       assert.strictEqual(help.code, 0)
       assert.include(help.stdout, "send-media")
       assert.include(help.stdout, "campaign")
+    }))
+
+  it.scoped("--simulator with --base-url: one flag error for every command that sends, before anything is opened", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const db = join(dir, "ledger.db")
+      const target = ["--simulator", "--base-url", "http://127.0.0.1:1"]
+      for (
+        const args of [
+          ["send-media", "--to", "+919876543210", "--type", "image", "--link", LINK, "--json", ...target],
+          ["campaign", "run", "--csv", join(dir, "x.csv"), "--type", "image", "--link", LINK, "--db", db, ...target],
+          ["campaign", "worker", "--db", db, ...target]
+        ]
+      ) {
+        const result = yield* runCli(args, credentials)
+        assert.strictEqual(result.code, 2, args.join(" "))
+        assert.include(result.stderr, "give --simulator or --base-url, not both", args.join(" "))
+        assert.notInclude(result.stderr, "simulator at", args.join(" "))
+        assert.isFalse(existsSync(db), args.join(" "))
+      }
     }))
 })
 

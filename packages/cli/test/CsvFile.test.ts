@@ -3,9 +3,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, FastCheck, Stream } from "effect"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { tempDir } from "../../node/test/utils.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
 import * as CsvFile from "../src/CsvFile.js"
-import { tempDir } from "./utils.js"
 
 const dir = tempDir("kaleyra-csvfile-")
 

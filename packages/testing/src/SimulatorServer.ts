@@ -1,6 +1,7 @@
 /**
  * The Kaleyra simulator of `@effect-kaleyra/testing`, served over HTTP on a local port: for integration tests, the
- * demo and the benchmarks.
+ * demo and the benchmarks. A Node entry (`@effect-kaleyra/testing/SimulatorServer`, on `node:http`), kept out of the
+ * package's index so that the in-memory simulator loads anywhere.
  *
  * The server is a bare `node:http` server that hands each request to `simulator.handle` (no router, no platform
  * request objects), listening on `127.0.0.1` and an ephemeral port by default. It closes with its scope, idle
@@ -18,7 +19,7 @@
  *   const { simulator, url } = yield* SimulatorServer.serve()
  *   yield* simulator.failNext("E110")
  *   const result = yield* sendMedia(message).pipe(
- *     Effect.provide(KaleyraNode.layer({ baseUrl: url, sid: simulator.options.sid, ... }))
+ *     Effect.provide(KaleyraNode.layer({ baseUrl: url, sid: simulator.options.sid, ... })) // @effect-kaleyra/node
  *   )
  * }).pipe(Effect.scoped)
  * ```
@@ -28,8 +29,6 @@
 import type * as KaleyraClient from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraConfig from "@effect-kaleyra/core/KaleyraConfig"
 import type { KaleyraEvents } from "@effect-kaleyra/core/KaleyraEvents"
-import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -40,7 +39,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import * as KaleyraNode from "./KaleyraNode.js"
+import * as KaleyraSimulator from "./KaleyraSimulator.js"
 
 /**
  * Options of `serve`: where to listen, the simulator to serve (or its options), how long closing waits.
@@ -90,7 +89,7 @@ export interface Served {
  * @since 0.1.0
  * @category errors
  */
-export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/node/ServeError")("ServeError", {
+export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/testing/ServeError")("ServeError", {
   host: Schema.String,
   port: Schema.Number,
   /** The system error code, e.g. `EADDRINUSE`. */
@@ -111,7 +110,9 @@ export class ServeError extends Schema.TaggedError<ServeError>("@effect-kaleyra/
  * @since 0.1.0
  * @category tags
  */
-export class SimulatorServer extends Context.Tag("@effect-kaleyra/node/SimulatorServer")<SimulatorServer, Served>() {}
+export class SimulatorServer
+  extends Context.Tag("@effect-kaleyra/testing/SimulatorServer")<SimulatorServer, Served>()
+{}
 
 const isSimulator = (
   u: KaleyraSimulator.SimulatorOptions | KaleyraSimulator.Simulator | undefined
@@ -392,22 +393,30 @@ export interface ClientOptions extends ServeOptions {
 }
 
 /**
- * A simulator served on a loopback port and a `KaleyraClient` (over the lean undici client, through a real socket)
- * pointed at it with the simulator's SID, API key and first sender number: the whole stack, for integration tests.
+ * A simulator served on a loopback port and a `KaleyraClient` pointed at it with the simulator's SID, API key and
+ * first sender number: the whole stack, for integration tests. The client's layer is given (e.g. `KaleyraNode.layer`
+ * of `@effect-kaleyra/node`, the lean undici client through a real socket), so that this package does not depend on a
+ * transport.
+ *
+ * ```ts
+ * SimulatorServer.layerClient(KaleyraNode.layer, { simulator: { dailyLimit: 1 } })
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerClient = (
+export const layerClient = <E, R>(
+  client: (options: KaleyraConfig.Options) => Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, E, R>,
   options: ClientOptions = {}
 ): Layer.Layer<
   KaleyraClient.KaleyraClient | KaleyraEvents | SimulatorServer | KaleyraSimulator.KaleyraSimulator,
-  ServeError | ConfigError.ConfigError
+  ServeError | E,
+  R
 > => {
   const server = layer(options)
-  const client = Layer.unwrapEffect(
+  const clientLayer = Layer.unwrapEffect(
     Effect.map(SimulatorServer, ({ simulator, url }) =>
-      KaleyraNode.layer({
+      client({
         sid: simulator.options.sid,
         apiKey: Redacted.make(simulator.options.apiKey),
         senderNumber: simulator.options.senderNumbers[0] ?? "919999999999",
@@ -415,5 +424,5 @@ export const layerClient = (
         ...options.client
       }))
   )
-  return Layer.provideMerge(client, server)
+  return Layer.provideMerge(clientLayer, server)
 }

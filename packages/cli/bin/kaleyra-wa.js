@@ -9,7 +9,7 @@ if (existsSync(program)) {
   await import(program.href)
 } else {
   process.stderr.write(
-    "kaleyra-wa: this copy of @effect-kaleyra/node is not built (no dist/). In its repository, run `pnpm build` first,"
+    "kaleyra-wa: this copy of @effect-kaleyra/cli is not built (no dist/). In its repository, run `pnpm build` first,"
       + " or `pnpm --silent kaleyra-wa ...` to run it from the sources.\n"
   )
   process.exitCode = 1

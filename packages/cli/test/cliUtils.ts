@@ -1,13 +1,13 @@
 import type { SentMessage } from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { assert } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
 import { spawn } from "node:child_process"
 import { readFile, writeFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
+import { API_KEY, SENDER, SID, tempDir as utilsTempDir } from "../../node/test/utils.js"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
-import { SimulatorServer } from "../src/index.js"
-import { API_KEY, SENDER, SID, tempDir as utilsTempDir } from "./utils.js"
 
 export const credentials = { KALEYRA_SID: SID, KALEYRA_API_KEY: API_KEY, KALEYRA_SENDER_NUMBER: SENDER }
 

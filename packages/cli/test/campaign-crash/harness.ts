@@ -3,8 +3,8 @@
  * simulator served in this process with faults and a hook that kills the worker when a request arrives, and workers
  * spawned with a kill plan.
  */
-import { SimulatorServer } from "@effect-kaleyra/node"
 import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type ChildProcess, spawn } from "node:child_process"
