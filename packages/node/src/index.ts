@@ -25,3 +25,11 @@ export * as NodeMedia from "./NodeMedia.js"
  * @since 0.1.0
  */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+/**
+ * The lean `KaleyraTransport` on an undici `Dispatcher` that `KaleyraNode.layer` sends through: one dispatch per send or
+ * upload, the deadline enforced in the dispatch.
+ *
+ * @since 0.1.0
+ */
+export * as UndiciTransport from "./UndiciTransport.js"

@@ -617,7 +617,7 @@ export const toServerResponse: (response: SimResponse) => HttpServerResponse.Htt
  * `latency` delays the response and `silent` never completes (on the `Clock`); `drip` streams the body a few bytes at
  * a time; `huge` streams its generated body (pulled as the server writes it); a `reset` interrupts the handler, which
  * a platform server turns into an aborted or failed response (an `HttpApp` cannot reset its socket: serve the
- * simulator with the node package's `SimulatorServer` for real resets). An ordinary answer is {@link toServerResponse}.
+ * simulator with `@effect-kaleyra/testing/SimulatorServer` for real resets). An ordinary answer is {@link toServerResponse}.
  *
  * @since 0.1.0
  * @category conversions
