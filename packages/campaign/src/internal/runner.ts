@@ -284,6 +284,7 @@ export const run = (
       let exhausted = false
       // an outcomes' commit is committing intents: the input must not end before it hands the rows over
       let handing = false
+      const handed = makeSignal()
       let inputEnded = false
       const inFlight = new Map<number, InFlight>()
       let nextIndex = 0
@@ -317,10 +318,15 @@ export const run = (
         function*() {
           for (;;) {
             if (ready.length > 0) return handOver(ready.splice(0))
-            if (halted && !handing) return yield* end
+            if (halted) {
+              if (!handing) return yield* end
+              yield* handed.wait
+              continue
+            }
             const n = yield* permits.takeAll
-            if (n === 0 || halted) {
-              if (n > 0) permits.release(n)
+            if (n === 0) continue
+            if (halted) {
+              permits.release(n)
               continue
             }
             if (claimed.length === 0 && !exhausted) {
@@ -335,8 +341,13 @@ export const run = (
             const rows = claimed.splice(0, n)
             if (rows.length < n) permits.release(n - rows.length)
             if (rows.length === 0) {
-              // every row is claimed: the input ends once no outcomes' commit is handing rows over
-              if (handing || ready.length > 0) continue
+              // every row is claimed: the input ends once no outcomes' commit is handing rows over (waiting for it, not
+              // for the permits just given back, which are there at once)
+              if (ready.length > 0) continue
+              if (handing) {
+                yield* handed.wait
+                continue
+              }
               return yield* end
             }
             if (halted) {
@@ -346,10 +357,10 @@ export const run = (
             }
             const now = yield* Clock.currentTimeMillis
             const seqs = rows.map((row) => row.seq)
-            const { sending, wait } = yield* ledgerOp("commit intents")(
+            const { first, sending } = yield* ledgerOp("commit intents")(
               Store.commitIntents(ledger, campaignId, workerId, seqs, now, pacer?.reservation)
             )
-            if (pacer !== undefined && wait !== undefined) yield* pacer.add(wait, sending.size)
+            if (pacer !== undefined && first !== undefined) yield* pacer.add(first, sending.size)
             if (hooks.afterIntent !== undefined) yield* hooks.afterIntent(seqs)
             const started = rows.filter((row) => sending.has(row.seq))
             if (started.length < rows.length) permits.release(rows.length - started.length)
@@ -485,7 +496,7 @@ export const run = (
                 ? yield* Store.claim(ledger, campaignId, workerId, claimSize)
                 : []
               const rows = [...next, ...more.slice(0, free - next.length)]
-              if (rows.length === 0) return { rows, more, sending: new Set<number>(), wait: undefined }
+              if (rows.length === 0) return { rows, more, sending: new Set<number>(), first: undefined }
               const intents = yield* Store.commitIntents(
                 ledger,
                 campaignId,
@@ -498,6 +509,7 @@ export const run = (
             })).pipe(Effect.onError(() =>
               Effect.sync(() => {
                 handing = false
+                handed.wake()
               })
             ))
           )
@@ -513,8 +525,8 @@ export const run = (
               yield* hooks.afterClaim(committed.more.map((row) => row.seq))
             }
             if (committed.rows.length > 0) {
-              if (pacer !== undefined && committed.wait !== undefined) {
-                yield* pacer.add(committed.wait, committed.sending.size)
+              if (pacer !== undefined && committed.first !== undefined) {
+                yield* pacer.add(committed.first, committed.sending.size)
               }
               if (hooks.afterIntent !== undefined) yield* hooks.afterIntent(committed.rows.map((row) => row.seq))
               for (const row of committed.rows) {
@@ -527,6 +539,7 @@ export const run = (
           }
           // wakes the input: rows to hand over, permits, or (after a stop) the end
           handing = false
+          handed.wake()
           permits.release(free - started)
           for (const o of outcomes) if (!o.notAttempted) attempted++
           if (options.onOutcome !== undefined) {
