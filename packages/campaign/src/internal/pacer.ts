@@ -24,8 +24,8 @@ const MARGIN = 0.03
 export interface Pacer {
   /** What `Store.commitIntents` reserves slots with. */
   readonly reservation: { readonly sender: string; readonly spacing: number }
-  /** Slots reserved with a chunk's intents: `count` slots from `wait` milliseconds from now. */
-  readonly add: (wait: number, count: number) => Effect.Effect<void>
+  /** Slots reserved with a chunk's intents: `count` slots from the local time `first`. */
+  readonly add: (first: number, count: number) => Effect.Effect<void>
   /** For `sendMediaBatch`'s `rateLimiter`: every attempt waits for a slot. A database failure is a defect. */
   readonly limiter: RateLimiter.RateLimiter
   /** A 429: every worker of the sender number waits `delay` from now. */
@@ -50,12 +50,13 @@ export const make = (
     // reservation for all of them, made by one of them while the others wait for it.
     let waiting = 0
     const lock = Effect.unsafeMakeSemaphore(1)
-    const addSlots = (wait: number, count: number) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const first = now + Math.max(0, wait)
+    const addFrom = (first: number, count: number) =>
+      Effect.sync(() => {
         for (let i = 0; i < count; i++) slots.push(first + i * spacing)
         slots.sort((a, b) => a - b)
       })
+    const addSlots = (wait: number, count: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => addFrom(now + Math.max(0, wait), count))
     const take: Effect.Effect<number> = lock.withPermits(1)(Effect.suspend(function next(): Effect.Effect<number> {
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         let stale = 0
@@ -100,7 +101,7 @@ export const make = (
 
     return {
       reservation: { sender, spacing },
-      add: addSlots,
+      add: addFrom,
       limiter: (<A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.zipRight(acquire, effect)) as RateLimiter.RateLimiter,
       pushBack: (delay) =>

@@ -3,7 +3,7 @@
  * outcomes. The invariant: a row's request is written only after its intent (`Sending`) is committed, and at most
  * `concurrency` rows are `Sending` at once (so a crash leaves at most that many `Ambiguous`).
  */
-import { sendMediaBatch } from "@effect-kaleyra/core/Batch"
+import { type BatchResult, sendMediaBatch } from "@effect-kaleyra/core/Batch"
 import { KaleyraClient } from "@effect-kaleyra/core/KaleyraClient"
 import type * as KaleyraError from "@effect-kaleyra/core/KaleyraError"
 import type * as MediaMessage from "@effect-kaleyra/core/MediaMessage"
@@ -77,42 +77,72 @@ const pidAlive = (pid: number): boolean => {
 
 const randomId = (): string => Math.random().toString(36).slice(2, 10)
 
-/** Counts the permits of rows that may be `Sending` (intent committed, outcome not yet). */
+/**
+ * Counts the permits of rows that may be `Sending` (intent committed, outcome not yet), and wakes the batch's input
+ * when permits come back or rows whose intents were committed with outcomes are ready to hand over.
+ */
 const makePermits = (initial: number) => {
   let available = initial
   let waiter: (() => void) | undefined
-  let closed = false
+  // a wake with nobody waiting: the next wait returns at once
+  let signalled = false
+  const wake = () => {
+    const w = waiter
+    waiter = undefined
+    if (w === undefined) signalled = true
+    else w()
+  }
   return {
-    /** Waits for at least one permit and takes all there are; 0 once closed. */
+    /** Waits for a permit or a `wake`, and takes all the permits there are (0: woken without any). */
     takeAll: Effect.async<number>((resume) => {
-      const attempt = () => {
-        if (closed) return resume(Effect.succeed(0))
-        if (available > 0) {
-          const n = available
-          available = 0
-          return resume(Effect.succeed(n))
-        }
-        waiter = attempt
+      waiter = () => {
+        signalled = false
+        const n = available
+        available = 0
+        resume(Effect.succeed(n))
       }
-      attempt()
+      if (signalled || available > 0) wake()
       return Effect.sync(() => {
         waiter = undefined
       })
     }),
     release: (n: number) => {
       available += n
-      const w = waiter
-      waiter = undefined
-      w?.()
+      wake()
     },
-    close: () => {
-      closed = true
+    wake
+  }
+}
+
+/** A signal: `wait` returns at the next `wake` (at once if one came while nobody waited). */
+const makeSignal = () => {
+  let waiter: (() => void) | undefined
+  let signalled = false
+  return {
+    wait: Effect.async<void>((resume) => {
+      if (signalled) {
+        signalled = false
+        return resume(Effect.void)
+      }
+      waiter = () => {
+        signalled = false
+        resume(Effect.void)
+      }
+      return Effect.sync(() => {
+        waiter = undefined
+      })
+    }),
+    wake: () => {
       const w = waiter
       waiter = undefined
-      w?.()
+      if (w === undefined) signalled = true
+      else w()
     }
   }
 }
+
+/** How long a commit of outcomes waits for the results of the other rows in flight. */
+const LINGER = Duration.millis(4)
 
 interface InFlight {
   readonly seq: number
@@ -165,7 +195,7 @@ export const run = (
       let pause: Campaign.PauseInfo | undefined
       const stopSending = Effect.suspend(() => {
         halted = true
-        permits.close()
+        permits.wake()
         return Deferred.succeed(halt, undefined)
       })
       // One row first: an account-wide error (a wrong key) then costs one request, not `concurrency`.
@@ -243,12 +273,19 @@ export const run = (
         }
       }
 
-      // The input of the batch: rows claimed a chunk at a time, their intents committed just before they are handed
-      // over (as many as there are permits).
+      // The input of the batch: rows claimed a chunk at a time, their intents committed before they are handed over
+      // (as many as there are permits). Mostly in the transaction that commits the outcomes of the rows whose permits
+      // they take (one commit, one wait for the disk, for both), then handed over here as `ready`; by the input itself
+      // when it has permits and no row is ready (the first row, or when the outcomes' commit found none to claim).
       // small enough that several workers share a campaign of a few hundred rows
       const claimSize = Math.max(8, concurrency * 2)
-      let claimed: Array<Store.ClaimedRow> = []
+      const claimed: Array<Store.ClaimedRow> = []
+      const ready: Array<Store.ClaimedRow> = []
       let exhausted = false
+      // an outcomes' commit is committing intents: the input must not end before it hands the rows over
+      let handing = false
+      const handed = makeSignal()
+      let inputEnded = false
       const inFlight = new Map<number, InFlight>()
       let nextIndex = 0
       // No Pending row left: while other workers hold rows, wait and recover those of the workers that died (their
@@ -267,49 +304,67 @@ export const run = (
               )
           )
       )
+      // Rows whose intents are committed, to the batch (after a stop too: the batch reports them `NotAttempted`).
+      const handOver = (rows: ReadonlyArray<Store.ClaimedRow>): Chunk.Chunk<MediaMessage.SendMediaInput> =>
+        Chunk.unsafeFromArray(rows.map((row) => {
+          inFlight.set(nextIndex++, { seq: row.seq, line: row.line })
+          return JSON.parse(row.input) as MediaMessage.SendMediaInput
+        }))
+      const end = Effect.suspend(() => {
+        inputEnded = true
+        return Effect.fail(Option.none())
+      })
       const pull: Effect.Effect<Chunk.Chunk<MediaMessage.SendMediaInput>, Option.Option<LedgerError>> = Effect.gen(
         function*() {
           for (;;) {
+            if (ready.length > 0) return handOver(ready.splice(0))
             if (halted) {
-              return yield* Effect.fail(Option.none())
+              if (!handing) return yield* end
+              yield* handed.wait
+              continue
             }
             const n = yield* permits.takeAll
-            if (n === 0) {
-              return yield* Effect.fail(Option.none())
+            if (n === 0) continue
+            if (halted) {
+              permits.release(n)
+              continue
             }
             if (claimed.length === 0 && !exhausted) {
-              claimed = [...yield* ledgerOp("claim rows")(claimOrWait)]
-              if (claimed.length === 0) {
+              const rows = yield* ledgerOp("claim rows")(claimOrWait)
+              if (rows.length === 0) {
                 exhausted = true
-              } else if (hooks.afterClaim !== undefined) {
-                yield* hooks.afterClaim(claimed.map((row) => row.seq))
+              } else {
+                claimed.push(...rows)
+                if (hooks.afterClaim !== undefined) yield* hooks.afterClaim(rows.map((row) => row.seq))
               }
             }
             const rows = claimed.splice(0, n)
             if (rows.length < n) permits.release(n - rows.length)
-            if (rows.length === 0) return yield* Effect.fail(Option.none())
+            if (rows.length === 0) {
+              // every row is claimed: the input ends once no outcomes' commit is handing rows over (waiting for it, not
+              // for the permits just given back, which are there at once)
+              if (ready.length > 0) continue
+              if (handing) {
+                yield* handed.wait
+                continue
+              }
+              return yield* end
+            }
             if (halted) {
               permits.release(rows.length)
               claimed.unshift(...rows)
-              return yield* Effect.fail(Option.none())
+              continue
             }
             const now = yield* Clock.currentTimeMillis
             const seqs = rows.map((row) => row.seq)
-            const { sending, wait } = yield* ledgerOp("commit intents")(
+            const { first, sending } = yield* ledgerOp("commit intents")(
               Store.commitIntents(ledger, campaignId, workerId, seqs, now, pacer?.reservation)
             )
-            if (pacer !== undefined && wait !== undefined) yield* pacer.add(wait, sending.size)
+            if (pacer !== undefined && first !== undefined) yield* pacer.add(first, sending.size)
             if (hooks.afterIntent !== undefined) yield* hooks.afterIntent(seqs)
-            const inputs: Array<MediaMessage.SendMediaInput> = []
-            for (const row of rows) {
-              if (!sending.has(row.seq)) {
-                permits.release(1)
-                continue
-              }
-              inFlight.set(nextIndex++, { seq: row.seq, line: row.line })
-              inputs.push(JSON.parse(row.input) as MediaMessage.SendMediaInput)
-            }
-            if (inputs.length > 0) return Chunk.unsafeFromArray(inputs)
+            const started = rows.filter((row) => sending.has(row.seq))
+            if (started.length < rows.length) permits.release(rows.length - started.length)
+            if (started.length > 0) return handOver(started)
           }
         }
       ).pipe(Effect.mapError((e) => Option.isOption(e) ? e : Option.some(e)))
@@ -321,14 +376,41 @@ export const run = (
         ordered: false,
         stop: Deferred.await(halt),
         ...(rateLimiter !== undefined ? { rateLimiter } : { rateLimit: false })
-      }).pipe(
-        Stream.provideService(KaleyraClient, batchClient),
-        // Outcomes committed a group at a time: a commit waits for the disk (SQLite: fsync), so one for the results
-        // that arrive within a few milliseconds, not one each.
-        Stream.groupedWithin(Math.max(64, concurrency * 4), "4 millis")
-      )
+      }).pipe(Stream.provideService(KaleyraClient, batchClient))
 
-      yield* Stream.runForEach(results, (chunk) =>
+      // Outcomes committed a group at a time (a commit waits for the disk: SQLite's fsync): the results that came
+      // while the previous commit ran, and those of the other rows in flight that come within a few milliseconds.
+      const arrived: Array<BatchResult<MediaMessage.SendMediaInput, number>> = []
+      let resultsEnded = false
+      // what the committer waits for: a first result, or (lingering) the results of every row in flight
+      let committer: "busy" | "idle" | "lingering" = "busy"
+      const arrival = makeSignal()
+      const receive = Stream.runForEachChunk(results, (chunk) =>
+        Effect.sync(() => {
+          for (const result of chunk) arrived.push(result)
+          if (committer === "idle" || (committer === "lingering" && arrived.length >= inFlight.size)) arrival.wake()
+        })).pipe(Effect.ensuring(Effect.sync(() => {
+          resultsEnded = true
+          arrival.wake()
+        })))
+      const commitAll = Effect.gen(function*() {
+        for (;;) {
+          if (arrived.length === 0) {
+            if (resultsEnded) return
+            committer = "idle"
+            yield* arrival.wait
+            committer = "busy"
+            continue
+          }
+          if (!resultsEnded && arrived.length < inFlight.size) {
+            committer = "lingering"
+            yield* Effect.raceFirst(arrival.wait, Effect.sleep(LINGER))
+            committer = "busy"
+          }
+          yield* commitResults(arrived.splice(0))
+        }
+      })
+      const commitResults = (chunk: ReadonlyArray<BatchResult<MediaMessage.SendMediaInput, number>>) =>
         Effect.gen(function*() {
           const outcomes: Array<Store.Outcome> = []
           const reported: Array<Campaign.RowOutcome> = []
@@ -397,28 +479,81 @@ export const run = (
           }
           if (outcomes.length === 0) return
           const now = yield* Clock.currentTimeMillis
-          yield* ledgerOp("commit outcomes")(
-            Store.commitOutcomes(ledger, campaignId, workerId, outcomes, now, pauseNow)
+          // After the first outcome that is not an account-wide error, all the permits.
+          const opening = !opened && outcomes.some((o) => o.state !== "Pending")
+          if (opening) opened = true
+          const free = outcomes.length + (opening ? concurrency - 1 : 0)
+          // The rows that take the freed permits: their intents in this same commit (no request is written before it).
+          const mayStart = !halted && !inputEnded && pause === undefined && pauseNow === undefined
+          const next = mayStart ? claimed.splice(0, free) : []
+          const hand = mayStart && (next.length > 0 || !exhausted)
+          handing = hand
+          const committed = yield* ledgerOp("commit outcomes")(
+            ledger.sql.withTransaction(Effect.gen(function*() {
+              yield* Store.commitOutcomes(ledger, campaignId, workerId, outcomes, now, pauseNow)
+              if (!hand) return undefined
+              const more = next.length < free && !exhausted
+                ? yield* Store.claim(ledger, campaignId, workerId, claimSize)
+                : []
+              const rows = [...next, ...more.slice(0, free - next.length)]
+              if (rows.length === 0) return { rows, more, sending: new Set<number>(), first: undefined }
+              const intents = yield* Store.commitIntents(
+                ledger,
+                campaignId,
+                workerId,
+                rows.map((row) => row.seq),
+                now,
+                pacer?.reservation
+              )
+              return { rows, more, ...intents }
+            })).pipe(Effect.onError(() =>
+              Effect.sync(() => {
+                handing = false
+                handed.wake()
+              })
+            ))
           )
           if (pauseNow !== undefined) {
             pause = { ...pauseNow, at: now }
             yield* stopSending
           }
-          // After the first outcome that is not an account-wide error, all the permits.
-          if (!opened && outcomes.some((o) => o.state !== "Pending")) {
-            opened = true
-            permits.release(concurrency - 1)
-          }
-          permits.release(outcomes.length)
-          for (const o of outcomes) if (!o.notAttempted) attempted++
           if (hooks.afterOutcome !== undefined) yield* hooks.afterOutcome(outcomes.map((o) => o.seq))
+          let started = 0
+          if (committed !== undefined) {
+            claimed.push(...committed.more.slice(free - next.length))
+            if (committed.more.length > 0 && hooks.afterClaim !== undefined) {
+              yield* hooks.afterClaim(committed.more.map((row) => row.seq))
+            }
+            if (committed.rows.length > 0) {
+              if (pacer !== undefined && committed.first !== undefined) {
+                yield* pacer.add(committed.first, committed.sending.size)
+              }
+              if (hooks.afterIntent !== undefined) yield* hooks.afterIntent(committed.rows.map((row) => row.seq))
+              for (const row of committed.rows) {
+                if (committed.sending.has(row.seq)) {
+                  ready.push(row)
+                  started++
+                }
+              }
+            }
+          }
+          // wakes the input: rows to hand over, permits, or (after a stop) the end
+          handing = false
+          handed.wake()
+          permits.release(free - started)
+          for (const o of outcomes) if (!o.notAttempted) attempted++
           if (options.onOutcome !== undefined) {
             for (const outcome of reported) yield* options.onOutcome(outcome)
           }
-        })).pipe(
-          // A failure of the shared pacer's database is a defect inside the batch (a rate limiter cannot fail).
-          Effect.catchAllDefect((defect) => defect instanceof LedgerError ? Effect.fail(defect) : Effect.die(defect))
-        )
+        })
+
+      // The batch's own failure (after its last result) comes once every result it gave is committed.
+      const [received] = yield* Effect.all([Effect.exit(receive), commitAll], { concurrency: 2 })
+      yield* Effect.catchAllDefect(
+        received,
+        // A failure of the shared pacer's database is a defect inside the batch (a rate limiter cannot fail).
+        (defect) => defect instanceof LedgerError ? Effect.fail(defect) : Effect.die(defect)
+      )
 
       return yield* summarize(ledger, campaignId, attempted, pause)
     }).pipe(

@@ -4,6 +4,7 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Ledger from "../Ledger.js"
 
@@ -261,8 +262,8 @@ export const claim = (
 /**
  * Commits the intents of claimed rows (`Claimed` -> `Sending`) in one statement; returns the rows that are now
  * `Sending` (a row recovered meanwhile by another worker is left out, and must not be sent). With `slots`, reserves
- * in the same transaction one send slot per row of the sender number's pacer, and returns how long until the first
- * (no extra commit: see `Pacer`).
+ * in the same transaction one send slot per row of the sender number's pacer, and returns the local time of the first
+ * (no extra commit: see `Pacer`), read as the reservation returns: the rest of the transaction must not delay it.
  */
 export const commitIntents = (
   ledger: Service,
@@ -271,7 +272,7 @@ export const commitIntents = (
   seqs: ReadonlyArray<number>,
   now: number,
   slots: { readonly sender: string; readonly spacing: number } | undefined
-): Effect.Effect<{ readonly sending: ReadonlySet<number>; readonly wait: number | undefined }, SqlError> => {
+): Effect.Effect<{ readonly sending: ReadonlySet<number>; readonly first: number | undefined }, SqlError> => {
   const update = Effect.map(
     ledger.sql<{ readonly seq: number }>`UPDATE kaleyra_campaign_row
       SET state = 'Sending', attempts = attempts + 1, intent_at = ${now}
@@ -280,14 +281,17 @@ export const commitIntents = (
       RETURNING seq`,
     (rows) => new Set(rows.map((row) => row.seq))
   )
-  if (slots === undefined) return Effect.map(update, (sending) => ({ sending, wait: undefined }))
+  if (slots === undefined) return Effect.map(update, (sending) => ({ sending, first: undefined }))
   return ledger.sql.withTransaction(Effect.flatMap(update, (sending): Effect.Effect<
-    { readonly sending: ReadonlySet<number>; readonly wait: number | undefined },
+    { readonly sending: ReadonlySet<number>; readonly first: number | undefined },
     SqlError
   > =>
     sending.size === 0
-      ? Effect.succeed({ sending, wait: undefined })
-      : Effect.map(reserveSlots(ledger, slots.sender, sending.size, slots.spacing), (wait) => ({ sending, wait }))))
+      ? Effect.succeed({ sending, first: undefined })
+      : Effect.flatMap(
+        reserveSlots(ledger, slots.sender, sending.size, slots.spacing),
+        (wait) => Effect.map(Clock.currentTimeMillis, (now) => ({ sending, first: now + Math.max(0, wait) }))
+      )))
 }
 
 /** Rows claimed or being sent by other workers (alive or not yet known dead). */
