@@ -167,10 +167,10 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
   }
 
   const rates = (name: string) => results.get(name)?.map((r) => r.rate) ?? []
-  const undiciRates = rates("undici Pool")
-  const libraryRates = rates("library (KaleyraNode.layer)")
-  const fetchRates = rates("fetch")
-  const transportRates = rates("transport only (UndiciHttpClient)")
+  const undiciRates = rates(contenderNames.undici)
+  const libraryRates = rates(contenderNames.library)
+  const fetchRates = rates(contenderNames.fetch)
+  const transportRates = rates(contenderNames.transport)
   const transportMedian = median(transportRates)
   const undiciMedian = median(undiciRates)
   const libraryMedian = median(libraryRates)
@@ -232,10 +232,10 @@ export const runHttp = async (server: ServerProcess, options: HttpOptions): Prom
   )
   const cpuOf = (name: string) => median(results.get(name)?.map((r) => r.cpuMicros) ?? [])
   return {
-    undiciCpuMicros: cpuOf("undici Pool"),
-    libraryCpuMicros: cpuOf("library (KaleyraNode.layer)"),
-    fetchCpuMicros: cpuOf("fetch"),
-    transportCpuMicros: cpuOf("transport only (UndiciHttpClient)"),
+    undiciCpuMicros: cpuOf(contenderNames.undici),
+    libraryCpuMicros: cpuOf(contenderNames.library),
+    fetchCpuMicros: cpuOf(contenderNames.fetch),
+    transportCpuMicros: cpuOf(contenderNames.transport),
     transport: transportRates,
     transportMedian,
     transportOverUndici: transportMedian / undiciMedian,

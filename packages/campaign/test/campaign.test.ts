@@ -1,3 +1,4 @@
+import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
@@ -18,7 +19,7 @@ describe.each(ledgers)("Campaign on $name", ({ layer }) => {
 
   it.live("stores every row, sends each once, reports them in order", () =>
     provide(Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       const info = yield* Campaign.create({ name: "c", rows: rows(50), fingerprint: "f1" })
       assert.strictEqual(info.total, 50)
       assert.isTrue(info.imported)
@@ -72,7 +73,7 @@ describe.each(ledgers)("Campaign on $name", ({ layer }) => {
 
   it.live("resume sends exactly the Pending rows", () =>
     provide(Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* Campaign.create({ name: "c", rows: rows(40) })
       const stop = yield* Deferred.make<void>()
       let outcomes = 0
@@ -99,7 +100,7 @@ describe.each(ledgers)("Campaign on $name", ({ layer }) => {
 
   it.live("an interrupted run leaves its Sending rows Ambiguous and its claimed rows Pending, and loses none", () =>
     provide(Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* Campaign.create({ name: "c", rows: rows(30) })
       const reached = yield* Deferred.make<ReadonlyArray<number>>()
       // the first intents are committed, then the run is interrupted before their requests are written

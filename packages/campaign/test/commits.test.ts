@@ -1,3 +1,4 @@
+import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -62,7 +63,7 @@ describe("Campaign on SQLite: commits", () => {
           const commits = walCommits(file) - before
           assert.strictEqual(summary.sent, n)
           assert.strictEqual(early, 0, "no request before its intent is committed")
-          const refs = yield* acceptedRefs(yield* KaleyraTest.simulator)
+          const refs = yield* acceptedRefs(yield* KaleyraSimulator.KaleyraSimulator)
           assert.isTrue(refs.size === n && [...refs.values()].every((count) => count === 1))
           // one commit per row (its intent with the previous row's outcome), plus the claims and the run's own few;
           // an intent committed on its own would make it two per row

@@ -1,4 +1,4 @@
-import type * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
+import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
@@ -30,7 +30,7 @@ describe.each(ledgers)("on $name", ({ layer }) => {
     "%s (%s) pauses the campaign: its rows stay Pending until a run after the fix",
     ([code, tag]) =>
       provide(Effect.gen(function*() {
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         const input = rows(30)
         yield* Campaign.create({ name: "c", rows: input })
         // every send to row 12's recipient fails with the account-wide error
@@ -71,7 +71,7 @@ describe.each(ledgers)("on $name", ({ layer }) => {
   it.live("a wrong API key costs one request: the run starts with one row", () =>
     provide(
       Effect.gen(function*() {
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         yield* Campaign.create({ name: "c", rows: rows(20) })
         const summary = yield* Campaign.run({ name: "c", concurrency: 8, ...unthrottled })
         assert.strictEqual(summary.paused?.reason, "IncorrectCredentials")
@@ -84,7 +84,7 @@ describe.each(ledgers)("on $name", ({ layer }) => {
   it.live("resendAmbiguous sends only the Ambiguous rows", () =>
     provide(
       Effect.gen(function*() {
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         yield* Campaign.create({ name: "c", rows: rows(12) })
         // the first two requests are never answered: the client's timeout leaves them Ambiguous
         yield* simulator.injectNext("silent", { times: 2 })

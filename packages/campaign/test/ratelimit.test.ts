@@ -1,3 +1,4 @@
+import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -16,7 +17,7 @@ describe.each(ledgers)("the sender's rate limit on $name", ({ layer }) => {
       transformClient: HttpClient.tapRequest(() => Effect.sync(() => sends.push(Date.now())))
     })
     return Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* Campaign.create({ name: "c", rows: rows(45) })
       const rateLimit = { limit: 15, interval: "1 second" } as const
       const stop = Effect.sleep("1200 millis")

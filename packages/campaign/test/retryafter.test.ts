@@ -1,3 +1,4 @@
+import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
@@ -12,7 +13,7 @@ describe("a 429 whose Retry-After is longer than maxRetryAfter", () => {
     "pauses the campaign (reason RateLimited) instead of pushing the shared rate limit back by a day",
     () =>
       Effect.gen(function*() {
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         yield* Campaign.create({ name: "c", rows: rows(20) })
         // the first request (the run starts with one row) is answered 429 with `Retry-After: 86400`
         yield* simulator.injectNext("429-retry-after", { retryAfter: 86400 })

@@ -72,7 +72,7 @@ describe.each(ledgers)("delivery statuses on $name", ({ layer }) => {
 
   it.live("a status carrying an Ambiguous row's ref resolves it to Sent", () =>
     provide(Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* Campaign.create({ name: "c", rows: rows(3) })
       // accepted by Kaleyra, but the connection is reset before the answer: the row is Ambiguous
       yield* simulator.injectNext("reset-after-body")
@@ -100,7 +100,7 @@ describe.each(ledgers)("delivery statuses on $name", ({ layer }) => {
       const deliver: KaleyraSimulator.DeliverCallback = (_url, body) =>
         Campaign.recordCallback(body).pipe(Effect.provideService(Ledger.Ledger, ledger))
       yield* Effect.gen(function*() {
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         yield* Campaign.create({
           name: "c",
           rows: [...rows(5), { input: { to: "+919876500009", type: "image", image: { link: "https://e.x/404" } } }]

@@ -49,7 +49,7 @@ import {
   join,
   latin1,
   NO_HEADERS,
-  TransportFailure
+  TransportFailure as TransportFailureClass
 } from "./internal/undiciAttempt.js"
 import { type Target, Targets } from "./internal/undiciTargets.js"
 
@@ -58,12 +58,21 @@ import { type Target, Targets } from "./internal/undiciTargets.js"
 // -----------------------------------------------------------------------------
 
 /**
- * The `cause` of every transport failure raised by this client (see `internal/undiciAttempt.ts`).
+ * The `cause` of every transport failure raised by this client (see `internal/undiciAttempt.ts`): its `code`, and
+ * `requestSent`, whether any byte of the request may have been written.
  *
  * @since 0.1.0
  * @category errors
  */
-export { TransportFailure }
+export const TransportFailure: typeof TransportFailureClass = TransportFailureClass
+
+/**
+ * The type of {@link TransportFailure}.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TransportFailure = TransportFailureClass
 
 // -----------------------------------------------------------------------------
 // request bodies
@@ -264,7 +273,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
       request: this.request,
       response: this,
       reason: "Decode",
-      cause: cause instanceof TransportFailure ? cause : this.exchange.failureOf(cause),
+      cause: cause instanceof TransportFailureClass ? cause : this.exchange.failureOf(cause),
       ...(description !== undefined ? { description } : {})
     })
   }

@@ -245,14 +245,6 @@ export const layer = (
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The simulator's tag.
- *
- * @since 0.1.0
- * @category tags
- */
-export const simulator: typeof KaleyraSimulator.KaleyraSimulator = KaleyraSimulator.KaleyraSimulator
-
-/**
  * Scripts the next requests to answer `code` (see `Simulator.failNext`).
  *
  * @since 0.1.0

@@ -49,7 +49,7 @@ describe("simulator status callbacks, in memory (KaleyraTest.layer)", () => {
       assert.deepStrictEqual(read.refs, { ref: "customer1", ref1: "marketing", ref2: "dictionary" })
       assert.strictEqual(read.timestamp, 0, "the TestClock's time, in seconds")
       assert.deepStrictEqual(statusesOf(yield* Queue.takeAll(queue)), [`read ${TO}`])
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       assert.strictEqual(yield* simulator.callbacksDelivered, 3)
       assert.strictEqual(yield* simulator.callbackFailures, 0)
     }).pipe(Effect.provide(KaleyraTest.layer())))
@@ -58,7 +58,7 @@ describe("simulator status callbacks, in memory (KaleyraTest.layer)", () => {
     Effect.gen(function*() {
       const { messageId } = yield* sendMedia({ ...image, to: [TO, "+14155550123"] })
       yield* TestClock.adjust("1 second")
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       assert.strictEqual(yield* simulator.callbacksDelivered, 6)
       const status = yield* Effect.flatMap(KaleyraEvents, (events) => events.status(messageId))
       assert.strictEqual(Option.getOrThrow(status).status, "read")
@@ -83,7 +83,7 @@ describe("simulator status callbacks, in memory (KaleyraTest.layer)", () => {
       })
       // Failed is final: nothing follows.
       yield* TestClock.adjust("1 second")
-      assert.strictEqual(yield* Effect.flatMap(KaleyraTest.simulator, (s) => s.callbacksDelivered), 2)
+      assert.strictEqual(yield* Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.callbacksDelivered), 2)
     }).pipe(Effect.provide(KaleyraTest.layer())))
 
   it.effect("a media id uploaded to this simulator is known; a link ending in /404 fails", () =>
@@ -139,7 +139,7 @@ describe("simulator status callbacks, in memory (KaleyraTest.layer)", () => {
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(waiting)
       assert.strictEqual(error._tag, "AwaitStatusTimeout")
-      assert.strictEqual(yield* Effect.flatMap(KaleyraTest.simulator, (s) => s.callbacksDelivered), 0)
+      assert.strictEqual(yield* Effect.flatMap(KaleyraSimulator.KaleyraSimulator, (s) => s.callbacksDelivered), 0)
     }).pipe(Effect.provide(KaleyraTest.layer({ callbacks: false }))))
 
   it.effect("a KaleyraEvents already in context is the one used", () =>
@@ -157,7 +157,7 @@ describe("simulator status callbacks, in memory (KaleyraTest.layer)", () => {
     Effect.gen(function*() {
       yield* sendMedia(image)
       yield* TestClock.adjust("50 millis")
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       assert.strictEqual(yield* simulator.callbacksDelivered, 1)
       yield* simulator.reset
       assert.strictEqual(yield* simulator.callbacksDelivered, 0)
@@ -320,7 +320,7 @@ describe.sequential("memory", () => {
         const before = yield* heap
         yield* sends(10_000)
         const after = yield* heap
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         assert.strictEqual(yield* simulator.balance, 1_000_000 - 12_000)
         const growth = after - before
         // With gc: a few MB at most. Without it, garbage is still on the heap: a generous bound.

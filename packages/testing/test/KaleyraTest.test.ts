@@ -249,7 +249,7 @@ describe("KaleyraTest", () => {
         yield* sendMedia(image)
         yield* KaleyraTest.reset
         assert.strictEqual((yield* sendMedia(image)).messageId, KaleyraSimulator.messageId(1))
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         assert.strictEqual(simulator.options.sid, "HXAP16XXXXXX97IN")
       }).pipe(Effect.provide(KaleyraTest.layer())))
   })

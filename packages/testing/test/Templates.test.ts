@@ -78,7 +78,7 @@ describe("the 24-hour window, in memory (KaleyraTest.layer)", () => {
 
   it.effect("on: a recipient who wrote gets free-form for 24 hours, then only templates", () =>
     Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* simulator.conversations.receiveFrom("+91 98765 43210")
       assert.deepStrictEqual(yield* simulator.conversations.lastInbound(TO), Option.some(0))
       const inside = yield* sendMedia(freeForm())
@@ -128,7 +128,7 @@ describe("the 24-hour window, in memory (KaleyraTest.layer)", () => {
 
   it.effect("reset forgets who wrote", () =>
     Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* simulator.conversations.receiveFrom(TO)
       yield* simulator.reset
       assert.deepStrictEqual(yield* simulator.conversations.lastInbound(TO), Option.none())
@@ -172,7 +172,7 @@ describe("registered templates: each mismatch fails by callback with Meta's code
 
   it.effect("a header on a template without one: 132000; registerTemplate adds one", () =>
     Effect.gen(function*() {
-      const simulator = yield* KaleyraTest.simulator
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
       yield* simulator.conversations.registerTemplate({ name: "plain", language: "en", bodyParameters: 1 })
       const extra = yield* sendMedia(
         MediaMessage.template({ to: TO, name: "plain", language: "en", header: { image: { link } }, body: ["x"] })
@@ -200,7 +200,7 @@ describe("scripted delivery failures give the other typed reasons", () => {
   for (const [code, tag] of codes) {
     it.effect(`${code}: ${tag}`, () =>
       Effect.gen(function*() {
-        const simulator = yield* KaleyraTest.simulator
+        const simulator = yield* KaleyraSimulator.KaleyraSimulator
         yield* simulator.conversations.failDelivery(TO, code)
         const failed = yield* sendMedia(shipped())
         assert.deepStrictEqual(yield* outcome(failed.messageId), { status: "failed", reason: tag, code })
