@@ -1,5 +1,5 @@
 /**
- * Upload benchmark: memory and throughput of a 100 MB upload from disk through `KaleyraNode.uploadFile`
+ * Upload benchmark: memory and throughput of a 100 MB upload from disk through `NodeMedia.uploadFile`
  * (`fs.openAsBlob` -> global `FormData` -> undici's `FormData` -> the lean undici client), beside `curl -F`.
  *
  *   cd bench && npx tsx --conditions=@effect-kaleyra/source src/upload.ts [--size-mb 100] [--runs 3]
@@ -19,6 +19,7 @@
  * @since 0.1.0
  */
 import * as KaleyraNode from "@effect-kaleyra/node/KaleyraNode"
+import * as NodeMedia from "@effect-kaleyra/node/NodeMedia"
 import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
@@ -437,7 +438,7 @@ const bench = (sizeMb: number, runs: number) =>
       { name: "streaming sink", url: servers.urls.sink, client: yield* clientFor(servers.urls.sink) }
     ] as const
     const upload = (target: (typeof targets)[number], file: string) =>
-      Effect.provide(KaleyraNode.uploadFile(file), target.client)
+      Effect.provide(NodeMedia.uploadFile(file), target.client)
     const received = (target: (typeof targets)[number]) =>
       Effect.map(ask(servers, "report"), (report) => {
         const got = target.name === "simulator" ? report.simulator : report.sink

@@ -6,7 +6,7 @@
  * Without KALEYRA_* it runs against a simulator served on 127.0.0.1 (and without a path, uploads a generated PDF).
  */
 import { MediaUpload, sendMedia } from "@effect-kaleyra/core"
-import { KaleyraNode } from "@effect-kaleyra/node"
+import { KaleyraNode, NodeMedia } from "@effect-kaleyra/node"
 import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
@@ -24,7 +24,7 @@ const samplePdf = Effect.promise(async () => {
 
 const program = Effect.gen(function*() {
   const path = pathArgument ?? (yield* samplePdf)
-  const upload = yield* KaleyraNode.uploadFile(path)
+  const upload = yield* NodeMedia.uploadFile(path)
   yield* Console.log(`uploaded ${upload.filename} (${upload.mimeType}, ${upload.size} bytes) as ${upload.id}`)
   const { messageId } = yield* sendMedia(MediaUpload.fromUpload(upload, { to, caption: "Your invoice" }))
   yield* Console.log(`sent as ${upload.mediaType}: ${messageId}`)

@@ -1,5 +1,5 @@
 import { MediaMessage, sendMedia } from "@effect-kaleyra/core"
-import { KaleyraNode } from "@effect-kaleyra/node"
+import { KaleyraNode, NodeMedia } from "@effect-kaleyra/node"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 
@@ -8,7 +8,7 @@ const program = Effect.gen(function*() {
   const { messageId } = yield* sendMedia(MediaMessage.image({ to: "+919876543210", link: "https://example.com/a.png" }))
   yield* Console.log(`accepted as ${messageId}`)
   // a file from disk: streamed, checked (type, size, name), uploaded, then sent by its media id
-  const { send } = yield* KaleyraNode.sendFile("invoice.pdf", { to: "+919876543210", caption: "Your invoice" })
+  const { send } = yield* NodeMedia.sendFile("invoice.pdf", { to: "+919876543210", caption: "Your invoice" })
   yield* Console.log(`invoice sent as ${send.messageId}`)
 }).pipe(Effect.provide(KaleyraNode.layerConfig))
 

@@ -304,14 +304,6 @@ export const sendMediaCommand = Command.make("send-media", {
 // campaign
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * `kaleyra-wa campaign`: `run`, `status`, `report`, `resend` and `worker` (see `CampaignCli`).
- *
- * @since 0.1.0
- * @category commands
- */
-export const campaignCommand = CampaignCli.command
-
 // ---------------------------------------------------------------------------------------------------------------
 // kaleyra-wa
 // ---------------------------------------------------------------------------------------------------------------
@@ -332,7 +324,7 @@ export const command = Command.make(
     )
 ).pipe(
   Command.withDescription("Send WhatsApp media messages through Kaleyra"),
-  Command.withSubcommands([sendMediaCommand, campaignCommand, CampaignCli.callbacksCommand])
+  Command.withSubcommands([sendMediaCommand, CampaignCli.command, CampaignCli.callbacksCommand])
 )
 
 const cli = Command.run(command, { name: "kaleyra-wa", version })

@@ -25,7 +25,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { formDataOf } from "./internal/undici.js"
-import * as NodeMedia from "./NodeMedia.js"
 import * as UndiciTransport from "./UndiciTransport.js"
 
 /**
@@ -128,19 +127,3 @@ export const layerStock = (
   options: KaleyraConfig.Options
 ): Layer.Layer<KaleyraClient.KaleyraClient | KaleyraEvents, ConfigError.ConfigError> =>
   withEvents(Layer.provide(KaleyraClient.layer(options), Layer.provide(KaleyraTransport.layer, layerStockHttpClient)))
-
-/**
- * Uploads a file from disk (streamed with `fs.openAsBlob`) and returns its media id: see `NodeMedia.uploadFile`.
- *
- * @since 0.1.0
- * @category uploading
- */
-export const uploadFile: typeof NodeMedia.uploadFile = NodeMedia.uploadFile
-
-/**
- * Uploads a file from disk, then sends it by its media id: see `NodeMedia.sendFile`.
- *
- * @since 0.1.0
- * @category sending
- */
-export const sendFile: typeof NodeMedia.sendFile = NodeMedia.sendFile

@@ -6,9 +6,9 @@
  * any other `HttpClient` that streams `Blob`s), and a retry reads it again from the start.
  *
  * ```ts
- * import { KaleyraNode } from "@effect-kaleyra/node"
+ * import { NodeMedia } from "@effect-kaleyra/node"
  *
- * const { upload, send } = yield* KaleyraNode.sendFile("./invoice.pdf", { to: "+919876543210", caption: "Invoice" })
+ * const { upload, send } = yield* NodeMedia.sendFile("./invoice.pdf", { to: "+919876543210", caption: "Invoice" })
  * ```
  *
  * Errors: a path that cannot be opened as a regular file is a {@link FileError} (nothing was sent). After that, the
@@ -225,10 +225,10 @@ export interface SendFileOptions extends UploadFileOptions {
  * unwrap them (giving up the step and the kept upload):
  *
  * ```ts
- * import { KaleyraNode } from "@effect-kaleyra/node"
+ * import { NodeMedia } from "@effect-kaleyra/node"
  * import { Console, Effect } from "effect"
  *
- * const program = KaleyraNode.sendFile("invoice.pdf", { to: "+919876543210" }).pipe(
+ * const program = NodeMedia.sendFile("invoice.pdf", { to: "+919876543210" }).pipe(
  *   Effect.mapError((e) => e._tag === "SendMediaFileError" ? e.error : e),
  *   Effect.catchTags({
  *     FileError: (e) => Console.error(`cannot read ${e.path}: ${e.reason}`),

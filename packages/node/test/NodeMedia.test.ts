@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { samplePdf, samplePng } from "../../cli/src/bin/demoUpload.js"
-import { KaleyraNode, NodeMedia } from "../src/index.js"
+import { NodeMedia } from "../src/index.js"
 import { rawServer } from "./rawServer.js"
 import { buildClient, clientOptions, SENDER, SID, stack, tempDir as utilsTempDir } from "./utils.js"
 
@@ -68,7 +68,7 @@ describe("NodeMedia over a loopback socket", () => {
       const pdfPath = yield* write(dir, "invoice.pdf", pdf)
       const { run, simulator } = yield* stack()
 
-      const image = yield* run(KaleyraNode.uploadFile(pngPath))
+      const image = yield* run(NodeMedia.uploadFile(pngPath))
       assert.strictEqual(image.mediaType, "image")
       assert.strictEqual(image.mimeType, "image/png")
       assert.strictEqual(image.filename, "photo.png")
@@ -76,7 +76,7 @@ describe("NodeMedia over a loopback socket", () => {
       const sentImage = yield* run(sendMedia(MediaUpload.fromUpload(image, { to: TO, caption: "A photo" })))
       assert.strictEqual(sentImage.type, "image")
 
-      const { send, upload } = yield* run(KaleyraNode.sendFile(pdfPath, { to: TO, caption: "Your invoice" }))
+      const { send, upload } = yield* run(NodeMedia.sendFile(pdfPath, { to: TO, caption: "Your invoice" }))
       assert.strictEqual(upload.mediaType, "document")
       assert.strictEqual(upload.filename, "invoice.pdf")
       assert.strictEqual(send.type, "document")
@@ -111,7 +111,7 @@ describe("NodeMedia over a loopback socket", () => {
         response.end(`{"id":"1376223850470843"}`)
       })
       const context = yield* buildClient(clientOptions(server.url))
-      const result = yield* Effect.provide(KaleyraNode.uploadFile(path), context)
+      const result = yield* Effect.provide(NodeMedia.uploadFile(path), context)
       assert.strictEqual(result.id, "1376223850470843")
       assert.strictEqual(result.size, bytes.length)
 
@@ -147,7 +147,7 @@ describe("NodeMedia over a loopback socket", () => {
       const path = yield* write(dir, "big.png", bytes)
       const { counted, run, simulator } = yield* stack()
       yield* simulator.failNext("WA500")
-      const result = yield* run(KaleyraNode.uploadFile(path))
+      const result = yield* run(NodeMedia.uploadFile(path))
       assert.strictEqual(result.attempts, 2)
       assert.strictEqual(counted.attempts, 2)
       const uploads = yield* simulator.uploads
@@ -158,7 +158,7 @@ describe("NodeMedia over a loopback socket", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const { run, simulator } = yield* stack()
-      const missing = yield* Effect.flip(run(KaleyraNode.uploadFile(join(dir, "nope.png"))))
+      const missing = yield* Effect.flip(run(NodeMedia.uploadFile(join(dir, "nope.png"))))
       assert.strictEqual(missing._tag, "FileError")
       if (missing._tag === "FileError") {
         assert.strictEqual(missing.reason, "NotFound")
@@ -167,11 +167,11 @@ describe("NodeMedia over a loopback socket", () => {
         assert.include(missing.message, "no such file")
       }
       assert.instanceOf(missing, NodeMedia.FileError)
-      const directory = yield* Effect.flip(run(KaleyraNode.uploadFile(dir)))
+      const directory = yield* Effect.flip(run(NodeMedia.uploadFile(dir)))
       assert.strictEqual(directory._tag === "FileError" && directory.reason, "NotAFile")
-      const empty = yield* Effect.flip(run(KaleyraNode.uploadFile("")))
+      const empty = yield* Effect.flip(run(NodeMedia.uploadFile("")))
       assert.strictEqual(empty._tag === "FileError" && empty.reason, "InvalidPath")
-      const send = yield* Effect.flip(run(KaleyraNode.sendFile(join(dir, "nope.pdf"), { to: TO })))
+      const send = yield* Effect.flip(run(NodeMedia.sendFile(join(dir, "nope.pdf"), { to: TO })))
       assert.strictEqual(send._tag === "FileError" && send.reason, "NotFound")
       assert.strictEqual((yield* simulator.requests).length, 0)
     }))
@@ -184,7 +184,7 @@ describe("NodeMedia over a loopback socket", () => {
       const exactPath = yield* write(dir, "exact.png", exact)
       const { counted, run, simulator } = yield* stack()
 
-      const refused = yield* Effect.flip(run(KaleyraNode.uploadFile(over)))
+      const refused = yield* Effect.flip(run(NodeMedia.uploadFile(over)))
       assert.strictEqual(refused._tag, "InvalidMedia")
       if (refused._tag === "InvalidMedia") {
         assert.strictEqual(refused.rule, "TooLarge")
@@ -194,7 +194,7 @@ describe("NodeMedia over a loopback socket", () => {
       assert.strictEqual(counted.attempts, 0)
       assert.strictEqual((yield* simulator.requests).length, 0, "the server received no request")
 
-      const passed = yield* run(KaleyraNode.uploadFile(exactPath))
+      const passed = yield* run(NodeMedia.uploadFile(exactPath))
       assert.strictEqual(passed.size, 5_000_000)
       assert.strictEqual(passed.mediaType, "image")
       const uploads = yield* simulator.uploads
@@ -207,13 +207,13 @@ describe("NodeMedia over a loopback socket", () => {
       const dir = yield* tempDir
       const path = yield* write(dir, "photo.png", samplePng())
       const { run, simulator } = yield* stack({ simulator: { account: "prepaid" } })
-      const error = yield* Effect.flip(run(KaleyraNode.uploadFile(path)))
+      const error = yield* Effect.flip(run(NodeMedia.uploadFile(path)))
       assert.strictEqual(error._tag, "ApiNotAvailable")
       if (error._tag === "ApiNotAvailable") {
         assert.strictEqual(error.status, 401)
         assert.strictEqual(error.code, "WA-401")
       }
-      const viaSend = yield* Effect.flip(run(KaleyraNode.sendFile(path, { to: TO })))
+      const viaSend = yield* Effect.flip(run(NodeMedia.sendFile(path, { to: TO })))
       assert.strictEqual(viaSend._tag, "SendMediaFileError")
       if (viaSend._tag === "SendMediaFileError") {
         assert.strictEqual(viaSend.step, "upload")
@@ -229,7 +229,7 @@ describe("NodeMedia over a loopback socket", () => {
       const { run, simulator } = yield* stack()
 
       yield* simulator.failNext("WA400")
-      const atUpload = yield* Effect.flip(run(KaleyraNode.sendFile(path, { to: TO })))
+      const atUpload = yield* Effect.flip(run(NodeMedia.sendFile(path, { to: TO })))
       assert.strictEqual(atUpload._tag, "SendMediaFileError")
       if (atUpload._tag === "SendMediaFileError") {
         assert.strictEqual(atUpload.step, "upload")
@@ -240,7 +240,7 @@ describe("NodeMedia over a loopback socket", () => {
 
       // Sends to this recipient fail; uploads are not affected.
       yield* simulator.setScenario(TO, "E110")
-      const atSend = yield* Effect.flip(run(KaleyraNode.sendFile(path, { to: TO, caption: "Invoice" })))
+      const atSend = yield* Effect.flip(run(NodeMedia.sendFile(path, { to: TO, caption: "Invoice" })))
       assert.strictEqual(atSend._tag, "SendMediaFileError")
       if (atSend._tag === "SendMediaFileError") {
         assert.strictEqual(atSend.step, "send")
@@ -253,7 +253,7 @@ describe("NodeMedia over a loopback socket", () => {
 
       // A caption on audio is refused before uploading.
       const ogg = yield* write(dir, "voice.ogg", padded(new TextEncoder().encode("OggS"), 2_000))
-      const refused = yield* Effect.flip(run(KaleyraNode.sendFile(ogg, { to: TO, caption: "no" })))
+      const refused = yield* Effect.flip(run(NodeMedia.sendFile(ogg, { to: TO, caption: "no" })))
       assert.strictEqual(refused._tag === "SendMediaFileError" && refused.error._tag, "InvalidMessage")
       assert.strictEqual((yield* simulator.uploads).length, 1, "nothing more was uploaded")
     }))
@@ -264,7 +264,7 @@ describe("NodeMedia over a loopback socket", () => {
       const path = yield* write(dir, "tmp-8f2a.bin", samplePdf())
       const { run, simulator } = yield* stack()
       const result = yield* run(
-        KaleyraNode.sendFile(path, { to: TO, filename: "Statement.pdf", mimeType: "application/pdf" })
+        NodeMedia.sendFile(path, { to: TO, filename: "Statement.pdf", mimeType: "application/pdf" })
       )
       assert.strictEqual(result.upload.filename, "Statement.pdf")
       const uploads = yield* simulator.uploads

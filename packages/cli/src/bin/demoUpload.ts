@@ -1,6 +1,6 @@
 /**
  * The upload part of the demo: generates a small valid PNG and a small valid PDF in memory, writes them to a
- * temporary directory, uploads each with `KaleyraNode.uploadFile`, sends both by media id
+ * temporary directory, uploads each with `NodeMedia.uploadFile`, sends both by media id
  * (`MediaUpload.fromUpload`), prints what happened, and removes the directory.
  *
  * ```ts
