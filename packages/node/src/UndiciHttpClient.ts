@@ -39,8 +39,8 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from "undici"
-import { Agent, FormData as UndiciFormDataClass, formDataOf } from "./internal/undici.js"
+import type { Agent as UndiciAgent, Dispatcher } from "undici"
+import { Agent, toUndiciFormData } from "./internal/undici.js"
 import {
   Attempt,
   decoder,
@@ -82,15 +82,6 @@ type DispatchBody = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
 /** undici takes (async) iterables and `Blob`s as bodies, which its types do not list. */
 const asDispatchBody = (body: unknown): DispatchBody => body as DispatchBody
-
-/**
- * Copies a `FormData` into undici's own class. On Node 20 the global `FormData` comes from the undici bundled in
- * Node (6.x), which undici 7 cannot serialise (nodejs/undici#4212).
- *
- * @since 0.1.0
- * @category conversions
- */
-export const toUndiciFormData = (formData: FormData): UndiciFormData => formDataOf(formData, UndiciFormDataClass)
 
 const rawBody = (body: unknown): DispatchBody => {
   if (typeof FormData !== "undefined" && body instanceof FormData) return toUndiciFormData(body)

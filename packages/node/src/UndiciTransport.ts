@@ -16,7 +16,7 @@ import * as KaleyraTransport from "@effect-kaleyra/core/KaleyraTransport"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Agent as UndiciAgent, Dispatcher } from "undici"
-import { Agent } from "./internal/undici.js"
+import { Agent, toUndiciFormData } from "./internal/undici.js"
 import { isPlainUndici } from "./internal/undiciAttempt.js"
 import { dispatchBuffered } from "./internal/undiciBuffered.js"
 import { Targets } from "./internal/undiciTargets.js"
@@ -58,7 +58,7 @@ export const make = (dispatcher: Dispatcher): KaleyraTransport.Service => {
           "POST",
           upload.url,
           upload.headers,
-          UndiciHttpClient.toUndiciFormData(upload.form),
+          toUndiciFormData(upload.form),
           upload.timeoutMillis
         )
       ),

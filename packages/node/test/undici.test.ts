@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Undici from "undici"
-import { UndiciHttpClient } from "../src/index.js"
-import { Agent, FormData } from "../src/internal/undici.js"
+import { Agent, FormData, toUndiciFormData } from "../src/internal/undici.js"
 
 // The lean client loads undici's Agent and FormData from their own files (not undici's index, which loads fetch,
 // WebSocket and more). They must stay the very classes of the index: a dispatcher or a FormData a user built from
@@ -16,12 +15,12 @@ describe("undici, loaded by file", () => {
   it("a FormData built from undici's index is passed on as it is; a global one is copied into undici's class", () => {
     const own = new Undici.FormData()
     own.append("type", "image/png")
-    assert.strictEqual(UndiciHttpClient.toUndiciFormData(own as unknown as globalThis.FormData), own)
+    assert.strictEqual(toUndiciFormData(own as unknown as globalThis.FormData), own)
 
     const global = new globalThis.FormData()
     global.append("type", "image/png")
     global.append("file", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "a.png")
-    const copy = UndiciHttpClient.toUndiciFormData(global)
+    const copy = toUndiciFormData(global)
     assert.instanceOf(copy, Undici.FormData)
     assert.strictEqual(copy.get("type"), "image/png")
     const file = copy.get("file")

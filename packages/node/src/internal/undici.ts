@@ -37,3 +37,11 @@ export const formDataOf = <T extends { append(name: string, value: string | Blob
   })
   return copy
 }
+
+/**
+ * A `FormData` as undici 7's own class: on Node 20 the global `FormData` comes from the undici bundled in Node (6.x),
+ * which undici 7 cannot serialise (nodejs/undici#4212).
+ *
+ * @internal
+ */
+export const toUndiciFormData = (formData: globalThis.FormData): Undici.FormData => formDataOf(formData, FormData)
