@@ -72,8 +72,8 @@ const WAKEABLE_MILLIS = 250
  */
 export const spacedBy = (limit: number, spacing: number, wake?: Effect.Effect<void>): RateLimiter.RateLimiter => {
   const slack = spacing * (Math.max(1, Math.ceil(limit / 100)) - 1)
-  // Timers have a 1 ms grain: below 2 ms of spacing, a slot less than 1 ms ahead starts now (one timer per
-  // millisecond at most, instead of one per operation).
+  // Timers fire on whole milliseconds: when slots are closer than two ticks, a slot less than a tick ahead starts
+  // now (at most one timer per tick, instead of one per operation).
   const early = spacing < 2 ? 1 : 0
   let nextSlot = Number.NEGATIVE_INFINITY
   const acquire = Effect.flatMap(Clock.currentTimeMillis, (now) => {
