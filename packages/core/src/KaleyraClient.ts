@@ -218,12 +218,15 @@ const sendRequest = (config: KaleyraConfig.Resolved) => {
 // Classification: an answer or a failure as a success or a tagged error
 // -----------------------------------------------------------------------------
 
+/** The API key scrubbed out of an error (see `internal/secret.ts`). */
+type Scrub = <E extends SendMediaError>(error: E) => E
+
 /**
  * How an attempt's outcome becomes an error, the key scrubbed from it (a server or transport may echo it back): a
  * 2xx is a success; any other answer is its Kaleyra error (a 429's `Retry-After` date is read on the `Clock`).
  */
 const classification = (
-  scrub: <E extends SendMediaError>(error: E) => E
+  scrub: Scrub
 ): Classify<KaleyraTransport.Response, KaleyraTransport.Failure> => ({
   toError: (failure) => scrub(fromFailure(failure)),
   defect: (defect) => scrub(transportErrorFromCause(defect)),
@@ -276,8 +279,6 @@ const mediaIdOf = (response: KaleyraTransport.Response): Either.Either<string, U
 // -----------------------------------------------------------------------------
 // Settling a send: the result, with or without events
 // -----------------------------------------------------------------------------
-
-type Scrub = <E extends SendMediaError>(error: E) => E
 
 /** The outcome of a send without events. */
 const settledQuietly = (
