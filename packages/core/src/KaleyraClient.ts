@@ -406,7 +406,8 @@ export const make = (
         const once = transport.upload({ url: uploadUrl, headers: uploadHeaders, form, timeoutMillis })
         const { attempts, response } = yield* retrying(schedule, once, classify, uploadHooks, settledRaw, undefined)
         const id = mediaIdOf(response)
-        if (Either.isLeft(id)) return yield* id.left
+        // The one error of an upload not already scrubbed by the classification.
+        if (Either.isLeft(id)) return yield* scrub(id.left)
         const result: UploadMediaResult = {
           id: id.right,
           mimeType: file.checked.mimeType,
@@ -417,8 +418,7 @@ export const make = (
         }
         if (events !== undefined) yield* sendEvents.mediaUploaded(events, result, startedAt)
         return result
-      },
-      Effect.mapError((error) => error._tag === "InvalidMedia" ? error : scrub(error))
+      }
     )
 
     return KaleyraClient.of({ config, transport, sendMedia, sendMessage, events, uploadMedia })

@@ -338,8 +338,7 @@ type Rebuild<E> = new(fields: unknown, options: { readonly disableValidation: bo
  *
  * @internal
  */
-export const errorScrubber = (secret: string) => {
-  const text = textScrubber(secret)
+export const errorScrubber = (secret: string, text: (s: string) => string = textScrubber(secret)) => {
   const value = valueScrubber(text)
   const optional = (s: string | undefined) => s === undefined ? undefined : text(s)
   const options = { disableValidation: true }

@@ -162,7 +162,7 @@ const neverSent = (message: string) => Object.assign(new Error(message), { reque
  *
  * @internal
  */
-export const readResponse = (
+const readResponse = (
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<KaleyraTransport.Response, KaleyraTransport.Failure> => {
   const status = response.status
@@ -220,7 +220,7 @@ const noScrubbers: Scrubbers = { text: (text) => text, error: (error) => error }
  *
  * @internal
  */
-export const redactedValueScrubbers = () => {
+const redactedValueScrubbers = () => {
   let lastKey: string | undefined
   let last = noScrubbers
   return (headers: Headers.Headers, redactedNames: ReadonlyArray<string | RegExp>): Scrubbers => {
@@ -233,7 +233,7 @@ export const redactedValueScrubbers = () => {
     const key = secrets.join("\n")
     if (key === lastKey) return last
     const texts = secrets.map(textScrubber)
-    const errors = secrets.map(errorScrubber)
+    const errors = secrets.map((secret, i) => errorScrubber(secret, texts[i]))
     lastKey = key
     last = {
       text: (text) => texts.reduce((acc, scrub) => scrub(acc), text),
@@ -263,7 +263,7 @@ const timedOut = (
  *
  * @internal
  */
-export const genericSend = (
+const genericSend = (
   client: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
   timeoutMillis: number,
@@ -298,14 +298,29 @@ export const genericSend = (
 export const fromHttpClient = (httpClient: HttpClient.HttpClient): KaleyraTransport.Service => {
   const client = HttpClient.withTracerPropagation(httpClient, false)
   const scrubbers = redactedValueScrubbers()
+  // The client sends with the same method, URL and headers every time: the request is built once for them, and each
+  // send only sets its body.
+  let base:
+    | { readonly source: KaleyraTransport.Request; readonly request: HttpClientRequest.HttpClientRequest }
+    | undefined
+  const baseOf = (request: KaleyraTransport.Request) => {
+    const source = base?.source
+    if (
+      source === undefined || source.url !== request.url || source.headers !== request.headers ||
+      source.method !== request.method
+    ) {
+      base = {
+        source: request,
+        request: HttpClientRequest.make(request.method as "POST")(request.url, { headers: request.headers })
+      }
+    }
+    return base!.request
+  }
   return {
     send: (request) =>
       genericSend(
         client,
-        HttpClientRequest.make(request.method as "POST")(request.url, {
-          headers: request.headers,
-          body: HttpBody.text(request.body, request.headers["content-type"])
-        }),
+        HttpClientRequest.setBody(baseOf(request), HttpBody.text(request.body, request.headers["content-type"])),
         request.timeoutMillis,
         scrubbers
       ),

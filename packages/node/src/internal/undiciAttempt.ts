@@ -41,7 +41,7 @@ export class TransportFailure extends Error {
   }
 }
 
-export const codeOf = (error: unknown): string | undefined => {
+const codeOf = (error: unknown): string | undefined => {
   let cursor: unknown = error
   for (let depth = 0; depth < 4 && typeof cursor === "object" && cursor !== null; depth++) {
     const candidate = cursor as { readonly code?: unknown; readonly cause?: unknown; readonly errors?: unknown }

@@ -32,7 +32,7 @@ const isHeader = (raw: Buffer | string, name: string): boolean =>
  * One `KaleyraTransport` send: reads the whole response (at most `KaleyraTransport.MAX_RESPONSE_BYTES`) and
  * answers once, when it is complete.
  */
-export class BufferedExchange extends Attempt {
+class BufferedExchange extends Attempt {
   status: number | undefined = undefined
   contentType: string | undefined = undefined
   retryAfter: string | undefined = undefined
