@@ -37,7 +37,7 @@ export const accountWideErrors: ReadonlyArray<KaleyraError.SendMediaError["_tag"
 const accountWide: ReadonlySet<string> = new Set(accountWideErrors)
 
 /** Whether an error pauses the campaign (it concerns the account, not the row). */
-export const isAccountWide = (error: KaleyraError.SendMediaError): boolean => accountWide.has(error._tag)
+const isAccountWide = (error: KaleyraError.SendMediaError): boolean => accountWide.has(error._tag)
 
 /**
  * Where a failed send leaves its row. `Failed` only when the error proves Kaleyra did not accept the message: it
@@ -45,7 +45,7 @@ export const isAccountWide = (error: KaleyraError.SendMediaError): boolean => ac
  * statuses core retries or that refuse the request), or the connection never carried the whole request. Everything
  * else may have reached Kaleyra: `Ambiguous`.
  */
-export const rowStateOf = (error: KaleyraError.SendMediaError): "Failed" | "Ambiguous" | "Pending" => {
+const rowStateOf = (error: KaleyraError.SendMediaError): "Failed" | "Ambiguous" | "Pending" => {
   if (isAccountWide(error)) return "Pending"
   switch (error._tag) {
     case "TransportError":

@@ -11,7 +11,6 @@ import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
-import type * as PlatformError from "@effect/platform/Error"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -74,14 +73,14 @@ export interface Output {
  */
 export class CliOutput extends Context.Tag("@effect-kaleyra/cli/Cli/CliOutput")<CliOutput, Output>() {}
 
-export const writeTo = (stream: NodeJS.WritableStream, text: string): Effect.Effect<void> =>
+const writeTo = (stream: NodeJS.WritableStream, text: string): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
     // resumes once the text is handed to the OS, so that nothing is lost when the process exits right after
     stream.write(text, () => resume(Effect.void))
   })
 
 // eslint-disable-next-line no-control-regex
-export const ANSI_STYLE = /\u001b\[[0-9;]*m/g
+const ANSI_STYLE = /\u001b\[[0-9;]*m/g
 
 /**
  * {@link CliOutput} on two streams. Colours and styles (which `@effect/cli` writes in its help and flag errors) are
@@ -197,20 +196,6 @@ export const describeError = (error: SendMediaError): string => {
   }
 }
 
-export const describePlatformError = (error: PlatformError.PlatformError): string => {
-  if (error._tag === "SystemError") {
-    switch (error.reason) {
-      case "NotFound":
-        return "no such file or directory"
-      case "PermissionDenied":
-        return "permission denied"
-      default:
-        return error.description ?? error.reason
-    }
-  }
-  return error.message
-}
-
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -236,7 +221,7 @@ export interface SimulatorCallbacks {
   readonly onServed?: ((simulator: Simulator) => void) | undefined
 }
 
-export const configIssues = (error: ConfigError.ConfigError): Array<string> => {
+const configIssues = (error: ConfigError.ConfigError): Array<string> => {
   switch (error._op) {
     case "And":
     case "Or":
@@ -250,7 +235,7 @@ export const configIssues = (error: ConfigError.ConfigError): Array<string> => {
   }
 }
 
-export const configProblem = (error: ConfigError.ConfigError): Problem =>
+const configProblem = (error: ConfigError.ConfigError): Problem =>
   new Problem({
     code: exitCodes.badInput,
     tag: "ConfigError",

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as KaleyraSimulator from "../../KaleyraSimulator.js"
 import type * as SimulatorTemplates from "../../SimulatorTemplates.js"
+import { normalizeNumber } from "./oracle.js"
 
 type Json = Record<string, unknown>
 type RegisteredTemplate = SimulatorTemplates.RegisteredTemplate
@@ -88,13 +89,6 @@ const templateMismatch = (registry: ReadonlyArray<RegisteredTemplate>, template:
   return bodyCount === (registered.bodyParameters ?? 0) ? undefined : 132000
 }
 
-/** The digits of a number, with `+` (the simulator's form of a recipient), or `undefined` when it is not one. */
-const normalize = (recipient: string): string | undefined => {
-  const compact = recipient.replace(/[\s.()-]/g, "")
-  const digits = compact.startsWith("+") ? compact.slice(1) : compact
-  return /^[1-9][0-9]{6,14}$/.test(digits) ? "+" + digits : undefined
-}
-
 /** The state behind `Conversations`, and the decision of what happens to each recipient of an accepted body. */
 export const makeState = (options: {
   readonly templates?: ReadonlyArray<RegisteredTemplate> | undefined
@@ -109,11 +103,11 @@ export const makeState = (options: {
     /** Whether the window is enforced (the simulator then reads the `Clock` for every send). */
     window: options.window === true,
     receiveFrom: (recipient: string, now: number): void => {
-      const n = normalize(recipient)
+      const n = normalizeNumber(recipient)
       if (n !== undefined) inbound.set(n, now)
     },
     lastInbound: (recipient: string): number | undefined => {
-      const n = normalize(recipient)
+      const n = normalizeNumber(recipient)
       return n === undefined ? undefined : inbound.get(n)
     },
     register: (template: RegisteredTemplate): void => {
@@ -121,7 +115,7 @@ export const makeState = (options: {
       registry.push(template)
     },
     failDelivery: (recipient: string, code: DeliveryFailureCode | undefined): void => {
-      const n = normalize(recipient)
+      const n = normalizeNumber(recipient)
       if (n === undefined) return
       if (code === undefined) scripted.delete(n)
       else scripted.set(n, code)
