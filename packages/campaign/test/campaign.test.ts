@@ -1,9 +1,11 @@
 import * as KaleyraSimulator from "@effect-kaleyra/testing/KaleyraSimulator"
 import * as KaleyraTest from "@effect-kaleyra/testing/KaleyraTest"
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -16,6 +18,21 @@ const unthrottled = { rateLimit: false } as const
 describe.each(ledgers)("Campaign on $name", ({ layer }) => {
   const provide = <A, E, R>(effect: Effect.Effect<A, E, R>, options: KaleyraTest.TestOptions = {}) =>
     effect.pipe(Effect.provide(Layer.merge(layer, KaleyraTest.layer({ callbacks: false, ...options }))))
+
+  it.live("a rate limit core's pacer refuses is refused before anything is sent (a NaN limit paced nothing)", () =>
+    provide(Effect.gen(function*() {
+      const simulator = yield* KaleyraSimulator.KaleyraSimulator
+      yield* Campaign.create({ name: "c", rows: rows(5) })
+      for (const rateLimit of [{ limit: Number.NaN }, { limit: 0 }, { limit: 10, interval: "-1 second" }] as const) {
+        const exit = yield* Effect.exit(Campaign.run({ name: "c", rateLimit }))
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), JSON.stringify(rateLimit))
+        const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+        assert.isTrue(Cause.isIllegalArgumentException(defect), String(defect))
+        assert.include(String(defect), "Campaign.run: rateLimit.")
+      }
+      assert.strictEqual(yield* sendRequests(simulator), 0)
+      assert.strictEqual((yield* Campaign.status("c")).states.Pending, 5)
+    })))
 
   it.live("stores every row, sends each once, reports them in order", () =>
     provide(Effect.gen(function*() {

@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+import type * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -30,3 +31,16 @@ export const make = (options: {
     const spacing = spacingOf(options.limit, options.interval, "Pacer.make: ")
     return Either.isLeft(spacing) ? Effect.die(spacing.left) : Effect.sync(() => spacedBy(options.limit, spacing.right))
   })
+
+/**
+ * The spacing in milliseconds between starts of `limit` per `interval` (`interval / limit`), as `make` computes it, or
+ * the `Cause.IllegalArgumentException` that `make` dies with (its message starts with `prefix`): for a rate limiter of
+ * your own (a shared one in a database, say) that must refuse the same rates.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const spacing = (
+  options: { readonly limit: number; readonly interval: Duration.DurationInput },
+  prefix = ""
+): Either.Either<number, Cause.IllegalArgumentException> => spacingOf(options.limit, options.interval, prefix)

@@ -9,9 +9,11 @@
  * `(1 + MARGIN) * interval`: with sends at most `MARGIN * interval` late, no window of `interval` holds more than
  * `limit` sends (the tolerance is 80% of that bound).
  */
+import * as CorePacer from "@effect-kaleyra/core/Pacer"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type * as RateLimiter from "effect/RateLimiter"
 import type { LedgerError } from "../CampaignError.js"
 import type * as Ledger from "../Ledger.js"
@@ -38,9 +40,12 @@ export const make = (
   rate: { readonly limit: number; readonly interval: Duration.DurationInput }
 ): Effect.Effect<Pacer, LedgerError> =>
   Effect.gen(function*() {
+    // The rates core's pacer refuses are refused here too, with the same message (a NaN limit would pace nothing).
+    const checked = CorePacer.spacing(rate, "Campaign.run: rateLimit.")
+    if (Either.isLeft(checked)) return yield* Effect.die(checked.left)
     yield* Effect.mapError(Store.ensurePacer(ledger, sender), toLedgerError("create the sender's pacer"))
     const interval = Duration.toMillis(rate.interval)
-    const spacing = interval / Math.max(1, rate.limit) * (1 + MARGIN)
+    const spacing = checked.right * (1 + MARGIN)
     const tolerance = interval * MARGIN * 0.8
     const minimumBlock = Math.max(1, Math.ceil(rate.limit / 20))
     // The slots reserved and not used yet, in local time, earliest first.
