@@ -31,7 +31,11 @@ describe.each(ledgers)("the sender's rate limit on $name", ({ layer }) => {
       // a third run right after: the pacer is in the ledger, so its first sends wait for the slots of the others
       const c = yield* Campaign.run({ name: "c", workerId: "c", concurrency: 6, rateLimit })
       assert.strictEqual(c.sent, 45)
-      assert.isAtMost(maxInWindow(sends, 1000), 15)
+      // The times are taken at the request, after the slot: a process descheduled between the two (the test command
+      // loads both cores) shifts one request later than its slot, which no pacer can prevent. So the window allows
+      // 50 ms of that: 15 per 950 ms still fails a pacer one send per second too fast (16 evenly spaced per second put
+      // 16 in 950 ms), let alone an unpaced one.
+      assert.isAtMost(maxInWindow(sends, 950), 15)
       const refs = yield* acceptedRefs(simulator)
       assert.isTrue(refs.size === 45 && [...refs.values()].every((n) => n === 1))
     }).pipe(Effect.provide(Layer.merge(layer, client)))
