@@ -65,7 +65,6 @@ export const runWorkers = <A, R, B extends object>(
   Stream.unwrapScoped(Effect.gen(function*() {
     const { concurrency, ordered, window } = options
     const pull = yield* Stream.toPull(source)
-    const lock = yield* Effect.makeSemaphore(1)
     // Bounded by the window (see `acquire`), so that offering never waits.
     const results = yield* Queue.unbounded<B | typeof END>()
     let chunk: ReadonlyArray<A> = []
@@ -154,23 +153,47 @@ export const runWorkers = <A, R, B extends object>(
       )
     )
     let halted = false
+    // One pull at a time, in a fiber of its own (a halt interrupts it: a live input may bring nothing for long). The
+    // workers that need an input meanwhile wait in line; the pull's end wakes as many as it brought inputs and one
+    // more (who pulls next if those run out), or all at the end of the input or a halt. Not a semaphore: Effect's
+    // wakes every waiter at each release, and with the whole pool waiting on a slow input that cost more than the
+    // sends themselves.
+    let pullRunning = false
     let pulling: Fiber.RuntimeFiber<void> | undefined
-    const locked = lock.withPermits(1)(Effect.suspend(() =>
-      halted ? Effect.void : Effect.flatMap(Effect.fork(refill), (fiber) => {
-        pulling = fiber
-        return Effect.ensuring(
-          // a halt may have come while the pull was being forked (a fiber yields when its op budget runs out)
-          halted ? Fiber.interrupt(fiber) : Fiber.await(fiber),
-          Effect.sync(() => {
-            pulling = undefined
-          })
-        )
+    const inLine: Array<() => void> = []
+    const wake = () => {
+      let n = ended || halted ? inLine.length : chunk.length - position + 1
+      while (n-- > 0 && inLine.length > 0) inLine.shift()!()
+    }
+    const wait = Effect.async<void>((resume) => {
+      // the pull may have ended since this worker decided to wait (a fiber yields when its op budget runs out)
+      if (!pullRunning || halted) return resume(Effect.void)
+      const waiter = () => resume(Effect.void)
+      inLine.push(waiter)
+      // an interrupted worker (the batch is being torn down) leaves the line
+      return Effect.sync(() => {
+        const at = inLine.indexOf(waiter)
+        if (at >= 0) inLine.splice(at, 1)
       })
-    ))
+    })
+    const endPull = Effect.sync(() => {
+      pullRunning = false
+      pulling = undefined
+      wake()
+    })
+    const nextInput: Effect.Effect<void, never, R> = Effect.suspend(() => {
+      if (halted) return Effect.void
+      if (pullRunning) return wait
+      pullRunning = true
+      // the worker that starts the pull waits for it in line too (the pull is its child: it outlives the pull)
+      return Effect.flatMap(Effect.fork(Effect.ensuring(refill, endPull)), (fiber) => {
+        if (pullRunning) pulling = fiber
+        // a halt may have come while the pull was being forked
+        return halted ? Fiber.interrupt(fiber) : wait
+      })
+    })
     const run = (item: A, i: number): Effect.Effect<void> =>
-      Effect.suspend(() =>
-        f(item, i)
-      ).pipe(
+      Effect.suspend(() => f(item, i)).pipe(
         Effect.matchCauseEffect({
           onSuccess: (result) => Effect.sync(() => emit(i, result)),
           onFailure: (cause) =>
@@ -181,6 +204,8 @@ export const runWorkers = <A, R, B extends object>(
               halted = true
               die(cause as Cause.Cause<never>)
               emit(i, DIED)
+              // the workers in line end now (a pull in progress wakes them too when it is interrupted)
+              wake()
               return pulling === undefined ? Effect.void : Fiber.interruptFork(pulling)
             })
         })
@@ -196,7 +221,7 @@ export const runWorkers = <A, R, B extends object>(
       }
       return position < chunk.length
         ? Effect.zipRight(run(chunk[position++], index++), worker)
-        : Effect.zipRight(locked, take)
+        : Effect.zipRight(nextInput, take)
     })
     let workers: ReadonlyArray<Fiber.RuntimeFiber<void>> = []
     yield* Effect.forEach(Array.from({ length: concurrency }), () => Effect.fork(worker)).pipe(
