@@ -16,6 +16,7 @@ import * as Campaign from "@effect-kaleyra/campaign/Campaign"
 import * as CampaignPg from "@effect-kaleyra/campaign/CampaignPg"
 import * as CampaignSqlite from "@effect-kaleyra/campaign/CampaignSqlite"
 import * as CsvFile from "@effect-kaleyra/cli/CsvFile"
+import * as Heap from "@effect-kaleyra/cli/Heap"
 import { sendMediaBatch } from "@effect-kaleyra/core/Batch"
 import * as KaleyraNode from "@effect-kaleyra/node/KaleyraNode"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -174,6 +175,8 @@ const writeCsv = (path: string, count: number): Promise<number> =>
 
 export const runCsv = async (server: ServerProcess, count: number): Promise<CsvResult> => {
   heading(`(4b) A ${int(count)}-row CSV: check, import and send (unthrottled), as \`kaleyra-wa campaign run\` does`)
+  // this part runs in a process of its own, set up as `kaleyra-wa` sets up its own
+  Heap.limitGrowth()
   const dir = mkdtempSync(join(tmpdir(), "effect-kaleyra-durable-csv-"))
   try {
     const csv = join(dir, "contacts.csv")

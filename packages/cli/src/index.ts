@@ -38,3 +38,11 @@ export * as CampaignCli from "./CampaignCli.js"
  * @since 0.2.0
  */
 export * as CampaignReport from "./CampaignReport.js"
+
+/**
+ * How the `kaleyra-wa` process lets its heap grow: bounded, so that a large CSV's import and sends stay close to the
+ * memory they need.
+ *
+ * @since 0.2.0
+ */
+export * as Heap from "./Heap.js"

@@ -12,6 +12,10 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Cli from "../Cli.js"
+import * as Heap from "../Heap.js"
+
+// A large CSV's import and sends make much short-lived garbage: keep the heap close to its live size.
+Heap.limitGrowth()
 
 // The first Ctrl-C stops gracefully (no new send; the sends in flight finish and are recorded). A second one exits
 // at once: safe, since the ledger holds every intent before its request is written (those rows become Ambiguous).
