@@ -22,10 +22,14 @@ const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
 const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
-  run("npx", ["-y", "tsc", "-b", "tsconfig.build.json"], root)
+  run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], root)
   const packs = join(work, "packs")
+  // The pnpm that runs this script when there is one (`pnpm test`): npx would start npm, then pnpm, for each package.
+  const [pnpm, pnpmArgs] = /pnpm/.test(process.env.npm_execpath ?? "")
+    ? [process.execPath, [process.env.npm_execpath]]
+    : ["npx", ["-y", "pnpm@10.34.8"]]
   for (const pkg of ["core", "testing", "node", "campaign", "cli"]) {
-    run("npx", ["-y", "pnpm@10.34.8", "pack", "--pack-destination", packs], join(root, "packages", pkg))
+    run(pnpm, [...pnpmArgs, "pack", "--pack-destination", packs], join(root, "packages", pkg))
   }
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
   // What the npm page of each package shows, and its licence.

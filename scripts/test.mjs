@@ -1,9 +1,9 @@
 // `pnpm test`: the type-check, the lint, the API docs, every test and the pack check, run side by side instead of
-// one after the other (the pack check after the type-check, which builds what it packs). The tests spend much of
-// their time waiting (sockets, timers, child processes) and the pack check on the registry, so the other phases use
-// the CPU those waits leave idle. They run at a lower priority than the tests, whose timeouts are real time: the
-// tests get a core first, the other phases what is left. Each phase's output is printed whole when it ends, with its
-// duration; every phase runs to its end, and the command fails if any of them failed.
+// one after the other (the type-check of the tests and the pack check after the packages' build). The tests spend
+// much of their time waiting (sockets, timers, child processes) and the pack check on the registry, so the other
+// phases use the CPU those waits leave idle. They run at a lower priority than the tests (whose timeouts are real
+// time) and the build: those two get a core first, the other phases what is left. Each phase's output is printed
+// whole when it ends, with its duration; every phase runs to its end, and the command fails if any of them failed.
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { delimiter, join, resolve } from "node:path"
@@ -13,11 +13,14 @@ const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scr
 
 /** Each phase is a script of package.json (so that `pnpm lint` and the test's lint are one command). */
 const phases = [
-  { name: "vitest", command: `${scripts.vitest} run`, first: true },
-  { name: "check", command: scripts.check },
+  { name: "vitest", command: `${scripts.vitest} run`, urgent: true },
+  // The packages' build (the type-check of their sources), at the tests' priority: the pack check packs what it
+  // builds, and waiting for the whole type-check at a low priority made it the last phase to end.
+  { name: "build", command: scripts.build, urgent: true },
+  { name: "check", command: scripts.check, after: "build" },
   { name: "lint", command: scripts.lint },
   { name: "docgen", command: scripts.docgen },
-  { name: "pack-check", command: scripts["pack-check"], after: "check" }
+  { name: "pack-check", command: scripts["pack-check"], after: "build" }
 ]
 
 const env = { ...process.env, PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH}` }
@@ -27,7 +30,7 @@ const seconds = (from) => `${((performance.now() - from) / 1000).toFixed(1)} s`
 const run = (phase) =>
   new Promise((resolvePhase) => {
     const start = performance.now()
-    const [file, args] = phase.first || process.platform === "win32"
+    const [file, args] = phase.urgent || process.platform === "win32"
       ? [phase.command, []]
       : ["nice", ["-n", "10", "sh", "-c", phase.command]]
     const child = spawn(file, args, { cwd: root, env, shell: args.length === 0, stdio: ["ignore", "pipe", "pipe"] })
