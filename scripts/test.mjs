@@ -1,8 +1,8 @@
 // `pnpm test`: the type-check, the lint, the API docs, every test and the pack check, run side by side instead of
 // one after the other (the type-check of the tests and the pack check after the packages' build). The tests spend
 // much of their time waiting (sockets, timers, child processes) and the pack check on the registry, so the other
-// phases use the CPU those waits leave idle. They run at a lower priority than the tests (whose timeouts are real
-// time) and the build: those two get a core first, the other phases what is left. Each phase's output is printed
+// phases use the CPU those waits leave idle. They run at a lower priority than the tests, whose timeouts are real
+// time: the tests get a core first, the other phases what is left. Each phase's output is printed
 // whole when it ends, with its duration; every phase runs to its end, and the command fails if any of them failed.
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -14,9 +14,9 @@ const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scr
 /** Each phase is a script of package.json (so that `pnpm lint` and the test's lint are one command). */
 const phases = [
   { name: "vitest", command: `${scripts.vitest} run`, urgent: true },
-  // The packages' build (the type-check of their sources), at the tests' priority: the pack check packs what it
-  // builds, and waiting for the whole type-check at a low priority made it the last phase to end.
-  { name: "build", command: scripts.build, urgent: true },
+  // The packages' build (the type-check of their sources): the pack check packs what it builds, and waiting for the
+  // whole type-check (the tests' too) made it the last phase to end. At the tests' priority, the build slowed them.
+  { name: "build", command: scripts.build },
   { name: "check", command: scripts.check, after: "build" },
   { name: "lint", command: scripts.lint },
   { name: "docgen", command: scripts.docgen },
