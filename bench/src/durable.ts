@@ -32,8 +32,21 @@ import { campaign, campaignMessage } from "./message.js"
 import type { ServerProcess } from "./serverProcess.js"
 import { fixed, heading, int, mb, printTable, verdict } from "./util.js"
 
-const clientLayer = (server: ServerProcess, senderNumber = server.senderNumber) =>
-  KaleyraNode.layer({ sid: server.sid, apiKey: Redacted.make(server.apiKey), senderNumber, baseUrl: server.url })
+/** A client of the server; with `times`, one that notes the time each request is written (after its rate-limit slot). */
+const clientLayer = (server: ServerProcess, senderNumber = server.senderNumber, times?: Array<number>) =>
+  KaleyraNode.layer({
+    sid: server.sid,
+    apiKey: Redacted.make(server.apiKey),
+    senderNumber,
+    baseUrl: server.url,
+    ...(times === undefined ? {} : {
+      transformClient: HttpClient.tapRequest(() =>
+        Effect.sync(() => {
+          times.push(Date.now())
+        })
+      )
+    })
+  })
 
 /** Wall time and this process's CPU time of `effect`. */
 const measure = async <A>(run: () => Promise<A>) => {
@@ -258,20 +271,6 @@ const maxWindow = (times: ReadonlyArray<number>): number => {
   return most
 }
 
-/** A client of `sender` that notes the time each request is written (after its rate-limit slot), in `times`. */
-const timedClient = (server: ServerProcess, sender: string, times: Array<number>) =>
-  KaleyraNode.layer({
-    sid: server.sid,
-    apiKey: Redacted.make(server.apiKey),
-    senderNumber: sender,
-    baseUrl: server.url,
-    transformClient: HttpClient.tapRequest(() =>
-      Effect.sync(() => {
-        times.push(Date.now())
-      })
-    )
-  })
-
 /** `workers` runs of campaign `name` at once, each with its own connection pool and client; how many were Sent. */
 const workers = (
   url: string,
@@ -284,7 +283,7 @@ const workers = (
   Effect.all(
     [1, 2].map((n) =>
       Campaign.run({ name, workerId: `${name}-${n}`, concurrency: 16, rateLimit: { limit } }).pipe(
-        Effect.provide(Layer.merge(CampaignPg.layer({ url: Redacted.make(url) }), timedClient(server, sender, times))),
+        Effect.provide(Layer.merge(CampaignPg.layer({ url: Redacted.make(url) }), clientLayer(server, sender, times))),
         Effect.map((summary) => summary.attempted)
       )
     ),
@@ -325,8 +324,9 @@ export const runPg = async (server: ServerProcess, url: string, rows: number, se
     times.length < 2 ? 0 : (times.length - 1) * 1000 / (Math.max(...times) - Math.min(...times))
   const oneSteady = steady(oneTimes)
   const twoSteady = twoTimes.map(steady)
+  // judged on the senders' own rates: the run's start-up (pools, migrations) weighs on short runs
+  const rateOk = twoSteady[0] + twoSteady[1] >= 2 * limit * 0.9
   const limitOk = oneWindow <= limit && twoWindows.every((w) => w <= limit)
-  const rateOk = twoRate >= 2 * limit * 0.9
   printTable(["", "value", "target", ""], [
     ["one sender, 2 workers: most requests in 1 s", int(oneWindow), `<= ${limit}`, verdict(oneWindow <= limit)],
     [
