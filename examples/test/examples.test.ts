@@ -1,16 +1,18 @@
 /**
- * Every runnable example, run as its header documents (through its script in examples/package.json), without
- * KALEYRA_* credentials, so against the local simulator its header promises, with the other variables its header
- * names set.
+ * Every runnable example, run as its header documents (its script in examples/package.json, `tsx` with the sources'
+ * export condition on the example's file), without KALEYRA_* credentials, so against the local simulator its header
+ * promises, with the other variables its header names set. The file runs bundled from the same sources with the same
+ * condition (scripts/bundle.mjs): tsx's loader cost each run seconds of CPU; `pnpm demo` and the pack check's
+ * `pnpm kaleyra-wa` still go through tsx.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { bundle } from "../../scripts/bundle.mjs"
 
 const examples = fileURLToPath(new URL("..", import.meta.url))
-const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url))
 const scripts: Record<string, string> = JSON.parse(readFileSync(`${examples}/package.json`, "utf8")).scripts
 
 interface Run {
@@ -53,21 +55,30 @@ const runs: Record<string, Run> = {
 /** The environment without any KALEYRA_* variable of the machine running the tests. */
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("KALEYRA_")))
 
-const run = (script: string, args: ReadonlyArray<string>, env: Readonly<Record<string, string>>) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const [command, ...scriptArgs] = script.split(" ")
-    const child = execFile(
-      command === "tsx" ? tsx : command!,
-      [...scriptArgs, ...args],
-      { cwd: examples, env: { ...baseEnv, ...env }, timeout: 180_000, killSignal: "SIGKILL" },
-      (error, stdout, stderr) =>
-        resume(Effect.succeed({ code: error ? (error.code as number | null) : 0, stdout, stderr }))
-    )
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+/** The script's command line: tsx, the sources' condition, the example's file. */
+const scriptFile = (script: string): string => {
+  const match = /^tsx --conditions=@effect-kaleyra\/source (src\/[\w-]+\.ts)$/.exec(script)
+  assert.isNotNull(match, `the script runs tsx with the sources' condition on an example's file: ${script}`)
+  return match![1]!
+}
 
-// One at a time: each is a process of its own that compiles the sources as it loads them (tsx).
-describe.sequential("examples", () => {
+const run = (script: string, args: ReadonlyArray<string>, env: Readonly<Record<string, string>>) =>
+  Effect.flatMap(
+    Effect.promise(() => bundle(`${examples}/${scriptFile(script)}`)),
+    (program) =>
+      Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+        const child = execFile(
+          process.execPath,
+          [program, ...args],
+          { cwd: examples, env: { ...baseEnv, ...env }, timeout: 180_000, killSignal: "SIGKILL" },
+          (error, stdout, stderr) =>
+            resume(Effect.succeed({ code: error ? (error.code as number | null) : 0, stdout, stderr }))
+        )
+        return Effect.sync(() => child.kill("SIGKILL"))
+      })
+  )
+
+describe("examples", () => {
   it("every example with a script is run here", () => {
     assert.deepStrictEqual(Object.keys(scripts).sort(), Object.keys(runs).sort())
     const documented = readdirSync(`${examples}/src`).filter((file) =>

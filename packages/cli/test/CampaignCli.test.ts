@@ -381,7 +381,7 @@ describe("kaleyra-wa campaign (processes)", () => {
     () =>
       Effect.gen(function*() {
         const { args, db, simulator } = yield* fixture(200)
-        const first = spawnCli([...args, "--rate", "20"], credentials)
+        const first = yield* spawnCli([...args, "--rate", "20"], credentials)
         while ((yield* simulator.sent).length < 5) yield* Effect.sleep("20 millis")
         first.child.kill("SIGINT")
         const stopped = yield* first.done
@@ -392,7 +392,7 @@ describe("kaleyra-wa campaign (processes)", () => {
         assert.strictEqual(status.states.Sent, afterFirst)
         assert.strictEqual(status.states.Pending, 200 - afterFirst)
 
-        const second = spawnCli([...args, "--rate", "20"], credentials)
+        const second = yield* spawnCli([...args, "--rate", "20"], credentials)
         while ((yield* simulator.sent).length < afterFirst + 5) yield* Effect.sleep("20 millis")
         second.child.kill("SIGINT")
         yield* Effect.sleep("5 millis")
@@ -417,7 +417,9 @@ describe("kaleyra-wa callbacks", () => {
         const { args, db, simulator } = yield* fixture(3)
         const run = yield* runCli([...args, "--rate", "0"], credentials)
         assert.strictEqual(run.code, 0, run.stderr)
-        const receiver = spawnCli(["callbacks", "--db", db, "--port", "0"], { KALEYRA_CALLBACK_SECRET: "s3cret" })
+        const receiver = yield* spawnCli(["callbacks", "--db", db, "--port", "0"], {
+          KALEYRA_CALLBACK_SECRET: "s3cret"
+        })
         while (!/at (http\S+)/.test(receiver.captured.stderr)) {
           if (receiver.child.exitCode !== null) assert.fail(receiver.captured.stderr)
           yield* Effect.sleep("50 millis")
@@ -490,7 +492,7 @@ describe("kaleyra-wa campaign (a full disk)", () => {
           Promise.all([db, `${db}-wal`].map((f) => stat(f).then((s) => s.size, () => 0)))
         )
         const blocks = Math.ceil((Math.max(...sizes) + 64 * 1024) / 512)
-        const limited = spawnCli([...args, "--rate", "0"], credentials, { shellPrefix: `ulimit -f ${blocks};` })
+        const limited = yield* spawnCli([...args, "--rate", "0"], credentials, { shellPrefix: `ulimit -f ${blocks};` })
         const stopped = yield* limited.done
         assert.strictEqual(stopped.code, 1, stopped.stderr)
         assert.include(stopped.stderr, "the campaign stopped: the ledger failed")

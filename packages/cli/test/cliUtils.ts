@@ -5,6 +5,7 @@ import { ConfigProvider, Effect } from "effect"
 import { spawn } from "node:child_process"
 import { readFile, writeFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
+import { bundle } from "../../../scripts/bundle.mjs"
 import { API_KEY, SENDER, SID, tempDir as utilsTempDir } from "../../node/test/utils.js"
 import * as Cli from "../src/Cli.js"
 import * as CsvCampaign from "../src/CsvCampaign.js"
@@ -46,28 +47,29 @@ export const runCli = (
 const bin = fileURLToPath(new URL("../src/bin/kaleyra-wa.ts", import.meta.url))
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 
-/** The `kaleyra-wa` executable in a process of its own (through tsx), as a person runs it. */
+/** The `kaleyra-wa` executable in a process of its own (its sources bundled: scripts/bundle.mjs), as a person runs it. */
 export const spawnCli = (
   args: ReadonlyArray<string>,
   env: Record<string, string> = {},
   options: { readonly shellPrefix?: string } = {}
-) => {
-  const argv = [process.execPath, "--import", "tsx", "--conditions=@effect-kaleyra/source", bin, ...args]
-  const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ")
-  const child = options.shellPrefix === undefined
-    ? spawn(argv[0], argv.slice(1), { cwd: packageDir, env: { ...process.env, NO_COLOR: "1", ...env } })
-    : spawn("/bin/sh", ["-c", `${options.shellPrefix} exec ${quoted}`], {
-      cwd: packageDir,
-      env: { ...process.env, NO_COLOR: "1", ...env }
-    })
-  const captured = { stdout: "", stderr: "" }
-  child.stdout.on("data", (chunk: Buffer) => (captured.stdout += chunk.toString("utf8")))
-  child.stderr.on("data", (chunk: Buffer) => (captured.stderr += chunk.toString("utf8")))
-  const done = new Promise<Captured & { readonly signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, ...captured }))
-  )
-  return { child, captured, done: Effect.promise(() => done) }
-}
+) =>
+  Effect.map(Effect.promise(() => bundle(bin)), (script) => {
+    const argv = [process.execPath, script, ...args]
+    const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ")
+    const child = options.shellPrefix === undefined
+      ? spawn(argv[0], argv.slice(1), { cwd: packageDir, env: { ...process.env, NO_COLOR: "1", ...env } })
+      : spawn("/bin/sh", ["-c", `${options.shellPrefix} exec ${quoted}`], {
+        cwd: packageDir,
+        env: { ...process.env, NO_COLOR: "1", ...env }
+      })
+    const captured = { stdout: "", stderr: "" }
+    child.stdout.on("data", (chunk: Buffer) => (captured.stdout += chunk.toString("utf8")))
+    child.stderr.on("data", (chunk: Buffer) => (captured.stderr += chunk.toString("utf8")))
+    const done = new Promise<Captured & { readonly signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, ...captured }))
+    )
+    return { child, captured, done: Effect.promise(() => done) }
+  })
 
 // ---------------------------------------------------------------------------------------------------------------
 // helpers

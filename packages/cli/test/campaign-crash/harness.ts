@@ -8,41 +8,16 @@ import * as SimulatorServer from "@effect-kaleyra/testing/SimulatorServer"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type ChildProcess, spawn } from "node:child_process"
-import * as fs from "node:fs"
-import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { bundle } from "../../../../scripts/bundle.mjs"
 import type { WorkerConfig } from "./worker.js"
 
 export { maxInWindow } from "../../../campaign/test/helpers.js"
 
-const here = path.dirname(new URL(import.meta.url).pathname)
-// In the campaign package's node_modules, so that the bundle's one external import, `libsql` (a dependency of the
-// campaign package, not of this one), resolves from it.
-const outDir = path.join(here, "..", "..", "..", "campaign", "node_modules", ".crash")
-
-let bundled: Promise<string> | undefined
-
-/** The worker as one ES module (bundled with esbuild on first use; `libsql`, a native module, stays external). */
-export const workerScript: Effect.Effect<string> = Effect.promise(() => {
-  bundled ??= (async () => {
-    const esbuild = await import("esbuild")
-    fs.mkdirSync(outDir, { recursive: true })
-    const outfile = path.join(outDir, `worker-${process.pid}.mjs`)
-    await esbuild.build({
-      entryPoints: [path.join(here, "worker.ts")],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      conditions: ["@effect-kaleyra/source"],
-      external: ["libsql", "pg-native"],
-      outfile,
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-      logLevel: "error"
-    })
-    return outfile
-  })()
-  return bundled
-})
+/** The worker as one ES module (see scripts/bundle.mjs). */
+export const workerScript: Effect.Effect<string> = Effect.promise(() =>
+  bundle(fileURLToPath(new URL("worker.ts", import.meta.url)))
+)
 
 /** A seeded generator (mulberry32): the same seed, the same kill points. */
 export const seeded = (seed: number) => {

@@ -1,0 +1,66 @@
+// A program of this repository as one ES module, for the tests that run it in a process of their own (the CLI, the
+// crash test's workers, the examples). Bundled with esbuild from the sources, with the export condition that
+// `tsx --conditions=@effect-kaleyra/source` uses: such a process starts in a fraction of a second, where tsx's loader
+// cost it seconds of CPU. Here and not in a package's tests: the tests of several packages use it.
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+// In the campaign package's node_modules, so that the bundles' external imports (`libsql`, a native module and a
+// dependency of the campaign package) resolve from there.
+const outDir = fileURLToPath(new URL("../packages/campaign/node_modules/.bundles", import.meta.url))
+const HOUR = 3_600_000
+
+const bundles = new Map()
+
+/**
+ * The bundle of `entry` (an absolute path), built once per process. Its file is named after its content, so that
+ * test processes running side by side share it; bundles of the same entry older than an hour are removed.
+ *
+ * @param {string} entry
+ * @returns {Promise<string>} the bundle's path
+ */
+export const bundle = (entry) => {
+  let built = bundles.get(entry)
+  if (built === undefined) {
+    built = build(entry)
+    bundles.set(entry, built)
+  }
+  return built
+}
+
+const build = async (entry) => {
+  const esbuild = await import("esbuild")
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    conditions: ["@effect-kaleyra/source"],
+    external: ["libsql", "pg-native"],
+    // CommonJS dependencies (undici) call `require` for Node's own modules
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: "error"
+  })
+  const code = result.outputFiles[0].contents
+  const stem = path.basename(entry, path.extname(entry))
+  const name = `${stem}-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`
+  const file = path.join(outDir, name)
+  fs.mkdirSync(outDir, { recursive: true })
+  // Written whole under another name, then renamed over the file (the same bytes if another process made it): a
+  // process starting it never reads half a file, and its time tells another run's clean-up that it is in use.
+  const partial = `${file}.${process.pid}`
+  fs.writeFileSync(partial, code)
+  fs.renameSync(partial, file)
+  for (const other of fs.readdirSync(outDir)) {
+    if (other === name || !other.startsWith(`${stem}-`)) continue
+    const otherPath = path.join(outDir, other)
+    if ((fs.statSync(otherPath, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < Date.now() - HOUR) {
+      fs.rmSync(otherPath, { force: true })
+    }
+  }
+  return file
+}
