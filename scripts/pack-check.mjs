@@ -24,14 +24,13 @@ const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], root)
   const packs = join(work, "packs")
-  // The pnpm that runs this script when there is one (`pnpm test`): npx would start npm, then pnpm, for each package.
+  // The pnpm that runs this script when there is one (`pnpm test`): npx would start npm, then pnpm.
   const [pnpm, pnpmArgs] = /pnpm/.test(process.env.npm_execpath ?? "")
     ? [process.execPath, [process.env.npm_execpath]]
     : ["npx", ["-y", "pnpm@10.34.8"]]
-  for (const pkg of ["core", "testing", "node", "campaign", "cli"]) {
-    run(pnpm, [...pnpmArgs, "pack", "--pack-destination", packs], join(root, "packages", pkg))
-  }
+  run(pnpm, [...pnpmArgs, "--recursive", "--filter", "./packages/*", "pack", "--pack-destination", packs], root)
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
+  const names = []
   // What the npm page of each package shows, and its licence.
   for (const tarball of tarballs) {
     const files = run("tar", ["-tzf", tarball], work).split("\n")
@@ -43,7 +42,10 @@ try {
     const readme = run("tar", ["-xzOf", tarball, "package/README.md"], work)
     const name = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"], work)).name
     if (!readme.startsWith(`# ${name}\n`)) throw new Error(`${tarball}: README.md is not ${name}'s`)
+    names.push(name)
   }
+  const published = ["campaign", "cli", "core", "node", "testing"].map((name) => `@effect-kaleyra/${name}`)
+  if (names.sort().join() !== published.join()) throw new Error(`packed ${names.join(", ")}: not ${published.join(", ")}`)
   const app = join(work, "app")
   run("mkdir", ["-p", app])
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }))
@@ -125,9 +127,9 @@ console.log("pack-check: @effect-kaleyra/node's index loads neither the CLI, the
   const sent = JSON.parse(cli)
   if (sent.ok !== true || typeof sent.messageId !== "string") throw new Error(`kaleyra-wa --json: ${cli}`)
   console.log("pack-check: kaleyra-wa sent", sent.messageId, "as JSON")
-  // And in this repository, as the README runs it (`--silent` keeps pnpm's banner off stdout).
-  const inRepo = run("npx", [
-    "-y", "pnpm@10.34.8", "--silent", "kaleyra-wa", "send-media", "--simulator", "--to", "+919876543210",
+  // And in this repository, as the README runs it (`--silent` keeps pnpm's banner off stdout), with the same pnpm.
+  const inRepo = run(pnpm, [
+    ...pnpmArgs, "--silent", "kaleyra-wa", "send-media", "--simulator", "--to", "+919876543210",
     "--type", "image", "--link", "https://example.com/a.png", "--json"
   ], root)
   if (JSON.parse(inRepo).ok !== true) throw new Error(`pnpm --silent kaleyra-wa --json: ${inRepo}`)
