@@ -1,5 +1,5 @@
 // `pnpm test`: the type-check, the lint, the API docs, every test and the pack check, run side by side instead of
-// one after the other (the type-check of the tests and the pack check after the packages' build). The tests spend
+// one after the other (the pack check after the type-check, which builds the packages it packs). The tests spend
 // much of their time waiting (sockets, timers, child processes) and the pack check on the registry, so the other
 // phases use the CPU those waits leave idle. They run at a lower priority than the tests, whose timeouts are real
 // time: the tests get a core first, the other phases what is left. Each phase's output is printed
@@ -14,13 +14,12 @@ const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scr
 /** Each phase is a script of package.json (so that `pnpm lint` and the test's lint are one command). */
 const phases = [
   { name: "vitest", command: `${scripts.vitest} run`, urgent: true },
-  // The packages' build (the type-check of their sources): the pack check packs what it builds, and waiting for the
-  // whole type-check (the tests' too) made it the last phase to end. At the tests' priority, the build slowed them.
-  { name: "build", command: scripts.build },
-  { name: "check", command: scripts.check, after: "build" },
+  // One tsc for the packages' build and the type-check of everything else: a second tsc for the build alone cost
+  // its own start and a second reading of the sources' declarations. At the tests' priority, the build slowed them.
+  { name: "check", command: scripts.check },
   { name: "lint", command: scripts.lint },
   { name: "docgen", command: scripts.docgen },
-  { name: "pack-check", command: scripts["pack-check"], after: "build" }
+  { name: "pack-check", command: scripts["pack-check"], after: "check" }
 ]
 
 const env = { ...process.env, PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH}` }
