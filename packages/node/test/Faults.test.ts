@@ -28,7 +28,11 @@ import { Chunk, Effect, Either, Layer, Stream } from "effect"
 import { KaleyraNode } from "../src/index.js"
 import { API_KEY, clientOptions, SID } from "./utils.js"
 
-const TIMEOUT_MILLIS = 400
+// Long enough that a client on a busy machine (the whole test suite runs side by side) answers a 50 ms latency in
+// time: at 400 ms, such a send timed out while a crash test's child processes held both cores.
+const TIMEOUT_MILLIS = 1_000
+/** A latency or a drip well beyond the timeout. */
+const BEYOND_MILLIS = 3 * TIMEOUT_MILLIS
 const MiB = 1024 * 1024
 
 const message = (ref: string) =>
@@ -174,9 +178,9 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
 
     it.live("latency beyond the timeout: TransportError Timeout, may have reached, not retried, accepted", () =>
       Effect.gen(function*() {
-        const outcome = yield* sendWith("latency", { latencyMillis: 1_000 })
+        const outcome = yield* sendWith("latency", { latencyMillis: BEYOND_MILLIS })
         assertTransport(errorOf(outcome), "Timeout", true)
-        assert.isBelow(outcome.elapsed, 1_000, "the native timeout ends the attempt")
+        assert.isBelow(outcome.elapsed, BEYOND_MILLIS, "the native timeout ends the attempt")
         assertCounts(outcome, { requests: 1, accepted: 1 })
       }))
 
@@ -220,7 +224,7 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
         const outcome = yield* sendWith("silent")
         assertTransport(errorOf(outcome), "Timeout", true)
         assert.isAtLeast(outcome.elapsed, TIMEOUT_MILLIS - 10)
-        assert.isBelow(outcome.elapsed, TIMEOUT_MILLIS + 500)
+        assert.isBelow(outcome.elapsed, 2 * TIMEOUT_MILLIS)
         assertCounts(outcome, { requests: 1, accepted: 0 })
       }))
 
@@ -236,14 +240,14 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
       Effect.gen(function*() {
         // The status line came (Kaleyra accepted the message), so this is not a TransportError: the deadline passed
         // while the body was being read. `accepted` is true, the client does not retry.
-        const outcome = yield* sendWith("drip", { dripMillis: 2_000 })
+        const outcome = yield* sendWith("drip", { dripMillis: BEYOND_MILLIS })
         const error = assertUnexpected(errorOf(outcome), 202, "BodyReadFailed")
         // the excerpt says what went wrong, not the request (no URL, no SID or sender number)
         assert.notInclude(error.excerpt, "http://")
         assert.match(error.excerpt, /ETIMEDOUT/)
         assert.isTrue(error.accepted)
         assert.include(error.excerpt, "ETIMEDOUT")
-        assert.isBelow(outcome.elapsed, 1_000)
+        assert.isBelow(outcome.elapsed, 2 * TIMEOUT_MILLIS)
         assert.isBelow(outcome.faultBytes, 110, "the client closed the connection before the whole body came")
         assertCounts(outcome, { requests: 1, accepted: 1 })
       }))
@@ -413,11 +417,11 @@ describe("faults over a real socket (KaleyraNode.layer against SimulatorServer)"
 
   const cases: ReadonlyArray<readonly [Fault, InjectNextOptions]> = [
     ["latency", { latencyMillis: 50 }],
-    ["latency", { latencyMillis: 1_000 }],
+    ["latency", { latencyMillis: BEYOND_MILLIS }],
     ["reset-after-body", {}],
     ["silent", {}],
     ["drip", { dripMillis: 150 }],
-    ["drip", { dripMillis: 2_000 }],
+    ["drip", { dripMillis: BEYOND_MILLIS }],
     ["html-502", {}],
     ["html-503", {}],
     ["html-503", { times: 3 }],
