@@ -9,8 +9,9 @@ import { BaseSequencer, type TestSpecification } from "vitest/node"
  */
 const longest = [
   "packages/cli/test/CampaignCrash.test.ts",
-  "packages/core/test/batch.test.ts",
   "packages/testing/test/BatchFaults.test.ts",
+  "packages/core/test/batch.test.ts",
+  "packages/core/test/batchOpBudget.test.ts",
   "packages/cli/test/CampaignCli.test.ts",
   "packages/testing/test/KaleyraTest.test.ts",
   "packages/node/test/Faults.test.ts",
