@@ -1,9 +1,10 @@
 // `pnpm test`: the type-check, the lint, the API docs, every test and the pack check, run side by side instead of
 // one after the other (the pack check after the type-check, which builds the packages it packs). The tests spend
 // much of their time waiting (sockets, timers, child processes) and the pack check on the registry, so the other
-// phases use the CPU those waits leave idle. They run at a lower priority than the tests, whose timeouts are real
-// time: the tests get a core first, the other phases what is left. Each phase's output is printed
-// whole when it ends, with its duration; every phase runs to its end, and the command fails if any of them failed.
+// phases use the CPU those waits leave idle. Priorities (nice): the tests first, their timeouts being real time;
+// then the type-check and the pack check after it, so that the pack check's waits on the registry fall where other
+// phases fill them, not at the end; then the lint and the API docs, which nothing waits for. Each phase's output is
+// printed whole when it ends, with its duration; every phase runs to its end, and the command fails if any failed.
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { delimiter, join, resolve } from "node:path"
@@ -13,13 +14,13 @@ const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scr
 
 /** Each phase is a script of package.json (so that `pnpm lint` and the test's lint are one command). */
 const phases = [
-  { name: "vitest", command: `${scripts.vitest} run`, urgent: true },
+  { name: "vitest", command: `${scripts.vitest} run`, nice: 0 },
   // One tsc for the packages' build and the type-check of everything else: a second tsc for the build alone cost
-  // its own start and a second reading of the sources' declarations. At the tests' priority, the build slowed them.
-  { name: "check", command: scripts.check },
-  { name: "lint", command: scripts.lint },
-  { name: "docgen", command: scripts.docgen },
-  { name: "pack-check", command: scripts["pack-check"], after: "check" }
+  // its own start and a second reading of the sources' declarations.
+  { name: "check", command: scripts.check, nice: 5 },
+  { name: "lint", command: scripts.lint, nice: 10 },
+  { name: "docgen", command: scripts.docgen, nice: 10 },
+  { name: "pack-check", command: scripts["pack-check"], after: "check", nice: 5 }
 ]
 
 const env = { ...process.env, PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH}` }
@@ -29,9 +30,9 @@ const seconds = (from) => `${((performance.now() - from) / 1000).toFixed(1)} s`
 const run = (phase) =>
   new Promise((resolvePhase) => {
     const start = performance.now()
-    const [file, args] = phase.urgent || process.platform === "win32"
+    const [file, args] = phase.nice === 0 || process.platform === "win32"
       ? [phase.command, []]
-      : ["nice", ["-n", "10", "sh", "-c", phase.command]]
+      : ["nice", ["-n", String(phase.nice), "sh", "-c", phase.command]]
     const child = spawn(file, args, { cwd: root, env, shell: args.length === 0, stdio: ["ignore", "pipe", "pipe"] })
     const output = []
     child.stdout.on("data", (chunk) => output.push(chunk))
