@@ -308,9 +308,28 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const capacity = options.capacity === "unbounded"
       ? "unbounded"
       : Math.max(2, Math.floor(options.capacity ?? 16_384) || 2)
-    const pubsub =
-      yield* (capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity))
-    yield* Effect.addFinalizer(() => PubSub.shutdown(pubsub))
+    // The PubSub is made at the first subscription: events published before any subscription reach nobody either
+    // way, and a sliding PubSub allocates its capacity at once (two arrays of 16 384 slots by default, which was most
+    // of the cost of building a client, as a property test does at every run).
+    let pubsub: PubSub.PubSub<KaleyraEvent> | undefined
+    let closed = false
+    const hub: Effect.Effect<PubSub.PubSub<KaleyraEvent>> = Effect.suspend(() =>
+      closed
+        ? Effect.interrupt
+        : pubsub !== undefined
+        ? Effect.succeed(pubsub)
+        : Effect.map(
+          capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity),
+          // two first subscriptions at once: the first PubSub made is the one
+          (made) => (pubsub ??= made)
+        )
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closed = true
+        return pubsub === undefined ? Effect.void : PubSub.shutdown(pubsub)
+      })
+    )
     const maxTracked = Math.max(1, options.trackedMessages ?? 100_000)
     // Insertion-ordered: re-inserting on update keeps the most recently updated last; the first is evicted.
     const statuses = new Map<string, Tracked>()
@@ -322,7 +341,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     // a no-op, never an interruption of the sender (or of a callback receiver still answering Kaleyra).
     const publish = (event: KaleyraEvent): Effect.Effect<boolean> =>
       Effect.suspend(() =>
-        pubsub.unsafeOffer(event)
+        pubsub === undefined
+          ? Effect.succeed(!closed)
+          : pubsub.unsafeOffer(event)
           ? Effect.succeed(true)
           : pubsub.isActive()
           ? PubSub.publish(pubsub, event)
@@ -436,7 +457,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     let subscribers = 0
     const subscribe = Effect.zipRight(
       Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--)),
-      PubSub.subscribe(pubsub)
+      Effect.flatMap(hub, PubSub.subscribe)
     )
 
     const service = KaleyraEvents.of({
@@ -450,7 +471,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       status: (messageId) => Effect.sync(() => Option.fromNullable(statuses.get(messageId)?.event)),
       awaitStatus
     })
-    registerOffer(service, (event) => pubsub.unsafeOffer(event))
+    registerOffer(service, (event) => pubsub === undefined ? !closed : pubsub.unsafeOffer(event))
     return service
   })
 

@@ -318,6 +318,18 @@ describe("KaleyraEvents lifetime", () => {
       assert.isTrue(Exit.isSuccess(yield* Effect.exit(events.publish(accept(2)))))
     }))
 
+  it.effect("a subscription after the service's scope closed is interrupted, whether or not one came before", () =>
+    Effect.gen(function*() {
+      for (const subscribedBefore of [false, true]) {
+        const scope = yield* Scope.make()
+        const events = yield* KaleyraEvents.make().pipe(Scope.extend(scope))
+        if (subscribedBefore) yield* events.subscribe.pipe(Scope.extend(scope))
+        yield* Scope.close(scope, Exit.void)
+        const exit = yield* Effect.exit(Effect.scoped(events.subscribe))
+        assert.isTrue(Exit.isInterrupted(exit), `subscribed before: ${subscribedBefore}`)
+      }
+    }))
+
   it.scoped("a subscriber that falls behind the capacity loses the oldest events", () =>
     Effect.gen(function*() {
       const events = yield* KaleyraEvents.make({ capacity: 2 })

@@ -98,6 +98,13 @@ const encodings = (text: string): ReadonlyArray<string> => {
  * @internal
  */
 export const textScrubber = (secret: string): (text: string) => string => {
+  // Built at the first text to scrub, not with the client: its tables (64 KiB per window length) cost every client,
+  // and a property test builds one per run, while only an error's text ever needs them.
+  let scrub: ((text: string) => string) | undefined
+  return (text) => text.length === 0 ? text : (scrub ??= buildTextScrubber(secret))(text)
+}
+
+const buildTextScrubber = (secret: string): (text: string) => string => {
   // Every window of MIN_FRAGMENT units of every form of the key, folded, grouped by length (a form shorter than
   // MIN_FRAGMENT is one window of its own length).
   const windows = new Map<number, Set<string>>()
