@@ -6,8 +6,9 @@
 // type alias, and with the description of the re-export's own comment (none). So the entry page is built from
 // index.ts's exports, each with the declaration's section (description, signature, examples) copied from the page of
 // the module that declares it, and a link to that page. It fails on a name it cannot find, and on an `any` signature.
-import { execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { delimiter, join, resolve } from "node:path"
 import ts from "typescript"
 
@@ -128,8 +129,32 @@ const entryPage = (pkg) => {
 
 // docgen, and the tsc it runs on the examples, from this repository's node_modules, whoever runs this script.
 const env = { ...process.env, PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH}` }
-for (const pkg of packages) {
-  execFileSync("docgen", [], { cwd: join(root, "packages", pkg), env, stdio: "inherit" })
-  entryPage(pkg)
-  console.log(`docs: packages/${pkg}/docs/modules/index.ts.md`)
-}
+
+/** docgen in one package, its output printed whole when it ends (the packages' outputs are not mixed). */
+const docgen = (pkg) =>
+  new Promise((resolveRun, rejectRun) => {
+    execFile("docgen", [], { cwd: join(root, "packages", pkg), env, maxBuffer: 64 * 1024 * 1024 }, (error, out, err) => {
+      process.stdout.write(out)
+      process.stderr.write(err)
+      if (error) return rejectRun(new Error(`docgen failed in packages/${pkg}`, { cause: error }))
+      try {
+        entryPage(pkg)
+      } catch (problem) {
+        return rejectRun(problem)
+      }
+      console.log(`docs: packages/${pkg}/docs/modules/index.ts.md`)
+      resolveRun()
+    })
+  })
+
+// As many packages at a time as there are cores: each docgen is one thread, and in `pnpm test` the API docs were
+// the last phase to end, one core working while the other waited.
+// core first: its docgen takes longest (its examples are type-checked and run).
+const queue = [...packages].sort((a, b) => Number(b === "core") - Number(a === "core"))
+const failures = []
+await Promise.all(Array.from({ length: Math.min(queue.length, availableParallelism()) }, async () => {
+  for (let pkg = queue.shift(); pkg !== undefined; pkg = queue.shift()) {
+    await docgen(pkg).catch((error) => failures.push(error))
+  }
+}))
+if (failures.length > 0) throw new AggregateError(failures, failures.map((error) => error.message).join("; "))
