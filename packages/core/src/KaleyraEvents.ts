@@ -314,15 +314,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     let pubsub: PubSub.PubSub<KaleyraEvent> | undefined
     let closed = false
     const hub: Effect.Effect<PubSub.PubSub<KaleyraEvent>> = Effect.suspend(() =>
-      closed
-        ? Effect.interrupt
-        : pubsub !== undefined
-        ? Effect.succeed(pubsub)
-        : Effect.map(
-          capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity),
-          // two first subscriptions at once: the first PubSub made is the one
-          (made) => (pubsub ??= made)
-        )
+      pubsub !== undefined ? Effect.succeed(pubsub) : Effect.flatMap(
+        capacity === "unbounded" ? PubSub.unbounded<KaleyraEvent>() : PubSub.sliding<KaleyraEvent>(capacity),
+        (made) => {
+          // Two first subscriptions at once: the first PubSub made is the one. Made after the service's scope closed
+          // (or while it closed), it is shut down as the finalizer would have: its subscribers' queues end at once.
+          const first = pubsub ??= made
+          return closed ? Effect.as(PubSub.shutdown(first), first) : Effect.succeed(first)
+        }
+      )
     )
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
