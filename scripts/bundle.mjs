@@ -12,22 +12,30 @@ import { fileURLToPath } from "node:url"
 const outDir = fileURLToPath(new URL("../packages/campaign/node_modules/.bundles", import.meta.url))
 const HOUR = 3_600_000
 
+const root = fileURLToPath(new URL("..", import.meta.url))
+
+/** Per entry: the bundle being built or built, and the modification times of the files it was built from. */
 const bundles = new Map()
 
+/** Whether a source of a built bundle changed since (a test process lives on in `vitest --watch`). */
+const changed = (inputs) =>
+  inputs.some(([file, mtimeMs]) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs !== mtimeMs)
+
 /**
- * The bundle of `entry` (an absolute path), built once per process. Its file is named after its content, so that
- * test processes running side by side share it; bundles of the same entry older than an hour are removed.
+ * The bundle of `entry` (an absolute path), built once per process, and again when one of its sources changed. Its
+ * file is named after its content, so that test processes running side by side share it; bundles of the same entry
+ * older than an hour are removed.
  *
  * @param {string} entry
  * @returns {Promise<string>} the bundle's path
  */
-export const bundle = (entry) => {
+export const bundle = async (entry) => {
   let built = bundles.get(entry)
-  if (built === undefined) {
+  if (built === undefined || changed((await built).inputs)) {
     built = build(entry)
     bundles.set(entry, built)
   }
-  return built
+  return (await built).file
 }
 
 const build = async (entry) => {
@@ -36,6 +44,8 @@ const build = async (entry) => {
     entryPoints: [entry],
     bundle: true,
     write: false,
+    metafile: true,
+    absWorkingDir: root,
     platform: "node",
     format: "esm",
     target: "node20",
@@ -62,5 +72,6 @@ const build = async (entry) => {
       fs.rmSync(otherPath, { force: true })
     }
   }
-  return file
+  const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input))
+  return { file, inputs: inputs.map((input) => [input, fs.statSync(input).mtimeMs]) }
 }
