@@ -28,6 +28,7 @@ import * as Stream from "effect/Stream"
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { maxInWindow } from "../../packages/campaign/test/window.js"
 import { campaign, campaignMessage } from "./message.js"
 import type { ServerProcess } from "./serverProcess.js"
 import { fixed, heading, int, mb, printTable, verdict } from "./util.js"
@@ -260,17 +261,6 @@ export interface PgResult {
   readonly pass: boolean
 }
 
-/** The most timestamps in any window of 1 second, sliding (a window starts at every timestamp). */
-const maxWindow = (times: ReadonlyArray<number>): number => {
-  const sorted = [...times].sort((a, b) => a - b)
-  let most = 0
-  for (let start = 0, end = 0; start < sorted.length; start++) {
-    while (end < sorted.length && sorted[end] < sorted[start] + 1000) end++
-    most = Math.max(most, end - start)
-  }
-  return most
-}
-
 /** `workers` runs of campaign `name` at once, each with its own connection pool and client; how many were Sent. */
 const workers = (
   url: string,
@@ -315,8 +305,8 @@ export const runPg = async (server: ServerProcess, url: string, rows: number, se
       ], { concurrency: "unbounded" })
     )
   )
-  const oneWindow = maxWindow(oneTimes)
-  const twoWindows = twoTimes.map(maxWindow)
+  const oneWindow = maxInWindow(oneTimes, 1000)
+  const twoWindows = twoTimes.map((times) => maxInWindow(times, 1000))
   const oneRate = one.value / one.seconds
   const twoRate = (two.value[0] + two.value[1]) / two.seconds
   // requests per second from a sender's first request to its last (the runs' start-up and end left out)

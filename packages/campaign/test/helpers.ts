@@ -11,6 +11,8 @@ import type * as Campaign from "../src/Campaign.js"
 import * as CampaignPg from "../src/CampaignPg.js"
 import * as CampaignSqlite from "../src/CampaignSqlite.js"
 
+export { maxInWindow } from "./window.js"
+
 /** A temporary directory, removed with the scope. */
 export const tempDir = Effect.acquireRelease(
   Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "campaign-test-"))),
@@ -69,15 +71,3 @@ export const acceptedRefs = (simulator: KaleyraSimulator.Simulator) =>
 
 export const sendRequests = (simulator: KaleyraSimulator.Simulator) =>
   Effect.map(simulator.requests, (requests) => requests.filter((r) => r.path.endsWith("/messages")).length)
-
-/** The most sends in any window of `millis` (sliding). */
-export const maxInWindow = (times: ReadonlyArray<number>, millis: number): number => {
-  const sorted = [...times].sort((a, b) => a - b)
-  let most = 0
-  let start = 0
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end] - sorted[start] >= millis) start++
-    most = Math.max(most, end - start + 1)
-  }
-  return most
-}
