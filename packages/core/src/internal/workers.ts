@@ -31,6 +31,22 @@ const END: unique symbol = Symbol("effect-kaleyra/Batch/end")
 const DIED: unique symbol = Symbol("effect-kaleyra/Batch/died")
 
 /**
+ * Parks the fiber in `line` until its entry there is called, unless `ready()` holds. `ready` is checked in the step
+ * that parks: checked only in an earlier one, a change made while the fiber yielded in between (its op budget spent)
+ * would wake nobody. An interrupted fiber (the batch is being torn down) leaves the line.
+ */
+const parkIn = (line: Array<() => void>, ready: () => boolean): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (ready()) return resume(Effect.void)
+    const waiter = () => resume(Effect.void)
+    line.push(waiter)
+    return Effect.sync(() => {
+      const at = line.indexOf(waiter)
+      if (at >= 0) line.splice(at, 1)
+    })
+  })
+
+/**
  * Runs `f` over every input with `concurrency` workers, each taking the next input as soon as it is free, and
  * streams the results: in input order (`ordered`), or each as soon as it is ready. One pull of the input at a time,
  * a chunk at a time, by whichever worker needs it; nothing is read ahead of the workers.
@@ -80,28 +96,13 @@ export const runWorkers = <A, R, B extends object>(
     // The window: inputs started and not yet taken by the consumer (or passed over, for a run that died). A place
     // freed while workers wait passes straight to the first of them.
     let inWindow = 0
-    const waiters: Array<(effect: Effect.Effect<void>) => void> = []
-    const acquire: Effect.Effect<void> = Effect.suspend(() => {
-      if (inWindow < window) {
-        inWindow++
-        return Effect.void
-      }
-      return Effect.async<void>((resume) => {
-        // checked again in the same step as waiting: a place freed since the check above (the fiber may have
-        // yielded in between) would otherwise wake nobody
-        if (inWindow < window) {
-          inWindow++
-          resume(Effect.void)
-          return
-        }
-        waiters.push(resume)
-        // an interrupted worker (the batch is being torn down) stops waiting
-        return Effect.sync(() => {
-          const at = waiters.indexOf(resume)
-          if (at >= 0) waiters.splice(at, 1)
-        })
-      })
-    })
+    const waiters: Array<() => void> = []
+    const takePlace = () => {
+      if (inWindow >= window) return false
+      inWindow++
+      return true
+    }
+    const acquire: Effect.Effect<void> = Effect.suspend(() => takePlace() ? Effect.void : parkIn(waiters, takePlace))
     const release = (n: number) => {
       for (let i = 0; i < n; i++) {
         const waiter = waiters.shift()
@@ -109,7 +110,7 @@ export const runWorkers = <A, R, B extends object>(
           inWindow -= n - i
           return
         }
-        waiter(Effect.void)
+        waiter()
       }
     }
 
@@ -165,17 +166,8 @@ export const runWorkers = <A, R, B extends object>(
       let n = ended || halted ? inLine.length : chunk.length - position + 1
       while (n-- > 0 && inLine.length > 0) inLine.shift()!()
     }
-    const wait = Effect.async<void>((resume) => {
-      // the pull may have ended since this worker decided to wait (a fiber yields when its op budget runs out)
-      if (!pullRunning || halted) return resume(Effect.void)
-      const waiter = () => resume(Effect.void)
-      inLine.push(waiter)
-      // an interrupted worker (the batch is being torn down) leaves the line
-      return Effect.sync(() => {
-        const at = inLine.indexOf(waiter)
-        if (at >= 0) inLine.splice(at, 1)
-      })
-    })
+    // the pull may have ended since this worker decided to wait
+    const wait = parkIn(inLine, () => !pullRunning || halted)
     const endPull = Effect.sync(() => {
       pullRunning = false
       pulling = undefined
