@@ -24,10 +24,15 @@ const work = mkdtempSync(join(tmpdir(), "effect-kaleyra-pack-"))
 try {
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], root)
   const packs = join(work, "packs")
-  // The pnpm that runs this script when there is one (`pnpm test`): npx would start npm, then pnpm.
-  const [pnpm, pnpmArgs] = /pnpm/.test(process.env.npm_execpath ?? "")
+  // The pnpm that runs this script when it is the repository's (`npx -y pnpm@10.34.8 test`: pnpm names itself in
+  // npm_config_user_agent); otherwise that one through npx, which would start npm, then pnpm.
+  const pinned = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager
+  const running = (process.env.npm_config_user_agent ?? "").startsWith(`${pinned.replace("@", "/")} `) &&
+    /pnpm/.test(process.env.npm_execpath ?? "")
+  const [pnpm, pnpmArgs] = running
     ? [process.execPath, [process.env.npm_execpath]]
-    : ["npx", ["-y", "pnpm@10.34.8"]]
+    : ["npx", ["-y", pinned]]
+  console.log(`pack-check: packs with ${running ? "the pnpm running it" : `npx -y ${pinned}`}`)
   run(pnpm, [...pnpmArgs, "--recursive", "--filter", "./packages/*", "pack", "--pack-destination", packs], root)
   const tarballs = readdirSync(packs).map((f) => join(packs, f))
   const names = []
